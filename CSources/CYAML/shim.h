@@ -1,0 +1,2 @@
+// libyaml's event parser: YAML configuration without Foundation.
+#include <yaml.h>

@@ -1,0 +1,2 @@
+// zstd: request compression for the SLS flusher.
+#include <zstd.h>

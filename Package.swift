@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+// Tailcar: a sidecar log collector. One static binary; C libraries come from Debian's -dev packages
+// through the system-library targets under CSources (see README, "Dependencies").
+import PackageDescription
+
+let package = Package(
+    name: "Tailcar",
+    products: [
+        .executable(name: "tailcar", targets: ["tailcar"]),
+        .executable(name: "tailcar-gen", targets: ["tailcar-gen"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibUV", path: "CSources/CLibUV", pkgConfig: "libuv-static",
+                       providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CZstd", path: "CSources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "CSources/CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CYAML", path: "CSources/CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "CSources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPCRE2", path: "CSources/CPCRE2", pkgConfig: "libpcre2-8",
+                       providers: [.apt(["libpcre2-dev"])]),
+        .target(name: "CTailcarShim", path: "CSources/CTailcarShim"),
+
+        .target(name: "TailcarRegex"),
+        .target(
+            name: "TailcarCore",
+            dependencies: ["TailcarRegex", "CLibUV", "CZstd", "CLZ4", "CYAML", "CCrypto", "CTailcarShim"]
+        ),
+        .executableTarget(name: "tailcar", dependencies: ["TailcarCore"]),
+        .executableTarget(name: "tailcar-gen", dependencies: []),
+
+        .testTarget(name: "TailcarRegexTests", dependencies: ["TailcarRegex", "CPCRE2"]),
+        .testTarget(name: "TailcarCoreTests", dependencies: ["TailcarCore", "TailcarRegex"]),
+    ]
+)

@@ -1,0 +1,120 @@
+// Settings.swift
+//
+// The checked, internal form of configuration: what validation (Config/) produces from the iLogtail
+// pipeline YAML/JSON or the Logtail custom resource, and what the runtime consumes. No optionals where a
+// default exists, typed units (Duration, byte counts). Owns no parsing of user files.
+
+/// Everything one `tailcar run` executes.
+public struct AgentSettings: Sendable {
+    public var pipelines: [PipelineSettings]
+
+    public init(pipelines: [PipelineSettings]) { self.pipelines = pipelines }
+}
+
+/// One pipeline: inputs feed processors feed flushers.
+public struct PipelineSettings: Sendable {
+    /// The pipeline's name: the file's base name without extension, or the config's `configName`.
+    public var name: String
+    /// The file the pipeline was read from, for messages.
+    public var origin: String
+    public var inputs: [FileInputSettings]
+    public var processors: [ProcessorSettings]
+    public var flushers: [FlusherSettings]
+
+    public init(name: String, origin: String, inputs: [FileInputSettings],
+                processors: [ProcessorSettings] = [], flushers: [FlusherSettings]) {
+        self.name = name
+        self.origin = origin
+        self.inputs = inputs
+        self.processors = processors
+        self.flushers = flushers
+    }
+}
+
+/// `input_file`.
+public struct FileInputSettings: Sendable {
+    /// Glob patterns (`*`, `?`, `[...]`, `**`) of absolute paths.
+    public var filePaths: [String]
+    /// How many directory levels below a pattern's fixed prefix `**` may descend (iLogtail MaxDirSearchDepth).
+    public var maxDirSearchDepth: Int
+    /// Glob patterns of paths never collected (iLogtail ExcludeFilePaths).
+    public var excludeFilePaths: [String]
+    /// Read files that exist at start from their beginning instead of their last `tailSizeBytes`.
+    public var tailingAllMatchedFiles: Bool
+    /// How much of a file that exists at start is read (Logtail `tail_size_kb`, default 1024 KiB).
+    public var tailSizeBytes: Int
+    /// Longest line; a longer one is split into pieces of this size and counted.
+    public var maxLineBytes: Int
+    /// How long a last line without newline waits for its newline before it is sent as it is.
+    public var incompleteLineTimeout: Duration
+    public var multiline: MultilineSettings
+
+    public init(filePaths: [String], maxDirSearchDepth: Int = 0, excludeFilePaths: [String] = [],
+                tailingAllMatchedFiles: Bool = false, tailSizeBytes: Int = 1024 * 1024,
+                maxLineBytes: Int = 512 * 1024, incompleteLineTimeout: Duration = .seconds(5),
+                multiline: MultilineSettings = .singleLine) {
+        self.filePaths = filePaths
+        self.maxDirSearchDepth = maxDirSearchDepth
+        self.excludeFilePaths = excludeFilePaths
+        self.tailingAllMatchedFiles = tailingAllMatchedFiles
+        self.tailSizeBytes = tailSizeBytes
+        self.maxLineBytes = maxLineBytes
+        self.incompleteLineTimeout = incompleteLineTimeout
+        self.multiline = multiline
+    }
+}
+
+/// How lines become records (Logtail `logBeginRegex`, iLogtail `Multiline`).
+public enum MultilineSettings: Sendable, Equatable {
+    case singleLine
+    /// A record starts at a line matching `start`; `continuePattern` and `end` refine it (iLogtail custom mode).
+    case custom(start: String?, continuePattern: String?, end: String?, maxRecordBytes: Int, flushTimeout: Duration)
+}
+
+/// Processors, applied to every record in order. Parsing stages (issue 4) add their cases here.
+public enum ProcessorSettings: Sendable, Equatable {
+    case parseRegex(sourceKey: String, regex: String, keys: [String], keepSourceOnFailure: Bool)
+    case parseJSON(sourceKey: String, keepSourceOnFailure: Bool)
+    case parseDelimiter(sourceKey: String, separator: String, quote: UInt8, keys: [String],
+                        allowingShortenedFields: Bool, keepSourceOnFailure: Bool)
+    case parseApsara(sourceKey: String, keepSourceOnFailure: Bool)
+    case parseTimestamp(sourceKey: String, format: String, timezone: String?)
+    case filterRegex(include: [(key: String, regex: String)], exclude: [(key: String, regex: String)])
+
+    public static func == (lhs: ProcessorSettings, rhs: ProcessorSettings) -> Bool {
+        String(describing: lhs) == String(describing: rhs)
+    }
+}
+
+/// Where records go.
+public enum FlusherSettings: Sendable, Equatable {
+    /// One JSON object per record on standard output.
+    case stdout
+    /// One JSON object per record appended to a file.
+    case file(path: String)
+    /// Acknowledges and discards (benchmarks).
+    case blackhole
+    case sls(SLSFlusherSettings)
+}
+
+/// `flusher_sls`.
+public struct SLSFlusherSettings: Sendable, Equatable {
+    public enum Compression: String, Sendable { case lz4, zstd, none }
+
+    public var endpoint: String
+    public var project: String
+    public var logstore: String
+    public var region: String
+    public var topicKey: String?
+    public var compression: Compression
+
+    public init(endpoint: String, project: String, logstore: String, region: String = "",
+                topicKey: String? = nil, compression: Compression = .lz4) {
+        self.endpoint = endpoint
+        self.project = project
+        self.logstore = logstore
+        self.region = region
+        self.topicKey = topicKey
+        self.compression = compression
+    }
+}

@@ -1,0 +1,199 @@
+// EventGroup.swift
+//
+// The unit that moves from a tailed file to a flusher: many records from one source, their bytes in one
+// arena, their fields as offset/length slices into it. Owns the record and field layout and the builder
+// calls that parsing uses; does not own parsing (Parsing/) or serialisation (Flushing/, Encoding/).
+//
+// Layout, for two simple-mode lines "GET /a" and "GET /b":
+//
+//   arena   = "GET /aGET /b"
+//   fields  = [ {key: .table(content), value: 0..<6}, {key: .table(content), value: 6..<12} ]
+//   records = [ {time, fields: 0..<1}, {time, fields: 1..<2} ]
+//
+// Groups are pooled and reused: `reset()` keeps every array's capacity, so a steady stream allocates nothing.
+
+/// A slice of an `EventGroup`'s arena.
+public struct ByteRange: Hashable, Sendable {
+    public var start: Int
+    public var count: Int
+
+    public init(start: Int, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    public var end: Int { start + count }
+}
+
+/// A field name: an index into the pipeline's `KeyTable` for names known when the configuration loads
+/// ("content", the regex keys), or bytes in the arena for names found in the data (JSON keys).
+public enum FieldKey: Hashable, Sendable {
+    case table(Int)
+    case arena(ByteRange)
+}
+
+public struct EventField: Sendable {
+    public var key: FieldKey
+    public var value: ByteRange
+
+    public init(key: FieldKey, value: ByteRange) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One log record: its time and the run of `EventGroup.fields` that belongs to it.
+public struct EventRecord: Sendable {
+    public var seconds: UInt32
+    public var nanoseconds: UInt32
+    public var fields: Range<Int>
+
+    public init(seconds: UInt32, nanoseconds: UInt32, fields: Range<Int>) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+        self.fields = fields
+    }
+}
+
+/// Where a group's records came from; flushers turn it into `__path__`, `__topic__`, `__source__` and tags.
+public struct EventSource: Sendable {
+    public var path: String
+    public var topic: String
+    public var tags: [(key: String, value: String)]
+
+    public init(path: String = "", topic: String = "", tags: [(key: String, value: String)] = []) {
+        self.path = path
+        self.topic = topic
+        self.tags = tags
+    }
+}
+
+/// Progress a group carries: once the group is acknowledged, everything of `file` before `offset` is delivered.
+public struct FileProgress: Hashable, Sendable {
+    public var file: FileKey
+    public var offset: UInt64
+
+    public init(file: FileKey, offset: UInt64) {
+        self.file = file
+        self.offset = offset
+    }
+}
+
+/// Records of one source in one arena. Bound to the loop thread that fills it and the flusher it is handed to.
+public final class EventGroup {
+    public let keys: KeyTable
+    public var arena: [UInt8] = []
+    public var records: [EventRecord] = []
+    public var fields: [EventField] = []
+    public var source = EventSource()
+    public var progress: [FileProgress] = []
+
+    /// Start of the open record's raw bytes in the arena, and of its fields; nil when no record is open.
+    public private(set) var openRecord: (rawStart: Int, firstField: Int, seconds: UInt32, nanoseconds: UInt32)?
+
+    public init(keys: KeyTable, arenaCapacity: Int = 0, recordCapacity: Int = 0) {
+        self.keys = keys
+        arena.reserveCapacity(arenaCapacity)
+        records.reserveCapacity(recordCapacity)
+        fields.reserveCapacity(recordCapacity)
+    }
+
+    /// Bytes of raw input held by the arena (what batching limits count).
+    public var byteCount: Int { arena.count }
+
+    public var isEmpty: Bool { records.isEmpty }
+
+    /// Empties the group for reuse, keeping capacity.
+    public func reset() {
+        arena.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        progress.removeAll(keepingCapacity: true)
+        openRecord = nil
+    }
+}
+
+// MARK: - Building records
+
+extension EventGroup {
+    /// Opens a record: copies `raw` into the arena. Field ranges given to `addField(key:rawRange:)` are relative
+    /// to `raw`. Returns the arena range that now holds the raw bytes.
+    @discardableResult
+    public func beginRecord(raw: UnsafeRawBufferPointer, seconds: UInt32, nanoseconds: UInt32) -> ByteRange {
+        precondition(openRecord == nil, "beginRecord while a record is open")
+        let start = arena.count
+        arena.append(contentsOf: raw)
+        openRecord = (start, fields.count, seconds, nanoseconds)
+        return ByteRange(start: start, count: raw.count)
+    }
+
+    /// Adds a field whose value is a slice of the open record's raw bytes.
+    public func addField(key: FieldKey, rawRange: Range<Int>) {
+        guard let open = openRecord else { preconditionFailure("addField without an open record") }
+        fields.append(EventField(key: key, value: ByteRange(start: open.rawStart + rawRange.lowerBound,
+                                                            count: rawRange.count)))
+    }
+
+    /// Adds a field whose value is already in the arena (see `appendBytes`).
+    public func addField(key: FieldKey, value: ByteRange) {
+        precondition(openRecord != nil, "addField without an open record")
+        fields.append(EventField(key: key, value: value))
+    }
+
+    /// Copies bytes into the arena and returns where they are. `bytes` must not point into this arena.
+    public func appendBytes(_ bytes: UnsafeRawBufferPointer) -> ByteRange {
+        let start = arena.count
+        arena.append(contentsOf: bytes)
+        return ByteRange(start: start, count: bytes.count)
+    }
+
+    /// Sets the open record's time (a time parser found it in the data).
+    public func setTime(seconds: UInt32, nanoseconds: UInt32) {
+        guard let open = openRecord else { preconditionFailure("setTime without an open record") }
+        openRecord = (open.rawStart, open.firstField, seconds, nanoseconds)
+    }
+
+    /// The open record's fields, for processors that rewrite them in place.
+    public var openFields: Range<Int> {
+        guard let open = openRecord else { return fields.count..<fields.count }
+        return open.firstField..<fields.count
+    }
+
+    /// Removes one field of the open record (a parser consumed its source field).
+    public func removeOpenField(at index: Int) {
+        precondition(openFields.contains(index), "field \(index) is not in the open record")
+        fields.remove(at: index)
+    }
+
+    /// Closes the open record and keeps it.
+    public func commitRecord() {
+        guard let open = openRecord else { preconditionFailure("commitRecord without an open record") }
+        records.append(EventRecord(seconds: open.seconds, nanoseconds: open.nanoseconds,
+                                   fields: open.firstField..<fields.count))
+        openRecord = nil
+    }
+
+    /// Closes the open record and forgets it, with every byte and field it added (a filter dropped it).
+    public func abandonRecord() {
+        guard let open = openRecord else { preconditionFailure("abandonRecord without an open record") }
+        arena.removeSubrange(open.rawStart...)
+        fields.removeSubrange(open.firstField...)
+        openRecord = nil
+    }
+
+    /// Reads a slice of the arena. The pointer must not escape `body`, and `body` must not append to the group.
+    @inlinable
+    public func withBytes<R>(_ range: ByteRange, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[range.start..<range.end]))
+        }
+    }
+
+    /// The name of a key, as bytes.
+    public func withKeyBytes<R>(_ key: FieldKey, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch key {
+        case .table(let index): return try keys.withName(index, body)
+        case .arena(let range): return try withBytes(range, body)
+        }
+    }
+}
