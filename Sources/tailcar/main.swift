@@ -1,4 +1,26 @@
-// tailcar: the executable. Arguments and environment in, validated configuration out, then run.
+// tailcar: the executable. Arguments and environment in, a validated configuration out, then run.
+import Glibc
 import TailcarCore
 
-print("tailcar")
+let arguments = CommandLine.arguments
+let environment = Environment.current()
+let command = arguments.count > 1 ? arguments[1] : "help"
+let rest = arguments.dropFirst(2)
+
+let status: Int32
+switch command {
+case "run":
+    status = RunCommand.run(rest, environment: environment)
+case "check-config":
+    status = CheckConfigCommand.run(rest)
+case "version", "--version", "-V":
+    print("tailcar \(tailcarVersion)")
+    status = 0
+case "help", "--help", "-h":
+    print(helpText)
+    status = 0
+default:
+    printError("tailcar: unknown command \"\(command)\"; see 'tailcar help'")
+    status = 2
+}
+exit(status)

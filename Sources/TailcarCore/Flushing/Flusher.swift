@@ -1,0 +1,37 @@
+// Flusher.swift
+//
+// The contract between a pipeline and its outputs. A flusher takes EventGroups and reports each one back
+// through its delegate once the group is durable at the destination; only then may the pipeline commit
+// the file offsets the group carries. Owns no batching policy of its own beyond what a flusher needs.
+
+/// Told when a submitted group is delivered (or, for a failure that data can never recover from, given up).
+public protocol FlushDelegate: AnyObject {
+    func flusher(_ flusher: any Flusher, acknowledged group: EventGroup)
+}
+
+public protocol Flusher: AnyObject {
+    /// The plugin name and destination, for messages (`flusher_file /tmp/out.jsonl`).
+    var name: String { get }
+    var delegate: (any FlushDelegate)? { get set }
+    /// Takes a group. May acknowledge it before returning.
+    func submit(_ group: EventGroup)
+    /// Sends whatever is buffered or waiting for a retry now (timer ticks and stop).
+    func flushPending()
+    /// Groups submitted and not yet acknowledged.
+    var pendingGroups: Int { get }
+    /// Releases descriptors and connections. Unacknowledged groups stay unacknowledged.
+    func close()
+}
+
+/// Discards every group and acknowledges it at once: measures everything but the output.
+public final class BlackholeFlusher: Flusher {
+    public let name = "flusher_blackhole"
+    public weak var delegate: (any FlushDelegate)?
+    public var pendingGroups: Int { 0 }
+
+    public init() {}
+
+    public func submit(_ group: EventGroup) { delegate?.flusher(self, acknowledged: group) }
+    public func flushPending() {}
+    public func close() {}
+}

@@ -1,0 +1,56 @@
+// AgentEvent.swift
+//
+// Everything noteworthy the agent does, as typed values. Stage code reports an `AgentEvent`; the
+// `Diagnostics` funnel turns it into counters and one structured log line. Stage code never formats logs.
+
+public enum AgentEvent {
+    case agentStarted(pipelines: Int, files: Int, watchedDirectories: Int)
+    case agentStopping(reason: String, deadlineSeconds: Int)
+    case agentStopped(reason: String, unacknowledgedBytes: UInt64)
+    case fileOpened(path: String, offset: UInt64, start: TailStart)
+    case fileReopened(path: String, offset: UInt64)
+    case fileReleased(path: String, offset: UInt64)
+    case fileRotated(path: String, offset: UInt64)
+    case fileTruncated(path: String, size: UInt64, offset: UInt64)
+    case fileRewritten(path: String)
+    case fileDeleted(path: String, offset: UInt64)
+    case fileFinished(path: String, offset: UInt64)
+    case lineSplit(path: String, offset: UInt64, limit: Int)
+    case incompleteLineFlushed(path: String, bytes: Int)
+    case readFailed(SystemError)
+    case discoveryFailed(SystemError)
+    case watchUnavailable(directory: String, reason: String)
+    case checkpointLoaded(entries: Int)
+    case checkpointFailed(String)
+    case flushFailed(flusher: String, reason: String)
+    case configWarning(String)
+}
+
+/// Why a file starts where it does.
+public enum TailStart: String, Sendable {
+    /// Created after the agent started: from byte 0.
+    case newFile = "new_file"
+    /// Existed at start: its last TailSizeKB, aligned to a line.
+    case existingTail = "existing_tail"
+    /// Existed at start with TailingAllMatchedFiles: from byte 0.
+    case existingAll = "existing_all"
+    /// A checkpoint matched its identity and fingerprint.
+    case checkpoint = "checkpoint"
+}
+
+/// Counters the funnel keeps; metrics endpoints read them.
+public struct AgentCounters: Sendable {
+    public var filesOpened = 0
+    public var filesRotated = 0
+    public var filesTruncated = 0
+    public var filesDeleted = 0
+    public var linesSplit = 0
+    public var incompleteLinesFlushed = 0
+    public var readErrors = 0
+    public var discoveryErrors = 0
+    public var checkpointFailures = 0
+    public var flushFailures = 0
+    public var bytesRead: UInt64 = 0
+    public var recordsRead: UInt64 = 0
+    public var recordsDropped: UInt64 = 0
+}

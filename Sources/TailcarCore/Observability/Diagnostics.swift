@@ -1,0 +1,136 @@
+// Diagnostics.swift
+//
+// The observability funnel: `record(_:)` updates `AgentCounters` and writes one JSON object per line to
+// standard error, e.g. {"time":1732668000.123,"level":"info","event":"file_opened","path":"/l/a.log",...}.
+// Owns the log format; never sees secrets because events carry none.
+
+import Glibc
+
+public final class Diagnostics {
+    public private(set) var counters = AgentCounters()
+    private let output: Int32
+    private let quiet: Bool
+    private var line: [UInt8] = []
+
+    /// `quiet` keeps counters but writes nothing (tests and `parse`).
+    public init(output: Int32 = 2, quiet: Bool = false) {
+        self.output = output
+        self.quiet = quiet
+        line.reserveCapacity(512)
+    }
+
+    public func countRead(bytes: Int, records: Int) {
+        counters.bytesRead &+= UInt64(bytes)
+        counters.recordsRead &+= UInt64(records)
+    }
+
+    public func countDropped(records: Int) { counters.recordsDropped &+= UInt64(records) }
+
+    public func record(_ event: AgentEvent) {
+        count(event)
+        guard !quiet else { return }
+        let (level, name, fields) = describe(event)
+        line.removeAll(keepingCapacity: true)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        append("{\"time\":\(now.tv_sec).\(pad3(Int(now.tv_nsec) / 1_000_000)),\"level\":\"\(level)\",\"event\":\"\(name)\"")
+        for (key, value) in fields {
+            append(",\"\(key)\":")
+            switch value {
+            case .text(let text): appendQuoted(text)
+            case .number(let number): append(number)
+            }
+        }
+        append("}\n")
+        line.withUnsafeBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(output, bytes.baseAddress! + done, bytes.count - done)
+                if n <= 0 { if n < 0 && currentErrno == EINTR { continue }; return }
+                done += n
+            }
+        }
+    }
+
+    private func count(_ event: AgentEvent) {
+        switch event {
+        case .fileOpened: counters.filesOpened += 1
+        case .fileRotated: counters.filesRotated += 1
+        case .fileTruncated, .fileRewritten: counters.filesTruncated += 1
+        case .fileDeleted: counters.filesDeleted += 1
+        case .lineSplit: counters.linesSplit += 1
+        case .incompleteLineFlushed: counters.incompleteLinesFlushed += 1
+        case .readFailed: counters.readErrors += 1
+        case .discoveryFailed, .watchUnavailable: counters.discoveryErrors += 1
+        case .checkpointFailed: counters.checkpointFailures += 1
+        case .flushFailed: counters.flushFailures += 1
+        default: break
+        }
+    }
+
+    private func append(_ text: String) { line.append(contentsOf: text.utf8) }
+
+    private func appendQuoted(_ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { RecordJSONWriter.appendString($0, to: &line) }
+        bytes.removeAll()
+    }
+
+    private func pad3(_ value: Int) -> String {
+        value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"
+    }
+}
+
+enum LogValue {
+    case text(String)
+    case number(String)
+}
+
+private func num<T: BinaryInteger>(_ value: T) -> LogValue { .number("\(value)") }
+
+private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValue)]) {
+    switch event {
+    case let .agentStarted(pipelines, files, dirs):
+        return ("info", "agent_started", [("pipelines", num(pipelines)), ("files", num(files)),
+                                          ("watched_directories", num(dirs))])
+    case let .agentStopping(reason, deadline):
+        return ("info", "agent_stopping", [("reason", .text(reason)), ("deadline_seconds", num(deadline))])
+    case let .agentStopped(reason, unacknowledged):
+        return ("info", "agent_stopped", [("reason", .text(reason)), ("unacknowledged_bytes", num(unacknowledged))])
+    case let .fileOpened(path, offset, start):
+        return ("info", "file_opened", [("path", .text(path)), ("offset", num(offset)), ("start", .text(start.rawValue))])
+    case let .fileReopened(path, offset):
+        return ("info", "file_reopened", [("path", .text(path)), ("offset", num(offset))])
+    case let .fileReleased(path, offset):
+        return ("info", "file_released", [("path", .text(path)), ("offset", num(offset))])
+    case let .fileRotated(path, offset):
+        return ("info", "file_rotated", [("path", .text(path)), ("offset", num(offset))])
+    case let .fileTruncated(path, size, offset):
+        return ("warn", "file_truncated", [("path", .text(path)), ("size", num(size)), ("offset", num(offset))])
+    case let .fileRewritten(path):
+        return ("warn", "file_rewritten", [("path", .text(path))])
+    case let .fileDeleted(path, offset):
+        return ("info", "file_deleted", [("path", .text(path)), ("offset", num(offset))])
+    case let .fileFinished(path, offset):
+        return ("info", "file_finished", [("path", .text(path)), ("offset", num(offset))])
+    case let .lineSplit(path, offset, limit):
+        return ("warn", "line_split", [("path", .text(path)), ("offset", num(offset)), ("limit", num(limit))])
+    case let .incompleteLineFlushed(path, bytes):
+        return ("info", "incomplete_line_flushed", [("path", .text(path)), ("bytes", num(bytes))])
+    case let .readFailed(error):
+        return ("error", "read_failed", [("error", .text(error.description))])
+    case let .discoveryFailed(error):
+        return ("error", "discovery_failed", [("error", .text(error.description))])
+    case let .watchUnavailable(directory, reason):
+        return ("warn", "watch_unavailable", [("directory", .text(directory)), ("reason", .text(reason)),
+                                              ("fallback", .text("polling"))])
+    case let .checkpointLoaded(entries):
+        return ("info", "checkpoint_loaded", [("entries", num(entries))])
+    case let .checkpointFailed(reason):
+        return ("error", "checkpoint_failed", [("error", .text(reason))])
+    case let .flushFailed(flusher, reason):
+        return ("error", "flush_failed", [("flusher", .text(flusher)), ("error", .text(reason))])
+    case let .configWarning(message):
+        return ("warn", "config_warning", [("message", .text(message))])
+    }
+}

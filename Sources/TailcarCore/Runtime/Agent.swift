@@ -1,0 +1,303 @@
+// Agent.swift
+//
+// A running Tailcar: builds the pipelines from settings, then drives them from one libuv loop: a poll
+// tick (discovery, rotation checks, timeouts, checkpoints), inotify watches on every directory a pattern
+// can reach, an idle-handle read pump, and SIGTERM/SIGINT. Agent+Stop.swift owns how it ends. Owns the
+// loop and its handles; stage logic lives in InputRunner and PipelineRunner.
+
+import Glibc
+
+public enum AgentError: Error, CustomStringConvertible {
+    case loop(LoopError)
+    case checkpoints(CheckpointError)
+    case pattern(pipeline: String, GlobError)
+    case flusher(pipeline: String, String)
+
+    public var description: String {
+        switch self {
+        case .loop(let error): return "event loop: \(error)"
+        case .checkpoints(let error): return "checkpoints: \(error)"
+        case .pattern(let pipeline, let error): return "pipeline \(pipeline): \(error)"
+        case .flusher(let pipeline, let what): return "pipeline \(pipeline): \(what)"
+        }
+    }
+}
+
+public final class Agent {
+    enum Phase {
+        case running
+        /// SIGTERM: keep collecting until quiet or the deadline, then finish.
+        case stopping(reason: String, deadline: UInt64)
+        /// Everything read is handed to flushers; waiting for acknowledgements until the deadline.
+        case finishing(reason: String, deadline: UInt64)
+        case stopped
+    }
+
+    let loop: EventLoop
+    let context: AgentContext
+    var pipelines: [PipelineRunner] = []
+    var phase = Phase.running
+    private var tick: LoopTimer!
+    private var soon: LoopTimer!
+    private var pump: LoopIdle!
+    private var signals: [LoopSignal] = []
+    var watches: [String: DirectoryWatch] = [:]
+    var pollingOnly = false
+    private var rescanScheduled = false
+    /// Loop time of the last change anything observed (growth, a new file, a rotation).
+    var lastActivity: UInt64 = 0
+    private var lastCheckpoint: UInt64 = 0
+
+    public init(settings: AgentSettings, options: AgentOptions, diagnostics: Diagnostics) throws(AgentError) {
+        do {
+            loop = try EventLoop()
+        } catch { throw .loop(error) }
+        let store: CheckpointStore
+        do {
+            store = try CheckpointStore(directory: options.checkpointDirectory)
+        } catch { throw .checkpoints(error) }
+        let maxLine = settings.pipelines.flatMap(\.inputs).map(\.maxLineBytes).max() ?? 512 << 10
+        context = AgentContext(options: options, diagnostics: diagnostics,
+                               checkpoints: CheckpointKeeper(store: store, diagnostics: diagnostics),
+                               clock: { [loop] in loop.nowMilliseconds }, maxLineBytes: maxLine)
+        pollingOnly = !options.useInotify
+        for pipeline in settings.pipelines { try build(pipeline) }
+        do {
+            try makeHandles()
+        } catch { throw .loop(error) }
+    }
+
+    /// Runs until stopped. Returns the process exit code.
+    public func run() -> Int32 {
+        lastActivity = context.now
+        discoverAll()
+        context.isInitialScan = false
+        let files = pipelines.flatMap(\.inputs).map(\.tailers.count).reduce(0, +)
+        context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
+                                                 watchedDirectories: watches.count))
+        pump.start()
+        let interval = context.options.pollInterval.milliseconds
+        tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
+        loop.run()
+        loop.close()
+        return 0
+    }
+
+    private func build(_ settings: PipelineSettings) throws(AgentError) {
+        var flushers: [any Flusher] = []
+        for flusher in settings.flushers {
+            switch flusher {
+            case .stdout: flushers.append(JSONLinesFlusher(destination: .standardOutput, report: report))
+            case .file(let path): flushers.append(JSONLinesFlusher(destination: .file(path: path), report: report))
+            case .blackhole: flushers.append(BlackholeFlusher())
+            case .sls: throw .flusher(pipeline: settings.name, "flusher_sls is not available in this build yet")
+            }
+        }
+        let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
+                                    tags: context.options.tags, maxInFlightBytes: context.options.maxInFlightBytes)
+        for input in settings.inputs {
+            do {
+                runner.inputs.append(try InputRunner(settings: input, pipeline: runner))
+            } catch { throw .pattern(pipeline: settings.name, error) }
+        }
+        runner.onResume = { [unowned self] in self.pump.start() }
+        pipelines.append(runner)
+    }
+
+    private func makeHandles() throws(LoopError) {
+        tick = try LoopTimer(loop: loop)
+        tick.onFire = { [unowned self] in self.onTick() }
+        soon = try LoopTimer(loop: loop)
+        soon.onFire = { [unowned self] in self.onFilesystemChange() }
+        pump = try LoopIdle(loop: loop)
+        pump.onIdle = { [unowned self] in self.onPump() }
+        for number in [SIGTERM, SIGINT] {
+            let handle = try LoopSignal(loop: loop)
+            handle.onSignal = { [unowned self] number in self.onSignal(number) }
+            try handle.start(signal: number)
+            signals.append(handle)
+        }
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    func report(_ event: AgentEvent) { context.diagnostics.record(event) }
+
+    // MARK: Loop callbacks
+
+    private func onTick() {
+        let stopping: Bool
+        switch phase {
+        case .running: stopping = false
+        case .stopping, .finishing: stopping = true
+        case .stopped: return
+        }
+        checkAll(stopping: stopping)
+        if case .running = phase { discoverAll() }
+        for pipeline in pipelines { pipeline.flushPending() }
+        if anyRunnable() { pump.start() }
+        saveCheckpointsIfDue()
+        advancePhase()
+    }
+
+    /// inotify saw a create, rename or delete: check tailers and rescan soon (coalesced).
+    private func onFilesystemChange() {
+        rescanScheduled = false
+        guard case .running = phase else { return }
+        checkAll(stopping: false)
+        discoverAll()
+        if anyRunnable() { pump.start() }
+    }
+
+    private func onPump() {
+        var progressed = false
+        for pipeline in pipelines where !pipeline.isPaused {
+            for input in pipeline.inputs {
+                for tailer in input.tailers where tailer.mayHaveData && tailer.descriptor != nil {
+                    do {
+                        let got = try pipeline.pump(tailer, buffer: context.buffer, now: context.now)
+                        if got > 0 { progressed = true; lastActivity = context.now }
+                        if tailer.atEnd { tailer.mayHaveData = false }
+                    } catch {
+                        tailer.mayHaveData = false
+                        report(.readFailed(error))
+                    }
+                    if pipeline.isPaused { break }
+                }
+            }
+        }
+        if !progressed { pump.stop() }
+    }
+
+    private func onSignal(_ number: Int32) {
+        switch phase {
+        case .running:
+            let deadline = context.now + context.options.stopDelay.milliseconds
+            phase = .stopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM", deadline: deadline)
+            report(.agentStopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM",
+                                  deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
+            onTick()
+        case .stopping(let reason, _), .finishing(let reason, _):
+            // A second signal: stop waiting.
+            phase = .finishing(reason: reason, deadline: context.now)
+            onTick()
+        case .stopped:
+            break
+        }
+    }
+
+    // MARK: Discovery and watching
+
+    func discoverAll() {
+        var directories = Set<String>()
+        for pipeline in pipelines {
+            for input in pipeline.inputs {
+                let before = input.tailers.count
+                directories.formUnion(input.discover(context))
+                if input.tailers.count != before { lastActivity = context.now }
+            }
+        }
+        updateWatches(directories)
+    }
+
+    func checkAll(stopping: Bool) {
+        for pipeline in pipelines {
+            for input in pipeline.inputs { input.checkTailers(context, stopping: stopping) }
+        }
+    }
+
+    private func updateWatches(_ directories: Set<String>) {
+        for (directory, watch) in watches where !directories.contains(directory) {
+            watch.close()
+            watches[directory] = nil
+        }
+        guard !pollingOnly else { return }
+        for directory in directories.sorted() where watches[directory] == nil {
+            do {
+                let watch = try DirectoryWatch(loop: loop, directory: directory)
+                watch.onChange = { [unowned self] directory, name, change in
+                    self.onDirectoryEvent(directory, name, change)
+                }
+                try watch.start()
+                watches[directory] = watch
+            } catch {
+                report(.watchUnavailable(directory: directory, reason: error.description))
+                if error.code == -ENOSPC || error.code == -EMFILE { pollingOnly = true }
+                return
+            }
+        }
+    }
+
+    private func onDirectoryEvent(_ directory: String, _ name: String?, _ change: DirectoryWatch.Change) {
+        let path = name.map { directory == "/" ? "/" + $0 : directory + "/" + $0 }
+        if change == .modified, let path {
+            var known = false
+            var wanted = false
+            for pipeline in pipelines {
+                for input in pipeline.inputs {
+                    if let tailer = input.tailer(at: path) {
+                        tailer.mayHaveData = true
+                        known = true
+                    } else if input.matcher.wantsFile(path) {
+                        wanted = true
+                    }
+                }
+            }
+            if known { lastActivity = context.now; pump.start() }
+            // Writes to files no pattern names (the flusher's own output, say) are not activity.
+            guard wanted else { return }
+        }
+        lastActivity = context.now
+        scheduleRescan()
+    }
+
+    /// Coalesces bursts of create/rename events into one check-and-scan 10 ms after the first.
+    private func scheduleRescan() {
+        guard !rescanScheduled else { return }
+        rescanScheduled = true
+        soon.start(afterMilliseconds: 10)
+    }
+
+    func anyRunnable() -> Bool {
+        pipelines.contains { pipeline in
+            !pipeline.isPaused && pipeline.inputs.contains { input in
+                input.tailers.contains { $0.mayHaveData && $0.descriptor != nil }
+            }
+        }
+    }
+
+    // MARK: Checkpoints
+
+    func saveCheckpointsIfDue(force: Bool = false) {
+        let dirty = pipelines.contains(where: \.checkpointDirty)
+        guard force || (dirty && context.now &- lastCheckpoint >= 1000) else { return }
+        var live: [CheckpointEntry] = []
+        for pipeline in pipelines {
+            for input in pipeline.inputs {
+                for tailer in input.tailers {
+                    live.append(tailer.checkpointEntry(pipeline: pipeline.settings.name))
+                }
+            }
+        }
+        if context.checkpoints.save(live: live) {
+            for pipeline in pipelines { pipeline.checkpointDirty = false }
+        }
+        lastCheckpoint = context.now
+    }
+
+    // MARK: Shutdown plumbing (Agent+Stop.swift)
+
+    func closeHandles() {
+        tick.close()
+        soon.close()
+        pump.close()
+        for handle in signals { handle.close() }
+        for watch in watches.values { watch.close() }
+        watches.removeAll()
+        for pipeline in pipelines {
+            for flusher in pipeline.flushers { flusher.close() }
+            for input in pipeline.inputs {
+                for tailer in input.tailers { tailer.closeDescriptor(then: .finished(deleted: false)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// AgentOptions.swift
+//
+// Agent-wide settings that come from the command line and the environment rather than from pipeline
+// files: where checkpoints live, how stopping behaves, how often to poll, how much may be in flight.
+
+public struct AgentOptions: Sendable {
+    /// Where the checkpoint file lives. Put it on a volume that outlives the container (the shared emptyDir).
+    public var checkpointDirectory: String
+    /// After SIGTERM: the longest the agent keeps collecting and delivering before it exits (run_logtail.sh 10).
+    public var stopDelay: Duration
+    /// After SIGTERM, the agent exits as soon as every file sat at its end, delivered, for this long.
+    public var stopQuietPeriod: Duration
+    /// When set, exit 0 once every file sat at its end, delivered, for this long (Jobs, benchmarks).
+    public var exitWhenDrained: Duration?
+    /// The stat-polling period: rescans, rotation checks and timeouts run this often; without inotify it
+    /// is also how quickly growth is seen.
+    public var pollInterval: Duration
+    /// A file at its end for this long has its descriptor closed; it is reopened by identity when it grows.
+    public var idleCloseAfter: Duration
+    /// A renamed-away or deleted file is read until it sat at its end this long, then released.
+    public var rotatedGrace: Duration
+    /// Bytes of records handed to flushers and not yet acknowledged, per pipeline, before reading pauses.
+    public var maxInFlightBytes: Int
+    /// Bytes read from a file at a time.
+    public var readChunkBytes: Int
+    /// Watch directories with inotify (else stat-polling alone finds changes, every pollInterval).
+    public var useInotify: Bool = true
+    /// Tags added to every group (ALIYUN_LOG_ENV_TAGS), in order.
+    public var tags: [(key: String, value: String)]
+
+    public init(checkpointDirectory: String, stopDelay: Duration = .seconds(10),
+                stopQuietPeriod: Duration = .seconds(1), exitWhenDrained: Duration? = nil,
+                pollInterval: Duration = .milliseconds(500), idleCloseAfter: Duration = .seconds(60),
+                rotatedGrace: Duration = .seconds(5), maxInFlightBytes: Int = 16 << 20,
+                readChunkBytes: Int = 512 << 10, tags: [(key: String, value: String)] = []) {
+        self.checkpointDirectory = checkpointDirectory
+        self.stopDelay = stopDelay
+        self.stopQuietPeriod = stopQuietPeriod
+        self.exitWhenDrained = exitWhenDrained
+        self.pollInterval = pollInterval
+        self.idleCloseAfter = idleCloseAfter
+        self.rotatedGrace = rotatedGrace
+        self.maxInFlightBytes = maxInFlightBytes
+        self.readChunkBytes = readChunkBytes
+        self.tags = tags
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for libuv timers and loop-time arithmetic.
+    var milliseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds) / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,66 @@
+// CheckpointKeeper.swift
+//
+// Decides what the checkpoint file holds: the acknowledged offset of every live tailer, plus entries
+// loaded at start that no tailer has claimed yet (a file that is idle or rotated away). Owns matching a
+// newly opened file to its checkpoint by pipeline, identity and fingerprint; the file format and atomic
+// write belong to CheckpointStore.
+
+import Glibc
+
+final class CheckpointKeeper {
+    private let store: CheckpointStore
+    private var unclaimed: [CheckpointEntry]
+    private let diagnostics: Diagnostics
+    /// Entries kept for files no tailer has; the oldest go first beyond this.
+    private let maxUnclaimed = 10_000
+
+    init(store: CheckpointStore, diagnostics: Diagnostics) {
+        self.store = store
+        self.diagnostics = diagnostics
+        do throws(CheckpointError) {
+            unclaimed = try store.load()
+            diagnostics.record(.checkpointLoaded(entries: unclaimed.count))
+        } catch {
+            unclaimed = []
+            diagnostics.record(.checkpointFailed("\(error); starting without checkpoints"))
+        }
+    }
+
+    /// The checkpoint of the open file `fd`, if one names this pipeline and identity and the file still
+    /// starts with the bytes it fingerprinted. A claimed entry leaves the unclaimed list.
+    func claim(pipeline: String, identity: FileIdentity, fd: Int32, path: String) -> CheckpointEntry? {
+        guard let index = unclaimed.firstIndex(where: { $0.pipeline == pipeline && $0.identity == identity })
+        else { return nil }
+        let entry = unclaimed.remove(at: index)
+        let matches = (try? entry.fingerprint.matches(fd: fd, path: path)) ?? false
+        return matches ? entry : nil
+    }
+
+    /// Keeps the entry of a tailer that stopped without its file being deleted (rotated away, idle at stop).
+    func retain(_ entry: CheckpointEntry) {
+        unclaimed.removeAll { $0.pipeline == entry.pipeline && $0.identity == entry.identity }
+        unclaimed.append(entry)
+        if unclaimed.count > maxUnclaimed { unclaimed.removeFirst(unclaimed.count - maxUnclaimed) }
+    }
+
+    /// Writes `live` plus the unclaimed entries. Returns whether the write succeeded.
+    @discardableResult
+    func save(live: [CheckpointEntry]) -> Bool {
+        do throws(CheckpointError) {
+            try store.save(live + unclaimed)
+            return true
+        } catch {
+            diagnostics.record(.checkpointFailed(error.description))
+            return false
+        }
+    }
+}
+
+extension FileTailer {
+    func checkpointEntry(pipeline: String) -> CheckpointEntry {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return CheckpointEntry(pipeline: pipeline, identity: identity, fingerprint: fingerprint,
+                               offset: ackedOffset, path: path, updatedSeconds: Int64(now.tv_sec))
+    }
+}

@@ -1,0 +1,127 @@
+// InputRunner.swift
+//
+// One `input_file` of one pipeline at run time: finds the files its patterns name, opens a tailer for each
+// at the right offset, and keeps those tailers honest against the filesystem (rotation, truncation,
+// deletion, idle release and reopening) through InputRunner+Lifecycle.swift. Owns the path and identity
+// maps; does not read files (PipelineRunner pumps them).
+
+import Glibc
+
+final class InputRunner {
+    let settings: FileInputSettings
+    let matcher: PathMatcher
+    unowned let pipeline: PipelineRunner
+    private(set) var tailers: [FileTailer] = []
+    var byPath: [String: FileTailer] = [:]
+    private var byIdentity: [FileIdentity: FileTailer] = [:]
+    private var reportedErrors: Set<String> = []
+
+    init(settings: FileInputSettings, pipeline: PipelineRunner) throws(GlobError) {
+        self.settings = settings
+        self.pipeline = pipeline
+        matcher = try PathMatcher(filePaths: settings.filePaths, excludeFilePaths: settings.excludeFilePaths,
+                                  maxDirSearchDepth: settings.maxDirSearchDepth)
+    }
+
+    func owns(_ tailer: FileTailer) -> Bool { byIdentity[tailer.identity] === tailer }
+
+    /// Scans the patterns, opens every new file, and returns the directories that must be watched.
+    func discover(_ context: AgentContext) -> [String] {
+        let scan = matcher.scan()
+        for error in scan.errors where !error.isNotFound {
+            if reportedErrors.insert(error.description).inserted {
+                context.diagnostics.record(.discoveryFailed(error))
+            }
+        }
+        for path in scan.files where byPath[path] == nil {
+            open(path, context)
+        }
+        return scan.directories
+    }
+
+    /// Whether a tailer for this path exists (inotify routing).
+    func tailer(at path: String) -> FileTailer? { byPath[path] }
+
+    private func open(_ path: String, _ context: AgentContext) {
+        let fd: Int32
+        do throws(SystemError) {
+            fd = try systemCall("open", path: path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        } catch {
+            if !error.isNotFound { context.diagnostics.record(.readFailed(error)) }
+            return
+        }
+        do throws(SystemError) {
+            let status = try FileStatus.of(fd: fd, path: path)
+            guard status.isRegularFile else { Glibc.close(fd); return }
+            if let known = byIdentity[status.identity], !known.isFinished {
+                // The same file under a second matching name (renamed app.log -> app.log.1 with app.log*).
+                Glibc.close(fd)
+                if byPath[known.path] === known { byPath[known.path] = nil }
+                known.path = path
+                byPath[path] = known
+                return
+            }
+            let fingerprint = try Fingerprint.read(fd: fd, path: path)
+            let (offset, start) = startOffset(fd: fd, path: path, status: status, context)
+            let tailer = FileTailer(key: context.makeKey(), path: path, identity: status.identity,
+                                    fingerprint: fingerprint, fd: fd, offset: offset,
+                                    maxLineBytes: settings.maxLineBytes, now: context.now)
+            add(tailer)
+            context.diagnostics.record(.fileOpened(path: path, offset: offset, start: start))
+        } catch {
+            Glibc.close(fd)
+            context.diagnostics.record(.readFailed(error))
+        }
+    }
+
+    /// Where a newly opened file starts: its checkpoint; else byte 0 for a file created after start;
+    /// else (it existed at start) 0 with TailingAllMatchedFiles, or its last TailSizeKB aligned to a line.
+    private func startOffset(fd: Int32, path: String, status: FileStatus, _ context: AgentContext)
+        -> (UInt64, TailStart) {
+        if let entry = context.checkpoints.claim(pipeline: pipeline.settings.name, identity: status.identity,
+                                                 fd: fd, path: path) {
+            if entry.offset > status.size {
+                context.diagnostics.record(.fileTruncated(path: path, size: status.size, offset: entry.offset))
+                return (0, .checkpoint)
+            }
+            return (entry.offset, .checkpoint)
+        }
+        if !context.isInitialScan { return (0, .newFile) }
+        if settings.tailingAllMatchedFiles { return (0, .existingAll) }
+        let tailSize = UInt64(settings.tailSizeBytes)
+        if status.size <= tailSize && tailSize > 0 { return (0, .existingTail) }
+        return (lineStart(fd: fd, from: status.size - tailSize, size: status.size), .existingTail)
+    }
+
+    /// The offset just after the first newline at or after `from` (within 128 KiB), else `from`.
+    private func lineStart(fd: Int32, from: UInt64, size: UInt64) -> UInt64 {
+        guard from > 0, from < size else { return from }
+        let window = Int(min(UInt64(128 << 10), size - from + 1))
+        var bytes = [UInt8](repeating: 0, count: window)
+        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(from - 1)) }
+        guard got > 0, let newline = bytes[0..<got].firstIndex(of: 0x0A) else { return from }
+        return from - 1 + UInt64(newline) + 1
+    }
+
+    private func add(_ tailer: FileTailer) {
+        tailers.append(tailer)
+        byPath[tailer.path] = tailer
+        byIdentity[tailer.identity] = tailer
+        pipeline.register(tailer)
+    }
+
+    /// Forgets a finished tailer whose every byte is acknowledged.
+    func remove(_ tailer: FileTailer) {
+        tailers.removeAll { $0 === tailer }
+        if byPath[tailer.path] === tailer { byPath[tailer.path] = nil }
+        if byIdentity[tailer.identity] === tailer { byIdentity[tailer.identity] = nil }
+        pipeline.unregister(tailer)
+    }
+
+    /// Re-keys a tailer whose offsets restarted (acknowledgements of the old key are then ignored).
+    func rekey(_ tailer: FileTailer, to key: FileKey, fingerprint: Fingerprint) {
+        pipeline.unregister(tailer)
+        tailer.restart(newKey: key, fingerprint: fingerprint)
+        pipeline.register(tailer)
+    }
+}

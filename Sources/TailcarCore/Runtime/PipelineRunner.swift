@@ -1,0 +1,159 @@
+// PipelineRunner.swift
+//
+// One configured pipeline at run time: turns the lines a tailer reads into records (processors applied),
+// seals them into EventGroups, hands the groups to every flusher, and routes acknowledgements back to the
+// tailers' offsets. Owns the group pool and the in-flight byte count that pauses reading; does not own
+// discovery or file state.
+
+import Glibc
+
+final class PipelineRunner: FlushDelegate {
+    let settings: PipelineSettings
+    let keys = KeyTable()
+    let flushers: [any Flusher]
+    var processors: [any EventProcessor] = []
+    var inputs: [InputRunner] = []
+    private let diagnostics: Diagnostics
+    private let tags: [(key: String, value: String)]
+    private let maxInFlightBytes: Int
+
+    private var pool: [EventGroup] = []
+    private var remainingAcks: [ObjectIdentifier: Int] = [:]
+    private var tailersByKey: [FileKey: FileTailer] = [:]
+    private(set) var inFlightBytes = 0
+    /// Set when an acknowledgement moved a committed offset; the checkpoint keeper clears it.
+    var checkpointDirty = false
+    /// Called when reading may resume after a pause.
+    var onResume: () -> Void = {}
+
+    init(settings: PipelineSettings, flushers: [any Flusher], diagnostics: Diagnostics,
+         tags: [(key: String, value: String)], maxInFlightBytes: Int) {
+        self.settings = settings
+        self.flushers = flushers
+        self.diagnostics = diagnostics
+        self.tags = tags
+        self.maxInFlightBytes = maxInFlightBytes
+        for flusher in flushers { flusher.delegate = self }
+    }
+
+    var isPaused: Bool { inFlightBytes >= maxInFlightBytes }
+
+    var pendingGroups: Int { remainingAcks.count }
+
+    func register(_ tailer: FileTailer) { tailersByKey[tailer.key] = tailer }
+
+    func unregister(_ tailer: FileTailer) { tailersByKey[tailer.key] = nil }
+
+    /// Reads once from `tailer`, frames the window into lines and submits them. Returns the bytes read.
+    func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64) throws(SystemError) -> Int {
+        let got = try tailer.read(into: buffer)
+        if got > 0 { tailer.lastGrowth = now }
+        let window = buffer.window
+        guard !window.isEmpty else { return got }
+        let group = takeGroup(for: tailer)
+        let (seconds, nanoseconds) = wallClock()
+        let baseOffset = tailer.readOffset - UInt64(window.count)
+        var records = 0
+        let consumed = tailer.splitter.split(window) { range, end in
+            if end == .split {
+                diagnostics.record(.lineSplit(path: tailer.path, offset: baseOffset + UInt64(range.lowerBound),
+                                              limit: settingsMaxLine(tailer)))
+            }
+            records += 1
+            emit(UnsafeRawBufferPointer(rebasing: window[range]), into: group, seconds, nanoseconds)
+        }
+        tailer.keep(window: window, consumed: consumed)
+        diagnostics.countRead(bytes: got, records: records)
+        submit(group, from: tailer)
+        return got
+    }
+
+    /// Sends the carried incomplete line as a record of its own (flush timeout, rotation end, stop).
+    func flushRemainder(_ tailer: FileTailer) {
+        guard !tailer.carry.isEmpty else { return }
+        let group = takeGroup(for: tailer)
+        let (seconds, nanoseconds) = wallClock()
+        let bytes = tailer.carry.count
+        tailer.carry.withUnsafeBytes { window in
+            _ = tailer.splitter.flushRemainder(window) { range, _ in
+                emit(UnsafeRawBufferPointer(rebasing: window[range]), into: group, seconds, nanoseconds)
+            }
+        }
+        tailer.clearCarry()
+        diagnostics.record(.incompleteLineFlushed(path: tailer.path, bytes: bytes))
+        submit(group, from: tailer)
+    }
+
+    func flushPending() { for flusher in flushers { flusher.flushPending() } }
+
+    // MARK: FlushDelegate
+
+    func flusher(_ flusher: any Flusher, acknowledged group: EventGroup) {
+        let id = ObjectIdentifier(group)
+        guard let remaining = remainingAcks[id] else { return }
+        if remaining > 1 {
+            remainingAcks[id] = remaining - 1
+            return
+        }
+        remainingAcks[id] = nil
+        let wasPaused = isPaused
+        inFlightBytes -= group.byteCount
+        complete(group)
+        if wasPaused && !isPaused { onResume() }
+    }
+
+    // MARK: Records and groups
+
+    private func emit(_ line: UnsafeRawBufferPointer, into group: EventGroup, _ seconds: UInt32, _ nanoseconds: UInt32) {
+        group.beginRecord(raw: line, seconds: seconds, nanoseconds: nanoseconds)
+        group.addField(key: .table(keys.content), rawRange: 0..<line.count)
+        for processor in processors where processor.process(group) == .drop {
+            group.abandonRecord()
+            diagnostics.countDropped(records: 1)
+            return
+        }
+        group.commitRecord()
+    }
+
+    private func takeGroup(for tailer: FileTailer) -> EventGroup {
+        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: 1 << 20, recordCapacity: 4096)
+        group.source.path = tailer.path
+        group.source.tags = tags
+        return group
+    }
+
+    private func submit(_ group: EventGroup, from tailer: FileTailer) {
+        let offset = tailer.handedOffset
+        group.progress.append(FileProgress(file: tailer.key, offset: offset))
+        tailer.handedDownstream(upTo: offset)
+        guard !group.isEmpty, !flushers.isEmpty else {
+            complete(group)
+            return
+        }
+        remainingAcks[ObjectIdentifier(group)] = flushers.count
+        inFlightBytes += group.byteCount
+        for flusher in flushers { flusher.submit(group) }
+    }
+
+    /// Every flusher has the group: commit its progress and recycle it.
+    private func complete(_ group: EventGroup) {
+        for progress in group.progress {
+            if let tailer = tailersByKey[progress.file], tailer.acknowledge(upTo: progress.offset) {
+                checkpointDirty = true
+            }
+        }
+        group.reset()
+        if pool.count < 8 { pool.append(group) }
+    }
+
+    private func settingsMaxLine(_ tailer: FileTailer) -> Int {
+        inputs.first { $0.owns(tailer) }?.settings.maxLineBytes ?? 0
+    }
+}
+
+/// The wall-clock time of a read, as (seconds, nanoseconds) since the epoch.
+func wallClock() -> (UInt32, UInt32) {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return (UInt32(truncatingIfNeeded: now.tv_sec), UInt32(truncatingIfNeeded: now.tv_nsec))
+}

@@ -1,0 +1,25 @@
+// Environment.swift
+//
+// The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOG_ENV_TAGS and the
+// variables it names) and Tailcar's own TAILCAR_* defaults.
+
+import Glibc
+
+struct Environment {
+    var checkpointDirectory: String?
+    var stopDelay: String?
+    /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag.
+    var envTags: [(key: String, value: String)]
+
+    static func current() -> Environment {
+        func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        var tags: [(key: String, value: String)] = []
+        if let names = get("ALIYUN_LOG_ENV_TAGS") {
+            for name in names.split(separator: "|").map(String.init) where !name.isEmpty {
+                if let value = get(name) { tags.append((name, value)) }
+            }
+        }
+        return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
+                           envTags: tags)
+    }
+}

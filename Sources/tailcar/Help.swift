@@ -1,0 +1,45 @@
+// Help.swift
+//
+// The text of `tailcar help`: every subcommand and option, with defaults and the environment variables
+// that set them.
+
+let tailcarVersion = "0.1.0"
+
+let helpText = """
+tailcar \(tailcarVersion): a sidecar log collector for Kubernetes pods.
+
+Usage:
+  tailcar run --config PATH [options]   Tail the files the pipelines name and ship their records.
+  tailcar check-config PATH             Load PATH and print the effective pipelines, or the errors.
+  tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
+  tailcar version | --version           Print the version.
+  tailcar help | --help                 This text.
+
+run options:
+  --config PATH               A pipeline file (YAML or JSON, iLogtail form) or a directory of them.
+  --checkpoint-dir DIR        Where acknowledged offsets are kept (default $TAILCAR_CHECKPOINT_DIR,
+                              else /var/lib/tailcar). Put it on a volume that outlives the container.
+  --stop-delay SECONDS        After SIGTERM, keep collecting and delivering at most this long, then
+                              exit 0 (default $TAILCAR_STOP_DELAY, else 10, as run_logtail.sh 10).
+                              Exits sooner once every file sat at its end, delivered, for 1 s.
+  --exit-when-drained SECONDS Exit 0 once every file sat at its end, delivered, for SECONDS
+                              (Jobs and benchmarks).
+  --poll-interval SECONDS     How often files are checked for rotation and new files are searched
+                              for (default 0.5). inotify reports changes sooner where available.
+  --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
+                              unavailable or its watches run out).
+  --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
+                              it is reopened by identity when it grows.
+  --max-in-flight-mb N        Per pipeline, MB of records handed to flushers and not acknowledged
+                              before reading pauses (default 16).
+
+Pipelines (iLogtail form):
+  inputs:   [{Type: input_file, FilePaths: ["/var/log/app/*.log"], MaxDirSearchDepth: 0,
+              TailingAllMatchedFiles: false, TailSizeKB: 1024}]
+  flushers: [{Type: flusher_stdout}] | [{Type: flusher_file, FilePath: /tmp/out.jsonl}]
+            | [{Type: flusher_blackhole}]
+
+Records are printed as one JSON object per line: __time__, __path__, content, tags as __tag__:KEY.
+Bytes that are not UTF-8 appear as \\udcXX escapes (Python's surrogateescape), so nothing is lost.
+Internal events are JSON lines on standard error.
+"""

@@ -1,0 +1,80 @@
+// RunCommand.swift
+//
+// `tailcar run`: reads options and the environment, loads and validates the configuration, then hands
+// both to an Agent and returns its exit code. Owns the defaults of agent-wide options.
+
+import Glibc
+import TailcarCore
+
+enum RunCommand {
+    static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
+                                      "poll-interval", "idle-close", "max-in-flight-mb"]
+
+    static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
+        let diagnostics = Diagnostics()
+        do throws(UsageError) {
+            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify"])
+            guard parsed.positional.isEmpty else {
+                throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
+            }
+            guard let configPath = parsed.value("config") else {
+                throw UsageError(description: "tailcar run needs --config PATH")
+            }
+            let options = try agentOptions(parsed, environment: environment)
+            guard let settings = loadSettings(configPath, diagnostics: diagnostics) else { return 2 }
+            let agent: Agent
+            do {
+                agent = try Agent(settings: settings, options: options, diagnostics: diagnostics)
+            } catch {
+                printError("tailcar: \(error)")
+                return 1
+            }
+            return agent.run()
+        } catch {
+            printError("tailcar run: \(error)")
+            return 2
+        }
+    }
+
+    static func agentOptions(_ parsed: Arguments, environment: Environment) throws(UsageError) -> AgentOptions {
+        var options = AgentOptions(checkpointDirectory: parsed.value("checkpoint-dir")
+                                   ?? environment.checkpointDirectory ?? "/var/lib/tailcar")
+        if let delay = try parsed.seconds("stop-delay") {
+            options.stopDelay = delay
+        } else if let text = environment.stopDelay {
+            options.stopDelay = try parseSeconds(text, what: "TAILCAR_STOP_DELAY")
+        }
+        options.exitWhenDrained = try parsed.seconds("exit-when-drained")
+        if let poll = try parsed.seconds("poll-interval") {
+            guard poll >= .milliseconds(10) else { throw UsageError(description: "--poll-interval must be at least 0.01") }
+            options.pollInterval = poll
+        }
+        if let idle = try parsed.seconds("idle-close") { options.idleCloseAfter = idle }
+        if let text = parsed.value("max-in-flight-mb") {
+            guard let mb = Int(text), mb > 0, mb < 1 << 20 else {
+                throw UsageError(description: "--max-in-flight-mb expects a positive whole number, got \"\(text)\"")
+            }
+            options.maxInFlightBytes = mb << 20
+        }
+        options.useInotify = !parsed.flag("no-inotify")
+        options.tags = environment.envTags
+        return options
+    }
+
+    /// Loads the configuration, printing warnings as events and errors to stderr. Nil when it has errors.
+    static func loadSettings(_ path: String, diagnostics: Diagnostics) -> AgentSettings? {
+        let result = ConfigLoader.load(path: path)
+        for warning in result.warnings { diagnostics.record(.configWarning(warning.description)) }
+        guard result.errors.isEmpty, let settings = result.settings else {
+            for error in result.errors { printError(error.description) }
+            return nil
+        }
+        return settings
+    }
+}
+
+func printError(_ message: String) {
+    var line = Array(message.utf8)
+    line.append(0x0A)
+    line.withUnsafeBytes { _ = write(2, $0.baseAddress!, $0.count) }
+}
