@@ -70,7 +70,7 @@ struct DelimiterParserTests {
         #expect(result.pairs == ["a=1", "b=2", "c=3", "__column3__=4", "__column4__=5", "__column5__=6"])
     }
 
-    @Test("malformed quoting is unmatched", arguments: ["\"abc", "a\"b,c", "\"a\"b,c", "1,\"2", "\"a\"\"\""])
+    @Test("malformed quoting is unmatched", arguments: ["\"abc", "a\"b,c", "\"a\"b,c", "1,\"2", "\"a\"\""])
     func malformedQuotes(line: String) throws {
         let (result, counters) = try parse(line) { try parser(table: $0) }
         #expect(result.pairs == ["__raw_log__=\(line)"])
