@@ -1,0 +1,214 @@
+// DelimiterParser.swift
+//
+// Logtail `delimiter_log` / iLogtail `processor_parse_delimiter_native`: splits the source field on a
+// separator of 1 to 4 bytes into the configured keys. Owns splitting, quoting and the surplus-column rule;
+// does not own the unmatched policy (SourcePolicy.swift).
+//
+// As iLogtail does:
+// - Leading spaces and trailing spaces and '\r' are trimmed first; an empty remainder is unmatched.
+// - Quoting applies only to a one-byte separator different from the quote byte. A field that starts with
+//   the quote runs to the next quote not doubled; `""` inside stands for one quote and is unescaped:
+//       a,"b,""c""",d   ->  a | b,"c" | d
+//   A quote inside an unquoted field, text after a closing quote, or an unclosed quote make it unmatched.
+// - Fewer columns than keys: kept as far as they go with `allowingShortenedFields`, else unmatched.
+// - More columns than keys (iLogtail OverflowedFieldsTreatment):
+//     .extend  (default) each surplus column i (0-based) is kept under `__column<i>__`;
+//     .keep    the rest of the line after the last keyed column, verbatim, under `__column<keys.count>__`
+//              (iLogtail also prefixes it with one separator; Tailcar does not);
+//     .discard surplus columns are dropped, and so are columns whose key is `_`.
+
+public final class DelimiterParser: EventProcessor {
+    public enum Overflow: Sendable { case extend, keep, discard }
+
+    public private(set) var counters = ParserCounters()
+
+    private var runner: SourceFieldRunner
+    private let separator: [UInt8]
+    private let quote: UInt8?
+    /// Key index per column; nil for a `_` column skipped in `.discard` mode.
+    private let columnKeys: [Int?]
+    /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes.
+    private let surplusKeys: [Int]
+    private let allowingShortenedFields: Bool
+    private let overflow: Overflow
+
+    /// `separator` "\\t" (two characters) means a tab, as in iLogtail.
+    public init(keys table: KeyTable, sourceKey: String = "content", separator: String, quote: UInt8? = 0x22,
+                keys: [String], allowingShortenedFields: Bool = true, overflow: Overflow = .extend,
+                policy: SourcePolicy, internedSurplusColumns: Int = 16) throws(ParserConfigError) {
+        let bytes = separator == "\\t" ? [UInt8(ascii: "\t")] : Array(separator.utf8)
+        guard !bytes.isEmpty else { throw .emptySeparator }
+        guard bytes.count <= 4 else { throw .separatorTooLong(separator) }
+        guard !keys.isEmpty else { throw .noKeys(parser: "delimiter") }
+        self.separator = bytes
+        self.quote = (bytes.count == 1 && quote != bytes[0]) ? quote : nil
+        self.columnKeys = keys.map { overflow == .discard && $0 == "_" ? nil : table.intern($0) }
+        self.surplusKeys = (0..<internedSurplusColumns).map { table.intern("__column\(keys.count + $0)__") }
+        self.allowingShortenedFields = allowingShortenedFields
+        self.overflow = overflow
+        self.runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
+    }
+
+    public func process(_ group: EventGroup) -> ProcessOutcome {
+        runner.run(group, counters: &counters) { raw, staging in split(raw, &staging) }
+    }
+
+    /// Trims, splits and stages; false when the line is unmatched.
+    func split(_ raw: UnsafeRawBufferPointer, _ staging: inout FieldStaging) -> Bool {
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0x20 || raw[end - 1] == 0x0D { end -= 1 }
+        var begin = 0
+        while begin < end, raw[begin] == 0x20 { begin += 1 }
+        guard begin < end else { return false }
+        var columns = ColumnSink(parser: self)
+        let complete: Bool
+        if let quote {
+            complete = splitQuoted(raw, begin..<end, quote: quote, into: &columns, &staging)
+        } else {
+            complete = splitPlain(raw, begin..<end, into: &columns, &staging)
+        }
+        guard complete else { return false }
+        return columns.count >= columnKeys.count || allowingShortenedFields
+    }
+
+    private func splitPlain(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>,
+                            into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
+        var start = range.lowerBound
+        var index = start
+        let first = separator[0]
+        let last = range.upperBound - separator.count
+        while index <= last {
+            if raw[index] == first && matchesSeparator(raw, at: index) {
+                if columns.emit(.source(start..<index), rest: start..<range.upperBound, &staging) { return true }
+                index += separator.count
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        _ = columns.emit(.source(start..<range.upperBound), rest: start..<range.upperBound, &staging)
+        return true
+    }
+
+    private func matchesSeparator(_ raw: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        for offset in 1..<max(separator.count, 1) where raw[index + offset] != separator[offset] { return false }
+        return true
+    }
+
+    private enum QuoteState { case fieldStart, unquoted, quoted, quoteInQuoted }
+
+    private func splitQuoted(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8,
+                             into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
+        let sep = separator[0]
+        var state = QuoteState.fieldStart
+        var start = range.lowerBound
+        var doubled = 0
+        for index in range {
+            let byte = raw[index]
+            switch state {
+            case .fieldStart:
+                if byte == sep {
+                    if columns.emit(.source(start..<index), rest: start..<range.upperBound, &staging) { return true }
+                    start = index + 1
+                } else {
+                    state = byte == quote ? .quoted : .unquoted
+                }
+            case .unquoted:
+                if byte == quote { return false }
+                if byte == sep {
+                    if columns.emit(.source(start..<index), rest: start..<range.upperBound, &staging) { return true }
+                    start = index + 1
+                    state = .fieldStart
+                }
+            case .quoted:
+                if byte == quote { state = .quoteInQuoted }
+            case .quoteInQuoted:
+                if byte == quote {
+                    doubled += 1
+                    state = .quoted
+                } else if byte == sep {
+                    let value = unquote(raw, start + 1..<index - 1, quote: quote, doubled: doubled, &staging)
+                    if columns.emit(value, rest: start..<range.upperBound, &staging) { return true }
+                    start = index + 1
+                    doubled = 0
+                    state = .fieldStart
+                } else {
+                    return false
+                }
+            }
+        }
+        switch state {
+        case .quoted:
+            return false
+        case .quoteInQuoted:
+            let value = unquote(raw, start + 1..<range.upperBound - 1, quote: quote, doubled: doubled, &staging)
+            _ = columns.emit(value, rest: start..<range.upperBound, &staging)
+        case .fieldStart, .unquoted:
+            _ = columns.emit(.source(start..<range.upperBound), rest: start..<range.upperBound, &staging)
+        }
+        return true
+    }
+
+    /// The inside of a quoted field, with each doubled quote made single (in the scratch) when there are any.
+    private func unquote(_ raw: UnsafeRawBufferPointer, _ inner: Range<Int>, quote: UInt8, doubled: Int,
+                         _ staging: inout FieldStaging) -> StagedBytes {
+        guard doubled > 0 else { return .source(inner) }
+        let mark = staging.mark
+        var index = inner.lowerBound
+        while index < inner.upperBound {
+            staging.append(raw[index])
+            index += raw[index] == quote ? 2 : 1
+        }
+        return staging.written(since: mark)
+    }
+
+    /// Names each column as it is found and applies the overflow rule.
+    private struct ColumnSink {
+        let parser: DelimiterParser
+        private(set) var count = 0
+
+        init(parser: DelimiterParser) { self.parser = parser }
+
+        /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
+        /// `rest` is the raw text from this column's start to the end of the line.
+        mutating func emit(_ value: StagedBytes, rest: Range<Int>, _ staging: inout FieldStaging) -> Bool {
+            defer { count += 1 }
+            let keyed = parser.columnKeys.count
+            if count < keyed {
+                if let key = parser.columnKeys[count] { staging.add(.table(key), value) }
+                return false
+            }
+            switch parser.overflow {
+            case .discard:
+                return true
+            case .keep:
+                staging.add(surplusKey(count, &staging), .source(rest))
+                return true
+            case .extend:
+                staging.add(surplusKey(count, &staging), value)
+                return false
+            }
+        }
+
+        private func surplusKey(_ column: Int, _ staging: inout FieldStaging) -> StagedKey {
+            let surplus = column - parser.columnKeys.count
+            if surplus < parser.surplusKeys.count { return .table(parser.surplusKeys[surplus]) }
+            let mark = staging.mark
+            for byte in "__column".utf8 { staging.append(byte) }
+            appendDecimal(column, &staging)
+            staging.append(0x5F)
+            staging.append(0x5F)
+            return .bytes(staging.written(since: mark))
+        }
+    }
+}
+
+/// Writes a non-negative integer in decimal into the scratch, without allocating.
+func appendDecimal(_ value: Int, _ staging: inout FieldStaging) {
+    var divisor = 1
+    while value / divisor >= 10 { divisor *= 10 }
+    while divisor > 0 {
+        staging.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+        divisor /= 10
+    }
+}

@@ -1,0 +1,38 @@
+// EventProcessor.swift
+//
+// The contract every per-record stage follows (parsers here, filters elsewhere), the counters parsers
+// expose for metrics, and the typed error their configuration can raise. Owns no parsing itself.
+
+/// One stage applied to every record. The runtime opens a record with the raw line as field `content`
+/// (key .table(keys.content), value = the raw bytes in the arena), runs each processor in order, then commits
+/// or abandons the record. Processors rewrite the open record's fields in place (group.openFields).
+public protocol EventProcessor: AnyObject {
+    func process(_ group: EventGroup) -> ProcessOutcome
+}
+
+public enum ProcessOutcome: Sendable { case keep, drop }
+
+/// What a field parser did with the records it saw; the runtime reads these for metrics.
+public struct ParserCounters: Sendable, Equatable {
+    /// Records whose source field parsed.
+    public var parsed: Int = 0
+    /// Records whose source field did not parse (kept or dropped, see `droppedUnmatched`).
+    public var unmatched: Int = 0
+    /// Unmatched records dropped because the policy keeps no source and nothing else remained.
+    public var droppedUnmatched: Int = 0
+    /// Records without the source field; passed on untouched.
+    public var sourceMissing: Int = 0
+
+    public init() {}
+}
+
+/// A parser's configuration that cannot work, found when the pipeline is built.
+public enum ParserConfigError: Error, Sendable, Equatable {
+    case emptySeparator
+    /// iLogtail accepts separators of 1 to 4 bytes.
+    case separatorTooLong(String)
+    case noKeys(parser: String)
+    /// A `%` directive the time parser does not know, or a lone `%` at the end.
+    case unknownTimeDirective(format: String, offset: Int)
+    case invalidTimezone(String)
+}
