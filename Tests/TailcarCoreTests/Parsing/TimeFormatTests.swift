@@ -123,3 +123,30 @@ struct TimestampParserTests {
         #expect(result.seconds == 7 && parser.counters.sourceMissing == 1)
     }
 }
+
+@Suite("Parser chains")
+struct ParserChainTests {
+    @Test("a time member found by the JSON parser sets the record's time (Logtail json_log with timeKey)")
+    func jsonThenTimestamp() throws {
+        let table = KeyTable()
+        let json = JSONParser(keys: table, policy: .logtail(discardUnmatch: false, keys: table))
+        let time = try TimestampParser(keys: table, sourceKey: "time", format: "%d/%b/%Y:%H:%M:%S %z",
+                                       timezone: nil)
+        let line = #"{"level":"info","time":"10/Oct/2000:13:55:36 -0700"}"#
+        let result = run([json, time], on: Array(line.utf8), group: EventGroup(keys: table))
+        #expect(result.seconds == 971_211_336)
+        #expect(result.pairs == ["level=info", "time=10/Oct/2000:13:55:36 -0700"])
+        #expect(time.counters.parsed == 1)
+    }
+
+    @Test("a delimiter field feeds a second delimiter parser")
+    func nested() throws {
+        let table = KeyTable()
+        let policy = SourcePolicy.logtail(discardUnmatch: false, keys: table)
+        let outer = try DelimiterParser(keys: table, separator: "|", keys: ["a", "pair"], policy: policy)
+        let inner = try DelimiterParser(keys: table, sourceKey: "pair", separator: ",", keys: ["x", "y"],
+                                        policy: policy)
+        let result = run([outer, inner], on: Array("1|\"2,\"\"3\"\"\"".utf8), group: EventGroup(keys: table))
+        #expect(result.pairs == ["a=1", "x=2", "y=3"])
+    }
+}
