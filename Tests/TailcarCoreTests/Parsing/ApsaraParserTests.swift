@@ -6,7 +6,7 @@ import Testing
 struct ApsaraParserTests {
     private func parse(_ line: [UInt8], timezone: String? = nil) throws -> (ParsedRecord, ParserCounters) {
         let table = KeyTable()
-        let parser = try ApsaraParser(keys: table, timezone: timezone,
+        let parser = try ApsaraParser(table: table, timezone: timezone,
                                       policy: .logtail(discardUnmatch: false, keys: table))
         return (run([parser], on: line, group: EventGroup(keys: table)), parser.counters)
     }

@@ -6,7 +6,7 @@ import Testing
 struct JSONParserTests {
     private func parse(_ line: [UInt8], discardUnmatch: Bool = false) -> (ParsedRecord, ParserCounters) {
         let table = KeyTable()
-        let parser = JSONParser(keys: table, policy: .logtail(discardUnmatch: discardUnmatch, keys: table))
+        let parser = JSONParser(table: table, policy: .logtail(discardUnmatch: discardUnmatch, keys: table))
         return (run([parser], on: line, group: EventGroup(keys: table)), parser.counters)
     }
 
@@ -75,7 +75,7 @@ struct JSONParserTests {
     func roundTrip() {
         var random = SeededGenerator(seed: 0x15_0_15_0)
         let table = KeyTable()
-        let parser = JSONParser(keys: table, policy: .logtail(discardUnmatch: true, keys: table))
+        let parser = JSONParser(table: table, policy: .logtail(discardUnmatch: true, keys: table))
         let group = EventGroup(keys: table)
         let alphabet: [Unicode.Scalar] = ["a", "Z", "\"", "\\", "/", "\n", "\t", "\u{1}", " ", "é", "😀", "{", "]"]
         for _ in 0..<400 {

@@ -96,7 +96,7 @@ struct TimestampParserTests {
     @Test("a parsed time becomes the record's time; the field stays")
     func setsTime() throws {
         let table = KeyTable()
-        let parser = try TimestampParser(keys: table, sourceKey: "content", format: "%Y-%m-%d %H:%M:%S.%f",
+        let parser = try TimestampParser(table: table, sourceKey: "content", format: "%Y-%m-%d %H:%M:%S.%f",
                                          timezone: "GMT+08:00")
         let result = run(parser, on: "2024-01-01 08:00:00.5", group: EventGroup(keys: table))
         #expect(result.seconds == 1_704_067_200 && result.nanoseconds == 500_000_000)
@@ -108,7 +108,7 @@ struct TimestampParserTests {
           arguments: ["garbage", "1969-12-31 23:59:59", "2200-01-01 00:00:00", "\u{FFFD}\u{0}"])
     func fallback(text: String) throws {
         let table = KeyTable()
-        let parser = try TimestampParser(keys: table, sourceKey: "content", format: "%Y-%m-%d %H:%M:%S",
+        let parser = try TimestampParser(table: table, sourceKey: "content", format: "%Y-%m-%d %H:%M:%S",
                                          timezone: nil)
         let result = run(parser, on: text, group: EventGroup(keys: table))
         #expect(!result.dropped && result.seconds == 7)
@@ -118,7 +118,7 @@ struct TimestampParserTests {
     @Test("a record without the time field is counted and kept")
     func missing() throws {
         let table = KeyTable()
-        let parser = try TimestampParser(keys: table, sourceKey: "time", format: "%s", timezone: "")
+        let parser = try TimestampParser(table: table, sourceKey: "time", format: "%s", timezone: "")
         let result = run(parser, on: "x", group: EventGroup(keys: table))
         #expect(result.seconds == 7 && parser.counters.sourceMissing == 1)
     }
@@ -129,8 +129,8 @@ struct ParserChainTests {
     @Test("a time member found by the JSON parser sets the record's time (Logtail json_log with timeKey)")
     func jsonThenTimestamp() throws {
         let table = KeyTable()
-        let json = JSONParser(keys: table, policy: .logtail(discardUnmatch: false, keys: table))
-        let time = try TimestampParser(keys: table, sourceKey: "time", format: "%d/%b/%Y:%H:%M:%S %z",
+        let json = JSONParser(table: table, policy: .logtail(discardUnmatch: false, keys: table))
+        let time = try TimestampParser(table: table, sourceKey: "time", format: "%d/%b/%Y:%H:%M:%S %z",
                                        timezone: nil)
         let line = #"{"level":"info","time":"10/Oct/2000:13:55:36 -0700"}"#
         let result = run([json, time], on: Array(line.utf8), group: EventGroup(keys: table))
@@ -143,8 +143,8 @@ struct ParserChainTests {
     func nested() throws {
         let table = KeyTable()
         let policy = SourcePolicy.logtail(discardUnmatch: false, keys: table)
-        let outer = try DelimiterParser(keys: table, separator: "|", keys: ["a", "pair"], policy: policy)
-        let inner = try DelimiterParser(keys: table, sourceKey: "pair", separator: ",", keys: ["x", "y"],
+        let outer = try DelimiterParser(table: table, separator: "|", keys: ["a", "pair"], policy: policy)
+        let inner = try DelimiterParser(table: table, sourceKey: "pair", separator: ",", keys: ["x", "y"],
                                         policy: policy)
         let result = run([outer, inner], on: Array("1|\"2,\"\"3\"\"\"".utf8), group: EventGroup(keys: table))
         #expect(result.pairs == ["a=1", "x=2", "y=3"])
