@@ -26,7 +26,7 @@ public final class ApsaraParser: EventProcessor {
     private static let maxBaseFields = 10
     private static let baseTimeFormat = try! TimeFormat("%Y-%m-%d %H:%M:%S")
 
-    public init(keys table: KeyTable, sourceKey: String = "content", timezone: String? = nil,
+    public init(table: KeyTable, sourceKey: String = "content", timezone: String? = nil,
                 policy: SourcePolicy) throws(ParserConfigError) {
         if let timezone, !timezone.isEmpty {
             zone = try UTCOffset(parsing: timezone)

@@ -33,7 +33,7 @@ public final class DelimiterParser: EventProcessor {
     private let overflow: Overflow
 
     /// `separator` "\\t" (two characters) means a tab, as in iLogtail.
-    public init(keys table: KeyTable, sourceKey: String = "content", separator: String, quote: UInt8? = 0x22,
+    public init(table: KeyTable, sourceKey: String = "content", separator: String, quote: UInt8? = 0x22,
                 keys: [String], allowingShortenedFields: Bool = true, overflow: Overflow = .extend,
                 policy: SourcePolicy, internedSurplusColumns: Int = 16) throws(ParserConfigError) {
         let bytes = separator == "\\t" ? [UInt8(ascii: "\t")] : Array(separator.utf8)

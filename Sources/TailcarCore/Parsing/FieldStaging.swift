@@ -44,22 +44,10 @@ struct FieldStaging {
         fields.append(StagedField(key: key, value: value))
     }
 
-    /// Copies bytes into the scratch and returns where they are.
-    mutating func copy(_ bytes: UnsafeRawBufferPointer) -> StagedBytes {
-        let start = scratch.count
-        scratch.append(contentsOf: bytes)
-        return StagedBytes(place: .scratch, start: start, count: bytes.count)
-    }
-
     /// Where the next `append` lands; pair with `written(since:)`.
     var mark: Int { scratch.count }
 
     mutating func append(_ byte: UInt8) { scratch.append(byte) }
-
-    mutating func append(_ bytes: UnsafeRawBufferPointer) { scratch.append(contentsOf: bytes) }
-
-    /// Forgets scratch bytes written after `mark` (a half-built value that turned out invalid).
-    mutating func rewind(to mark: Int) { scratch.removeSubrange(mark...) }
 
     func written(since mark: Int) -> StagedBytes {
         StagedBytes(place: .scratch, start: mark, count: scratch.count - mark)

@@ -19,7 +19,7 @@ public final class JSONParser: EventProcessor {
     private var runner: SourceFieldRunner
     private var stack: [UInt8] = []
 
-    public init(keys table: KeyTable, sourceKey: String = "content", policy: SourcePolicy) {
+    public init(table: KeyTable, sourceKey: String = "content", policy: SourcePolicy) {
         runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
     }
 

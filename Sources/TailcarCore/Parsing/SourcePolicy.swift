@@ -50,9 +50,20 @@ struct SourceFieldRunner {
         self.policy = policy
     }
 
-    /// The index of the open record's source field, if it has one.
+    /// The index of the open record's first field named `key`: a table key, or an arena key with the same
+    /// bytes (a JSON member read by an earlier parser, e.g. Logtail's `timeKey` after `json_log`).
     static func find(_ key: Int, in group: EventGroup) -> Int? {
-        for index in group.openFields where group.fields[index].key == .table(key) { return index }
+        let nameLength = group.keys.names[key].count
+        for index in group.openFields {
+            switch group.fields[index].key {
+            case .table(let table):
+                if table == key { return index }
+            case .arena(let range):
+                guard range.count == nameLength else { continue }
+                let same = group.withBytes(range) { bytes in group.keys.withName(key) { $0.elementsEqual(bytes) } }
+                if same { return index }
+            }
+        }
         return nil
     }
 

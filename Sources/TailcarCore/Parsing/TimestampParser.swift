@@ -25,7 +25,7 @@ public final class TimestampParser: EventProcessor {
     private let sourceKey: Int
 
     /// `timezone` like "GMT+08:00", "UTC-05:00", "+0800"; nil or empty means UTC.
-    public init(keys table: KeyTable, sourceKey: String, format: String, timezone: String?)
+    public init(table: KeyTable, sourceKey: String, format: String, timezone: String?)
         throws(ParserConfigError) {
         self.format = try TimeFormat(format)
         if let timezone, !timezone.isEmpty {

@@ -7,7 +7,7 @@ struct DelimiterParserTests {
     private func parser(_ separator: String = ",", keys: [String] = ["a", "b", "c"], short: Bool = true,
                         overflow: DelimiterParser.Overflow = .extend, discardUnmatch: Bool = false,
                         surplus: Int = 16, table: KeyTable) throws -> DelimiterParser {
-        try DelimiterParser(keys: table, separator: separator, keys: keys, allowingShortenedFields: short,
+        try DelimiterParser(table: table, separator: separator, keys: keys, allowingShortenedFields: short,
                             overflow: overflow, policy: .logtail(discardUnmatch: discardUnmatch, keys: table),
                             internedSurplusColumns: surplus)
     }
@@ -89,7 +89,7 @@ struct DelimiterParserTests {
         let table = KeyTable()
         let policy = SourcePolicy.ilogtail(keepingSourceWhenParseFail: true, keepingSourceWhenParseSucceed: true,
                                            renamedSourceKey: "raw", keys: table)
-        let parser = try DelimiterParser(keys: table, separator: ",", keys: ["a", "b"], policy: policy)
+        let parser = try DelimiterParser(table: table, separator: ",", keys: ["a", "b"], policy: policy)
         let result = run(parser, on: "1,2", group: EventGroup(keys: table))
         #expect(result.pairs == ["a=1", "b=2", "raw=1,2"])
     }
@@ -97,7 +97,7 @@ struct DelimiterParserTests {
     @Test("a record without the source field passes untouched and is counted")
     func missingSource() throws {
         let table = KeyTable()
-        let parser = try DelimiterParser(keys: table, sourceKey: "other", separator: ",", keys: ["a"],
+        let parser = try DelimiterParser(table: table, sourceKey: "other", separator: ",", keys: ["a"],
                                          policy: .logtail(discardUnmatch: true, keys: table))
         let result = run(parser, on: "1,2", group: EventGroup(keys: table))
         #expect(result.pairs == ["content=1,2"])
@@ -108,10 +108,10 @@ struct DelimiterParserTests {
     func badConfiguration() {
         let table = KeyTable()
         #expect(throws: ParserConfigError.emptySeparator) {
-            try DelimiterParser(keys: table, separator: "", keys: ["a"], policy: SourcePolicy(keepOnFailure: nil))
+            try DelimiterParser(table: table, separator: "", keys: ["a"], policy: SourcePolicy(keepOnFailure: nil))
         }
         #expect(throws: ParserConfigError.separatorTooLong("|||||")) {
-            try DelimiterParser(keys: table, separator: "|||||", keys: ["a"],
+            try DelimiterParser(table: table, separator: "|||||", keys: ["a"],
                                 policy: SourcePolicy(keepOnFailure: nil))
         }
     }
@@ -122,7 +122,7 @@ struct DelimiterParserTests {
         let alphabet: [String] = ["a", "b", "Z", "0", ",", "\"", " ", "\r", "\t", "é", "|", "\u{0}"]
         let table = KeyTable()
         let keys = (0..<6).map { "k\($0)" }
-        let parser = try DelimiterParser(keys: table, separator: ",", keys: keys,
+        let parser = try DelimiterParser(table: table, separator: ",", keys: keys,
                                          policy: .logtail(discardUnmatch: true, keys: table))
         let group = EventGroup(keys: table)
         for _ in 0..<500 {
@@ -145,7 +145,7 @@ struct DelimiterParserTests {
     @Test("hostile bytes and a 10 MB record give counted outcomes")
     func hostile() throws {
         let table = KeyTable()
-        let parser = try DelimiterParser(keys: table, separator: ",", keys: ["a", "b"],
+        let parser = try DelimiterParser(table: table, separator: ",", keys: ["a", "b"],
                                          policy: .logtail(discardUnmatch: false, keys: table))
         let group = EventGroup(keys: table)
         let binary = run([parser], on: [0xFF, 0x2C, 0x00, 0xFE, 0x22, 0x2C], group: group)
