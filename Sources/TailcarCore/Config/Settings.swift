@@ -71,18 +71,47 @@ public enum MultilineSettings: Sendable, Equatable {
     case custom(start: String?, continuePattern: String?, end: String?, maxRecordBytes: Int, flushTimeout: Duration)
 }
 
-/// Processors, applied to every record in order. Parsing stages (issue 4) add their cases here.
-public enum ProcessorSettings: Sendable, Equatable {
-    case parseRegex(sourceKey: String, regex: String, keys: [String], keepSourceOnFailure: Bool)
-    case parseJSON(sourceKey: String, keepSourceOnFailure: Bool)
-    case parseDelimiter(sourceKey: String, separator: String, quote: UInt8, keys: [String],
-                        allowingShortenedFields: Bool, keepSourceOnFailure: Bool)
-    case parseApsara(sourceKey: String, keepSourceOnFailure: Bool)
-    case parseTimestamp(sourceKey: String, format: String, timezone: String?)
-    case filterRegex(include: [(key: String, regex: String)], exclude: [(key: String, regex: String)])
+/// What a parser does with its source field (iLogtail CommonParserOptions; Logtail discardUnmatch).
+public struct SourceHandling: Sendable, Equatable {
+    public var sourceKey: String
+    /// Keep the raw value when the record does not parse (under `renamedSourceKey`, or `__raw_log__` in
+    /// the Logtail form); else the record loses it, and is dropped if nothing else remains.
+    public var keepOnFailure: Bool
+    /// Keep the raw value when the record parses, too.
+    public var keepOnSuccess: Bool
+    /// The key the kept value goes under.
+    public var renamedSourceKey: String
 
-    public static func == (lhs: ProcessorSettings, rhs: ProcessorSettings) -> Bool {
-        String(describing: lhs) == String(describing: rhs)
+    public init(sourceKey: String = "content", keepOnFailure: Bool = true, keepOnSuccess: Bool = false,
+                renamedSourceKey: String? = nil) {
+        self.sourceKey = sourceKey
+        self.keepOnFailure = keepOnFailure
+        self.keepOnSuccess = keepOnSuccess
+        self.renamedSourceKey = renamedSourceKey ?? sourceKey
+    }
+}
+
+/// Processors, applied to every record in order.
+public enum ProcessorSettings: Sendable, Equatable {
+    case parseRegex(SourceHandling, regex: String, keys: [String])
+    case parseJSON(SourceHandling)
+    /// `overflow`: iLogtail OverflowedFieldsTreatment, `extend`, `keep` or `discard`.
+    case parseDelimiter(SourceHandling, separator: String, quote: UInt8?, keys: [String],
+                        allowingShortenedFields: Bool, overflow: String)
+    case parseApsara(SourceHandling, timezone: String?)
+    case parseTimestamp(sourceKey: String, format: String, timezone: String?)
+    /// A record is kept when every Include pair matches and no Exclude pair does.
+    case filterRegex(include: [FieldPattern], exclude: [FieldPattern])
+}
+
+/// A field name and a regex over its value.
+public struct FieldPattern: Sendable, Equatable {
+    public var key: String
+    public var regex: String
+
+    public init(key: String, regex: String) {
+        self.key = key
+        self.regex = regex
     }
 }
 

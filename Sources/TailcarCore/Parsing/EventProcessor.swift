@@ -27,7 +27,7 @@ public struct ParserCounters: Sendable, Equatable {
 }
 
 /// A parser's configuration that cannot work, found when the pipeline is built.
-public enum ParserConfigError: Error, Sendable, Equatable {
+public enum ParserConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptySeparator
     /// iLogtail accepts separators of 1 to 4 bytes.
     case separatorTooLong(String)
@@ -35,4 +35,18 @@ public enum ParserConfigError: Error, Sendable, Equatable {
     /// A `%` directive the time parser does not know, or a lone `%` at the end.
     case unknownTimeDirective(format: String, offset: Int)
     case invalidTimezone(String)
+    /// Regex parsing and filtering need the regex engine, which this build does not have yet.
+    case regexEngineUnavailable
+
+    public var description: String {
+        switch self {
+        case .emptySeparator: return "the separator is empty"
+        case .separatorTooLong(let separator): return "separator \"\(separator)\" is longer than 4 bytes"
+        case .noKeys(let parser): return "the \(parser) parser needs at least one key"
+        case .unknownTimeDirective(let format, let offset):
+            return "time format \"\(format)\": unknown directive at character \(offset)"
+        case .invalidTimezone(let zone): return "time zone \"\(zone)\" is not GMT+HH:MM, UTC-HH:MM or +HHMM"
+        case .regexEngineUnavailable: return "regex parsing and filtering are not available in this build yet"
+        }
+    }
 }

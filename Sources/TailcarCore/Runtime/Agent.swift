@@ -12,6 +12,7 @@ public enum AgentError: Error, CustomStringConvertible {
     case checkpoints(CheckpointError)
     case pattern(pipeline: String, GlobError)
     case flusher(pipeline: String, String)
+    case processor(pipeline: String, index: Int, String)
 
     public var description: String {
         switch self {
@@ -19,6 +20,7 @@ public enum AgentError: Error, CustomStringConvertible {
         case .checkpoints(let error): return "checkpoints: \(error)"
         case .pattern(let pipeline, let error): return "pipeline \(pipeline): \(error)"
         case .flusher(let pipeline, let what): return "pipeline \(pipeline): \(what)"
+        case .processor(let pipeline, let index, let what): return "pipeline \(pipeline): processors[\(index)]: \(what)"
         }
     }
 }
@@ -100,6 +102,7 @@ public final class Agent {
                 runner.inputs.append(try InputRunner(settings: input, pipeline: runner))
             } catch { throw .pattern(pipeline: settings.name, error) }
         }
+        runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
         runner.onResume = { [unowned self] in self.pump.start() }
         pipelines.append(runner)
     }

@@ -1,0 +1,131 @@
+// ConfigLoader.swift
+//
+// Loads what `--config` names: one pipeline file (YAML or JSON, iLogtail form) or a directory of them
+// (*.yaml, *.yml, *.json; dotfiles and other names skipped; in name order). Each file is a pipeline named
+// after its base name. Every error of every file is collected, so one run shows them all.
+
+import Glibc
+
+public struct ConfigLoadResult: Sendable {
+    /// Nil when any error was found.
+    public var settings: AgentSettings?
+    public var warnings: [ConfigWarning]
+    public var errors: [ConfigError]
+}
+
+public enum ConfigLoader {
+    /// Larger files are refused before parsing: no pipeline needs megabytes.
+    static let maxFileBytes = 4 << 20
+
+    public static func load(path: String) -> ConfigLoadResult {
+        var diagnosis = Diagnosis()
+        var pipelines: [PipelineSettings] = []
+        let files: [String]
+        do {
+            files = try pipelineFiles(at: path)
+        } catch {
+            return ConfigLoadResult(settings: nil, warnings: [],
+                                    errors: [ConfigError(SourcePosition(file: path, line: 0, column: 0), error.description)])
+        }
+        if files.isEmpty {
+            diagnosis.errors.append(ConfigError(SourcePosition(file: path, line: 0, column: 0),
+                                                "no pipeline files (*.yaml, *.yml, *.json) found"))
+        }
+        for file in files { pipelines += load(file: file, &diagnosis) }
+        var seen = Set<String>()
+        for pipeline in pipelines where !seen.insert(pipeline.name).inserted {
+            diagnosis.errors.append(ConfigError(SourcePosition(file: pipeline.origin, line: 1, column: 1),
+                                                "a second pipeline is named \"\(pipeline.name)\""))
+        }
+        let settings = diagnosis.errors.isEmpty ? AgentSettings(pipelines: pipelines) : nil
+        return ConfigLoadResult(settings: settings, warnings: diagnosis.warnings, errors: diagnosis.errors)
+    }
+
+    static func load(file: String, _ diagnosis: inout Diagnosis) -> [PipelineSettings] {
+        let start = SourcePosition(file: file, line: 1, column: 1)
+        let bytes: [UInt8]
+        do {
+            guard let read = try readWholeFile(file) else {
+                diagnosis.errors.append(ConfigError(start, "file not found"))
+                return []
+            }
+            bytes = read
+        } catch {
+            diagnosis.errors.append(ConfigError(start, error.description))
+            return []
+        }
+        guard bytes.count <= maxFileBytes else {
+            diagnosis.errors.append(ConfigError(start, "file is \(bytes.count) bytes; pipeline files are limited to \(maxFileBytes)"))
+            return []
+        }
+        let documents: [ConfigValue]
+        do {
+            documents = try YAMLReader.documents(bytes, file: file)
+        } catch {
+            diagnosis.errors.append(error)
+            return []
+        }
+        let base = baseName(file)
+        var pipelines: [PipelineSettings] = []
+        for (index, document) in documents.enumerated() where !document.isNull {
+            let name = documents.count > 1 ? "\(base)#\(index + 1)" : base
+            if let pipeline = PipelineValidator.pipeline(document, name: name, &diagnosis) { pipelines.append(pipeline) }
+        }
+        return pipelines
+    }
+
+    /// The file itself, or the pipeline files of a directory in name order.
+    static func pipelineFiles(at path: String) throws(SystemError) -> [String] {
+        let status = try FileStatus.of(path: path)
+        guard status.isDirectory else { return [path] }
+        guard let handle = opendir(path) else { throw SystemError(operation: "opendir", path: path, code: currentErrno) }
+        defer { closedir(handle) }
+        var files: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard !name.hasPrefix("."), name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
+            else { continue }
+            let full = path.hasSuffix("/") ? path + name : path + "/" + name
+            if (try? FileStatus.of(path: full))?.isRegularFile == true { files.append(full) }
+        }
+        return files.sorted()
+    }
+
+    private static func baseName(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+}
+
+/// The effective pipelines, as `tailcar check-config` prints them.
+public func describe(_ settings: AgentSettings) -> String {
+    var lines: [String] = []
+    for pipeline in settings.pipelines {
+        lines.append("pipeline \(pipeline.name) (\(pipeline.origin))")
+        for input in pipeline.inputs {
+            lines.append("  input_file \(input.filePaths.joined(separator: ", "))")
+            lines.append("    MaxDirSearchDepth \(input.maxDirSearchDepth), "
+                         + (input.tailingAllMatchedFiles ? "existing files from their start"
+                                                         : "existing files from their last \(input.tailSizeBytes / 1024) KiB")
+                         + ", lines up to \(input.maxLineBytes) bytes, incomplete line sent after \(input.incompleteLineTimeout)")
+            if !input.excludeFilePaths.isEmpty { lines.append("    excluding \(input.excludeFilePaths.joined(separator: ", "))") }
+            if case .custom(let start, let continuation, let end, _, _) = input.multiline {
+                lines.append("    multi-line: start \(start ?? "-"), continue \(continuation ?? "-"), end \(end ?? "-")")
+            }
+        }
+        for processor in pipeline.processors { lines.append("  \(processor)") }
+        for flusher in pipeline.flushers {
+            switch flusher {
+            case .stdout: lines.append("  flusher_stdout")
+            case .file(let path): lines.append("  flusher_file \(path)")
+            case .blackhole: lines.append("  flusher_blackhole")
+            case .sls(let sls):
+                lines.append("  flusher_sls \(sls.project).\(sls.endpoint) logstore \(sls.logstore), \(sls.compression.rawValue)")
+            }
+        }
+    }
+    return lines.joined(separator: "\n")
+}

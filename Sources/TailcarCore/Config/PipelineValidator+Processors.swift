@@ -1,0 +1,73 @@
+// PipelineValidator+Processors.swift
+//
+// The `processors` of an iLogtail pipeline: the native parsers and the regex filter, with iLogtail's
+// field names (SourceKey, KeepingSourceWhenParseFail, KeepingSourceWhenParseSucceed, RenamedSourceKey, …).
+
+extension PipelineValidator {
+    static let processorTypes = ["processor_parse_regex_native", "processor_parse_json_native",
+                                 "processor_parse_delimiter_native", "processor_parse_apsara_native",
+                                 "processor_parse_timestamp_native", "processor_filter_regex_native"]
+
+    static func processor(_ value: ConfigValue, path: String, _ diagnosis: inout Diagnosis) -> ProcessorSettings? {
+        guard var reader = FieldReader(value, path: path, subject: "a processor", into: &diagnosis) else { return nil }
+        guard let type = reader.string("Type", required: true, &diagnosis) else { return nil }
+        guard processorTypes.contains(type) else {
+            var message = "unknown plugin type \"\(type)\""
+            if let suggestion = nearest(type, in: processorTypes) { message += "; did you mean \"\(suggestion)\"?" }
+            diagnosis.errors.append(ConfigError(value.position, field: path + ".Type", message))
+            return nil
+        }
+        let errorsBefore = diagnosis.errors.count
+        defer { reader.finish(&diagnosis) }
+        let result: ProcessorSettings?
+        switch type {
+        case "processor_parse_regex_native":
+            let handling = sourceHandling(&reader, &diagnosis)
+            let regex = reader.string("Regex", required: true, &diagnosis)
+            let keys = reader.stringList("Keys", required: true, &diagnosis)
+            result = regex.map { .parseRegex(handling, regex: $0, keys: keys) }
+        case "processor_parse_json_native":
+            result = .parseJSON(sourceHandling(&reader, &diagnosis))
+        case "processor_parse_delimiter_native":
+            let handling = sourceHandling(&reader, &diagnosis)
+            let separator = reader.string("Separator", required: true, &diagnosis) ?? ""
+            let quoteText = reader.string("Quote", default: "\"", &diagnosis) ?? "\""
+            let keys = reader.stringList("Keys", required: true, &diagnosis)
+            let shortened = reader.bool("AllowingShortenedFields", default: true, &diagnosis)
+            let overflow = reader.string("OverflowedFieldsTreatment", default: "extend", &diagnosis) ?? "extend"
+            if !["extend", "keep", "discard"].contains(overflow) {
+                diagnosis.errors.append(ConfigError(value.position, field: path + ".OverflowedFieldsTreatment",
+                                                    "expected extend, keep or discard, found \"\(overflow)\""))
+            }
+            let quoteBytes = Array(quoteText.utf8)
+            if quoteBytes.count > 1 {
+                diagnosis.errors.append(ConfigError(value.position, field: path + ".Quote", "expected one character"))
+            }
+            result = .parseDelimiter(handling, separator: separator, quote: quoteBytes.first, keys: keys,
+                                     allowingShortenedFields: shortened, overflow: overflow)
+        case "processor_parse_apsara_native":
+            let handling = sourceHandling(&reader, &diagnosis)
+            result = .parseApsara(handling, timezone: reader.string("Timezone", &diagnosis))
+        case "processor_parse_timestamp_native":
+            let source = reader.string("SourceKey", required: true, &diagnosis)
+            let format = reader.string("SourceFormat", required: true, &diagnosis)
+            let zone = reader.string("SourceTimezone", &diagnosis)
+            result = source.flatMap { key in format.map { .parseTimestamp(sourceKey: key, format: $0, timezone: zone) } }
+        default:
+            let include = reader.stringMap("Include", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
+            let exclude = reader.stringMap("Exclude", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
+            result = .filterRegex(include: include, exclude: exclude)
+        }
+        return diagnosis.errors.count == errorsBefore ? result : nil
+    }
+
+    private static func sourceHandling(_ reader: inout FieldReader, _ diagnosis: inout Diagnosis) -> SourceHandling {
+        let source = reader.string("SourceKey", default: "content", &diagnosis) ?? "content"
+        let keepOnFailure = reader.bool("KeepingSourceWhenParseFail", default: false, &diagnosis)
+        let keepOnSuccess = reader.bool("KeepingSourceWhenParseSucceed", default: false, &diagnosis)
+        let renamed = reader.string("RenamedSourceKey", &diagnosis)
+        _ = reader.bool("CopingRawLog", default: false, &diagnosis)
+        return SourceHandling(sourceKey: source, keepOnFailure: keepOnFailure, keepOnSuccess: keepOnSuccess,
+                              renamedSourceKey: renamed)
+    }
+}
