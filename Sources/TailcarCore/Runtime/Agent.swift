@@ -73,6 +73,9 @@ public final class Agent {
     public func run() -> Int32 {
         lastActivity = context.now
         discoverAll()
+        for pipeline in pipelines {
+            for input in pipeline.inputs { input.recoverRotated(context) }
+        }
         context.isInitialScan = false
         let files = pipelines.flatMap(\.inputs).map(\.tailers.count).reduce(0, +)
         context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
@@ -156,6 +159,7 @@ public final class Agent {
         for pipeline in pipelines where !pipeline.isPaused {
             for input in pipeline.inputs {
                 for tailer in input.tailers where tailer.mayHaveData && tailer.descriptor != nil {
+                    input.verifyBeforeRead(tailer, context)
                     do {
                         let got = try pipeline.pump(tailer, buffer: context.buffer, now: context.now)
                         if got > 0 { progressed = true; lastActivity = context.now }
@@ -174,6 +178,9 @@ public final class Agent {
     private func onSignal(_ number: Int32) {
         switch phase {
         case .running:
+            // Discovery ends here; one last pass finds every file created before the signal.
+            checkAll(stopping: false)
+            discoverAll()
             let deadline = context.now + context.options.stopDelay.milliseconds
             phase = .stopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM", deadline: deadline)
             report(.agentStopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM",

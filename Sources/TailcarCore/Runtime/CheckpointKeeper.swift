@@ -36,6 +36,16 @@ final class CheckpointKeeper {
         return matches ? entry : nil
     }
 
+    /// Entries of `pipeline` no tailer has claimed: files renamed away or idle when the agent stopped.
+    func unclaimed(pipeline: String) -> [CheckpointEntry] {
+        unclaimed.filter { $0.pipeline == pipeline }
+    }
+
+    /// Takes an unclaimed entry over for a tailer that reopened its file by identity.
+    func take(_ entry: CheckpointEntry) {
+        unclaimed.removeAll { $0.pipeline == entry.pipeline && $0.identity == entry.identity }
+    }
+
     /// Keeps the entry of a tailer that stopped without its file being deleted (rotated away, idle at stop).
     func retain(_ entry: CheckpointEntry) {
         unclaimed.removeAll { $0.pipeline == entry.pipeline && $0.identity == entry.identity }

@@ -64,6 +64,24 @@ extension InputRunner {
         }
     }
 
+    /// Just before reading new bytes: a file that shrank below the read offset, or that grew but no longer
+    /// starts with the bytes it was fingerprinted by, was truncated in place (copytruncate) and refilled.
+    /// Reading restarts at 0 under a new key, so no byte of the new content is skipped.
+    func verifyBeforeRead(_ tailer: FileTailer, _ context: AgentContext) {
+        guard let fd = tailer.descriptor, tailer.readOffset > 0,
+              let status = try? FileStatus.of(fd: fd, path: tailer.path) else { return }
+        if status.size < tailer.readOffset {
+            context.diagnostics.record(.fileTruncated(path: tailer.path, size: status.size, offset: tailer.readOffset))
+        } else if status.size > tailer.readOffset,
+                  let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
+            context.diagnostics.record(.fileRewritten(path: tailer.path))
+        } else {
+            return
+        }
+        let fingerprint = (try? Fingerprint.read(fd: fd, path: tailer.path)) ?? tailer.fingerprint
+        rekey(tailer, to: context.makeKey(), fingerprint: fingerprint)
+    }
+
     private func checkDraining(_ tailer: FileTailer, fd: Int32, reason: FileTailer.DrainReason,
                                _ context: AgentContext, stopping: Bool) {
         var open = stat()
@@ -133,8 +151,11 @@ extension InputRunner {
 
     /// A file in the same directory as `path` with this identity (where rotation renamed it).
     private func findSibling(with identity: FileIdentity, near path: String) -> String? {
-        guard let slash = path.lastIndex(of: "/") else { return nil }
-        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        parentDirectory(path).flatMap { findSibling(with: identity, in: $0) }
+    }
+
+    /// A file in `directory` with this identity.
+    func findSibling(with identity: FileIdentity, in directory: String) -> String? {
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
@@ -146,5 +167,10 @@ extension InputRunner {
             if let status = try? FileStatus.of(path: candidate), status.identity == identity { return candidate }
         }
         return nil
+    }
+
+    func parentDirectory(_ path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

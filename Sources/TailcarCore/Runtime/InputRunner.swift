@@ -39,6 +39,28 @@ final class InputRunner {
         return scan.directories
     }
 
+    /// At start: a checkpointed file that rotation renamed to a name no pattern matches, and that has bytes
+    /// past its acknowledged offset, is drained from there (the agent stopped before it saw the rename).
+    func recoverRotated(_ context: AgentContext) {
+        for entry in context.checkpoints.unclaimed(pipeline: pipeline.settings.name)
+        where byIdentity[entry.identity] == nil {
+            guard let directory = parentDirectory(entry.path), matcher.wantsDirectory(directory),
+                  let path = findSibling(with: entry.identity, in: directory),
+                  let fd = try? systemCall("open", path: path, { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
+            else { continue }
+            guard let status = try? FileStatus.of(fd: fd, path: path), status.identity == entry.identity,
+                  status.size > entry.offset, (try? entry.fingerprint.matches(fd: fd, path: path)) == true
+            else { Glibc.close(fd); continue }
+            context.checkpoints.take(entry)
+            let tailer = FileTailer(key: context.makeKey(), path: path, identity: entry.identity,
+                                    fingerprint: entry.fingerprint, fd: fd, offset: entry.offset,
+                                    maxLineBytes: settings.maxLineBytes, now: context.now)
+            tailer.state = .draining(fd: fd, reason: .rotated)
+            add(tailer, indexPath: false)
+            context.diagnostics.record(.fileReopened(path: path, offset: entry.offset))
+        }
+    }
+
     /// Whether a tailer for this path exists (inotify routing).
     func tailer(at path: String) -> FileTailer? { byPath[path] }
 
@@ -103,11 +125,13 @@ final class InputRunner {
         return from - 1 + UInt64(newline) + 1
     }
 
-    private func add(_ tailer: FileTailer) {
+    private func add(_ tailer: FileTailer, indexPath: Bool = true) {
         tailers.append(tailer)
-        byPath[tailer.path] = tailer
+        if indexPath { byPath[tailer.path] = tailer }
         byIdentity[tailer.identity] = tailer
         pipeline.register(tailer)
+        // Record the new identity soon, so a rotation before the first acknowledgement is recoverable.
+        pipeline.checkpointDirty = true
     }
 
     /// Forgets a finished tailer whose every byte is acknowledged.

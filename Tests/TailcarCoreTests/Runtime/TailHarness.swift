@@ -55,6 +55,7 @@ final class TailHarness {
                                clock: { now }, maxLineBytes: 4096)
         buffer = ReadBuffer(readChunk: 64 << 10, maxCarry: 4096)
         _ = input.discover(context)
+        input.recoverRotated(context)
         context.isInitialScan = false
         // The context reads `now` through the closure above; keep it in step with `clock`.
         advanceClock = { milliseconds in now += milliseconds }
@@ -72,6 +73,7 @@ final class TailHarness {
         while progressed {
             progressed = false
             for tailer in input.tailers where tailer.descriptor != nil {
+                input.verifyBeforeRead(tailer, context)
                 if try pipeline.pump(tailer, buffer: buffer, now: context.now) > 0 { progressed = true }
             }
         }
