@@ -125,7 +125,8 @@ def pod_dirs(tmp_path):
     for name in ("out", "state"):
         os.chown(dirs[name], 65532, 65532)
     (dirs["config"] / "pipeline.yaml").write_text(PIPELINE)
-    return dirs
+    yield dirs
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_image_is_static_non_root_and_small(engine):
@@ -187,6 +188,7 @@ def test_sidecar_delivers_every_line_and_stops_cleanly_on_sigterm(engine, pod_di
         code = engine.podman("inspect", name, "--format", "{{.State.ExitCode}}").stdout.strip()
         assert code == "0", engine.podman("logs", name, check=False).stderr[-2000:]
     finally:
+        print("container log (tail):", engine.podman("logs", name, check=False).stderr[-3000:])
         engine.podman("rm", "--force", "--time", "0", name, check=False)
 
     records = delivered(out)
