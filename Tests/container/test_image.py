@@ -176,6 +176,11 @@ def test_sidecar_delivers_every_line_and_stops_cleanly_on_sigterm(engine, pod_di
         expected += [("/logs/worker.log", line) for line in created]
         wait_for(lambda: len(delivered(out)) >= len(expected), "appended lines and the new file's lines")
 
+        # the liveness probe's plumbing: `tailcar` found through the image's PATH, no shell
+        assert engine.podman("exec", name, "tailcar", "version").stdout.startswith("tailcar ")
+        if "tailcar status" in engine.podman("exec", name, "tailcar", "help").stdout:
+            assert engine.podman("exec", name, "tailcar", "status", check=False).returncode == 0
+
         pid = int(engine.podman("inspect", name, "--format", "{{.State.Pid}}").stdout)
         rss = resident_kib(pid)
         print(f"tailcar RSS in the container: {rss} KiB")

@@ -265,10 +265,13 @@ def test_kubectl_dry_run_accepts_every_manifest(tmp_path):
     crds = [d for p in yaml_files() for d in documents(p) if d["kind"] == "CustomResourceDefinition"]
     files = yaml_files()
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
-    with DiscoveryServer(crds) as server:
-        command = ["kubectl", "apply", "--dry-run=client", "--validate=false", "--server", server.url,
-                   "-o", "name"] + [arg for path in files for arg in ("-f", str(path))]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    try:
+        with DiscoveryServer(crds) as server:
+            command = ["kubectl", "apply", "--dry-run=client", "--validate=false", "--server", server.url,
+                       "-o", "name"] + [arg for path in files for arg in ("-f", str(path))]
+            result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     expected = sum(len(documents(p)) for p in files)
     assert len(result.stdout.split()) == expected, result.stdout
