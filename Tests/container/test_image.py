@@ -4,8 +4,8 @@
 # and runs it with podman and runc the way a pod runs the sidecar: a log directory, a pipeline config and
 # a checkpoint directory mounted, a read-only root filesystem, non-root, no capabilities, no network.
 # It checks delivery of every appended line, the env tags, a clean exit 0 on SIGTERM with nothing lost
-# or duplicated, and the image's content. It does not test the binary's features beyond that (the
-# integration tier does) nor the Kubernetes manifests (Tests/deploy).
+# or duplicated, a restart on the same checkpoint directory, and the image's content. It does not test
+# the binary's features beyond that (the integration tier does) nor the manifests (Tests/deploy).
 #
 # Skips, saying why, without buildah/podman/runc or without root. Storage lives in a temporary
 # directory and is removed at the end, with every container and image the test made.
@@ -129,6 +129,28 @@ def pod_dirs(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
+def start_sidecar(engine, name, dirs):
+    """`tailcar run` as the pod runs it: env tags set, logs read-only, output and checkpoints writable."""
+    engine.podman(
+        "run", "--detach", "--name", name, *RUN_OPTIONS,
+        "--env", "ALIYUN_LOG_ENV_TAGS=_pod_name_|_namespace_", "--env", "_pod_name_=demo-pod",
+        "--env", "_namespace_=default",
+        "--volume", f"{dirs['logs']}:/logs:ro", "--volume", f"{dirs['out']}:/out",
+        "--volume", f"{dirs['config']}:/config:ro", "--volume", f"{dirs['state']}:/state",
+        TAG, "run", "--config", "/config/pipeline.yaml", "--checkpoint-dir", "/state", "--stop-delay", "10")
+
+
+def stop_sidecar(engine, name):
+    """SIGTERM (podman stop), then the exit code, which must be 0; the container is removed."""
+    try:
+        engine.podman("stop", "--time", "30", name)
+        code = engine.podman("inspect", name, "--format", "{{.State.ExitCode}}").stdout.strip()
+        assert code == "0", f"exit code {code}"
+    finally:
+        print("container log (tail):", engine.podman("logs", name, check=False).stderr[-3000:])
+        engine.podman("rm", "--force", "--time", "0", name, check=False)
+
+
 def test_image_is_static_non_root_and_small(engine):
     inspected = json.loads(engine.podman("image", "inspect", TAG).stdout)[0]
     config = inspected["Config"]
@@ -157,13 +179,7 @@ def test_sidecar_delivers_every_line_and_stops_cleanly_on_sigterm(engine, pod_di
 
     name = f"tailcar-test-{os.getpid()}"
     started = time.monotonic()
-    engine.podman(
-        "run", "--detach", "--name", name, *RUN_OPTIONS,
-        "--env", "ALIYUN_LOG_ENV_TAGS=_pod_name_|_namespace_", "--env", "_pod_name_=demo-pod",
-        "--env", "_namespace_=default",
-        "--volume", f"{logs}:/logs:ro", "--volume", f"{out}:/out",
-        "--volume", f"{pod_dirs['config']}:/config:ro", "--volume", f"{pod_dirs['state']}:/state",
-        TAG, "run", "--config", "/config/pipeline.yaml", "--checkpoint-dir", "/state", "--stop-delay", "10")
+    start_sidecar(engine, name, pod_dirs)
     try:
         wait_for(lambda: len(delivered(out)) >= len(before), "the lines written before start")
         print(f"container start to first delivery: {time.monotonic() - started:.3f} s")
@@ -189,14 +205,33 @@ def test_sidecar_delivers_every_line_and_stops_cleanly_on_sigterm(engine, pod_di
         last = [f"app during-shutdown {i:04d}" for i in range(20)]
         append(logs / "app.log", last)
         expected += [("/logs/app.log", line) for line in last]
-        engine.podman("stop", "--time", "30", name)
-        code = engine.podman("inspect", name, "--format", "{{.State.ExitCode}}").stdout.strip()
-        assert code == "0", engine.podman("logs", name, check=False).stderr[-2000:]
     finally:
-        print("container log (tail):", engine.podman("logs", name, check=False).stderr[-3000:])
-        engine.podman("rm", "--force", "--time", "0", name, check=False)
+        stop_sidecar(engine, name)
 
     records = delivered(out)
     assert sorted((r["__path__"], r["content"]) for r in records) == sorted(expected)
     assert all(r["__tag__:_pod_name_"] == "demo-pod" and r["__tag__:_namespace_"] == "default"
                for r in records)
+
+
+def test_restarted_sidecar_continues_at_its_checkpoints(engine, pod_dirs):
+    """A new container on the same checkpoint directory (the pod's tailcar-state emptyDir after a
+    sidecar restart) delivers what was written meanwhile, and nothing twice."""
+    logs, out = pod_dirs["logs"], pod_dirs["out"]
+    first = [f"app first-run {i:04d}" for i in range(100)]
+    append(logs / "app.log", first)
+    name = f"tailcar-restart-{os.getpid()}"
+    start_sidecar(engine, name, pod_dirs)
+    try:
+        wait_for(lambda: len(delivered(out)) >= len(first), "the first run's lines")
+    finally:
+        stop_sidecar(engine, name)
+
+    between = [f"app while-stopped {i:04d}" for i in range(100)]
+    append(logs / "app.log", between)
+    start_sidecar(engine, name, pod_dirs)
+    try:
+        wait_for(lambda: len(delivered(out)) >= len(first) + len(between), "the lines written while stopped")
+    finally:
+        stop_sidecar(engine, name)
+    assert [r["content"] for r in delivered(out)] == first + between
