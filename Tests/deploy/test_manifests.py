@@ -6,7 +6,7 @@
 # contract (environment, volumes, resources, probe, stop delay) and agree with the pipelines ConfigMap
 # and the AliyunLogConfig examples; `kubectl apply --dry-run=client` accepts everything (against a
 # loopback discovery stand-in, kube_discovery.py). It does not run a cluster or the image
-# (Tests/container runs the image).
+# (Tests/container runs the image). With TAILCAR_BIN set, `tailcar check-config` loads the pipelines.
 import copy
 import os
 import re
@@ -275,3 +275,17 @@ def test_kubectl_dry_run_accepts_every_manifest(tmp_path):
     assert result.returncode == 0, result.stderr
     expected = sum(len(documents(p)) for p in files)
     assert len(result.stdout.split()) == expected, result.stdout
+
+
+def test_tailcar_accepts_the_configmap_pipelines(tmp_path):
+    binary = os.environ.get("TAILCAR_BIN") or os.environ.get("TAILCAR_STATIC_BIN")
+    if not binary or not Path(binary).exists():
+        pytest.skip("set TAILCAR_BIN (scripts/test.sh does) to check the pipelines with tailcar check-config")
+    try:
+        for name, text in one("kubernetes/pipelines-configmap.yaml")["data"].items():
+            (tmp_path / name).write_text(text)
+        result = subprocess.run([binary, "check-config", str(tmp_path)], capture_output=True, text=True,
+                                timeout=60)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
