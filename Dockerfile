@@ -1,26 +1,27 @@
-# Tailcar's image: a static binary on an empty base, run as a non-root user.
+# Tailcar's image: a fully static binary on an empty base, run as a non-root user (65532).
 #
-# The build stage needs a Swift 6.3 toolchain image (SWIFT_IMAGE); see README, "Image".
+# Stage `build` needs a Swift 6.3 toolchain image (SWIFT_IMAGE) and network access for apt-get; stage
+# `runtime` is FROM scratch. Where no image can be pulled, scripts/image.sh builds the binary on the host
+# and builds deploy/image/Containerfile.prebuilt, whose content is the runtime stage's (deploy/README.md).
+# Both stage the root filesystem with deploy/image/stage-rootfs.sh.
 ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev \
+      pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev binutils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY CSources CSources
 COPY Sources Sources
+COPY deploy/image/stage-rootfs.sh /usr/local/bin/stage-rootfs.sh
 RUN swift build -c release --static-swift-stdlib -Xswiftc -static-executable --product tailcar \
- && mkdir -p /rootfs/var/lib/tailcar /rootfs/tmp \
- && cp .build/release/tailcar /rootfs/tailcar \
- && strip /rootfs/tailcar \
- && chown 65532:65532 /rootfs/var/lib/tailcar \
- && chmod 1777 /rootfs/tmp
+ && sh /usr/local/bin/stage-rootfs.sh .build/release/tailcar /stage
 
 FROM scratch AS runtime
-COPY --from=build /rootfs/ /
+COPY --from=build /stage/rootfs/ /
+COPY --from=build --chown=65532:65532 /stage/state/ /var/lib/tailcar/
 USER 65532:65532
-ENV TAILCAR_CHECKPOINT_DIR=/var/lib/tailcar
-ENTRYPOINT ["/tailcar"]
+ENV PATH=/usr/local/bin TAILCAR_CHECKPOINT_DIR=/var/lib/tailcar
+ENTRYPOINT ["/usr/local/bin/tailcar"]
 CMD ["help"]
