@@ -7,11 +7,25 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+static int saved_argc;
+static char **saved_argv;
+
+// glibc passes argc, argv and envp to ELF constructors; keep them, because Swift's CommandLine reads
+// /proc/self/cmdline, which an empty chroot does not have.
 __attribute__((constructor(101)))
-static void ctailcar_set_swift_root(void) {
+static void ctailcar_start(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
     if (access("/proc/self/exe", F_OK) != 0) {
         setenv("SWIFT_ROOT", "/", 0);
     }
+}
+
+int ctailcar_argc(void) { return saved_argc; }
+
+const char *ctailcar_argv(int index) {
+    return (index >= 0 && index < saved_argc) ? saved_argv[index] : 0;
 }
 
 int ctailcar_errno(void) { return errno; }

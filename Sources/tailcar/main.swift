@@ -2,7 +2,7 @@
 import Glibc
 import TailcarCore
 
-let arguments = CommandLine.arguments
+let arguments = processArguments()
 let environment = Environment.current()
 let command = arguments.count > 1 ? arguments[1] : "help"
 let rest = arguments.dropFirst(2)

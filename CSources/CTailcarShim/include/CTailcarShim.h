@@ -11,4 +11,9 @@ int ctailcar_errno(void);
 /// Clears errno before a call whose only failure report is errno (readdir).
 void ctailcar_clear_errno(void);
 
+/// The process arguments as the kernel passed them, saved by a constructor: Swift's CommandLine reads
+/// /proc/self/cmdline, absent in an empty chroot.
+int ctailcar_argc(void);
+const char *ctailcar_argv(int index);
+
 #endif

@@ -43,3 +43,9 @@ public func systemCall<T: FixedWidthInteger>(_ operation: String, path: String? 
 
 /// The current errno, for calls whose failure is not signalled by -1.
 public var currentErrno: Int32 { ctailcar_errno() }
+
+/// The process arguments, read from what the kernel passed to the process rather than /proc (which an
+/// empty chroot lacks).
+public func processArguments() -> [String] {
+    (0..<ctailcar_argc()).compactMap { index in ctailcar_argv(index).map { String(cString: $0) } }
+}
