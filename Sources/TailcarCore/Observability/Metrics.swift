@@ -125,11 +125,22 @@ public enum PrometheusText {
         }
         header(&out, "file_lag_bytes", "Bytes in the file not yet acknowledged by every flusher.", "gauge")
         for p in pipelines {
-            for file in p.files {
-                out += "tailcar_file_lag_bytes{pipeline=\"\(escapeLabel(p.name))\",path=\"\(escapeLabel(file.path))\"}"
-                out += " \(file.lagBytes)\n"
+            for (path, lag) in lagByPath(p.files) {
+                out += "tailcar_file_lag_bytes{pipeline=\"\(escapeLabel(p.name))\",path=\"\(escapeLabel(path))\"} \(lag)\n"
             }
         }
+    }
+
+    /// One series per path: a rotated file still draining under its old name and the new file that took
+    /// the name are summed, since two series with the same labels are not allowed.
+    private static func lagByPath(_ files: [FileMetrics]) -> [(String, UInt64)] {
+        var order: [String] = []
+        var lag: [String: UInt64] = [:]
+        for file in files {
+            if lag[file.path] == nil { order.append(file.path) }
+            lag[file.path, default: 0] += file.lagBytes
+        }
+        return order.map { ($0, lag[$0]!) }
     }
 
     private static func header(_ out: inout String, _ name: String, _ help: String, _ type: String) {

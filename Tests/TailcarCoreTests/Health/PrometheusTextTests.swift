@@ -125,6 +125,18 @@ struct PrometheusTextTests {
         #expect(FileMetrics(path: "a", readOffset: 50, acknowledgedOffset: 50, size: 20).lagBytes == 0)
     }
 
+    @Test("two files under one path in one pipeline make one series with their lags summed")
+    func samePath() {
+        let files = [FileMetrics(path: "/l/app.log", readOffset: 10, acknowledgedOffset: 5, size: 30),
+                     FileMetrics(path: "/l/app.log", readOffset: 0, acknowledgedOffset: 0, size: 7)]
+        let text = PrometheusText.render(MetricsSnapshot(
+            counters: AgentCounters(),
+            pipelines: [PipelineMetrics(name: "p", inFlightBytes: 0, pendingGroups: 0, paused: false, files: files)],
+            filesWatched: 2, filesOpen: 2, watchedDirectories: 1, pollingOnly: false, uptimeMilliseconds: 0))
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("tailcar_file_lag_bytes") }
+        #expect(series == ["tailcar_file_lag_bytes{pipeline=\"p\",path=\"/l/app.log\"} 32"])
+    }
+
     @Test("uptime prints as seconds with three decimals")
     func uptime() {
         #expect(PrometheusText.seconds(0) == "0.000")
