@@ -6,6 +6,7 @@
 // Owns that client; does not own the server (TailcarCore's Agent+Health.swift).
 
 import Glibc
+import TailcarCore
 
 enum StatusCommand {
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
@@ -39,14 +40,14 @@ enum StatusCommand {
 }
 
 enum ProbeError: Error, CustomStringConvertible {
-    case system(String, Int32)
+    case system(SystemError)
     case timedOut(String)
     case malformedResponse
     case unhealthy(status: Int, body: String)
 
     var description: String {
         switch self {
-        case .system(let call, let code): return "\(call): \(String(cString: strerror(code)))"
+        case .system(let error): return error.description
         case .timedOut(let stage): return "no answer within the timeout (\(stage))"
         case .malformedResponse: return "the answer is not an HTTP response"
         case .unhealthy(let status, let body): return "unhealthy: HTTP \(status) \(body)"
@@ -68,24 +69,24 @@ struct HealthProbe {
 
     /// The status code and body.
     func fetch() throws(ProbeError) -> (Int, String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system("socket", errno) }
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard let fd = try call("socket", { socket(AF_INET, type, 0) }) else { throw .system(SystemError(operation: "socket", code: EAGAIN)) }
         defer { close(fd) }
         try connect(fd)
         let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {
             try wait(fd, for: Int16(POLLOUT), stage: "sending")
-            let n = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; throw .system("send", errno) }
-            sent += n
+            sent += try call("send") {
+                request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            } ?? 0
         }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while response.count < 1 << 20 {
             try wait(fd, for: Int16(POLLIN), stage: "reading")
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; throw .system("recv", errno) }
+            guard let n = try call("recv", { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } })
+            else { continue }
             if n == 0 { break }
             response.append(contentsOf: chunk[..<n])
         }
@@ -103,12 +104,13 @@ struct HealthProbe {
             }
         }
         if result == 0 { return }
-        guard errno == EINPROGRESS else { throw .system("connect", errno) }
+        let code = currentErrno
+        guard code == EINPROGRESS else { throw .system(SystemError(operation: "connect", code: code)) }
         try wait(fd, for: Int16(POLLOUT), stage: "connecting")
         var failure: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
-        if failure != 0 { throw .system("connect", failure) }
+        _ = try call("getsockopt") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) }
+        if failure != 0 { throw .system(SystemError(operation: "connect", code: failure)) }
     }
 
     private func wait(_ fd: Int32, for events: Int16, stage: String) throws(ProbeError) {
@@ -116,9 +118,18 @@ struct HealthProbe {
             let now = monotonicMilliseconds()
             guard now < deadline else { throw .timedOut(stage) }
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&entry, 1, Int32(min(deadline - now, UInt64(Int32.max))))
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw .system("poll", errno) }
+            if let ready = try call("poll", { poll(&entry, 1, Int32(min(deadline - now, UInt64(Int32.max)))) }),
+               ready > 0 { return }
+        }
+    }
+
+    /// `systemCall` (EINTR retried), with EAGAIN as nil: the caller polls again.
+    private func call<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(ProbeError) -> T? {
+        do {
+            return try systemCall(operation, body)
+        } catch {
+            if error.code == EAGAIN { return nil }
+            throw .system(error)
         }
     }
 

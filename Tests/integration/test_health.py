@@ -191,6 +191,19 @@ def test_status_exit_codes(agent_factory):
     assert len(nobody.stderr.decode().strip().splitlines()) == 1
 
 
+def test_status_times_out_on_a_listener_that_never_answers():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        result = subprocess.run([BIN, "status", "--port", str(port), "--timeout", "0.5"],
+                                capture_output=True, timeout=DEADLINE)
+        assert result.returncode == 1
+        assert b"timeout" in result.stderr
+        assert time.monotonic() - started < DEADLINE
+
+
 def test_http_port_from_the_environment(agent_factory):
     agent = agent_factory(env_port=True)
     assert http(agent.port, "/healthz")[0] == 200
