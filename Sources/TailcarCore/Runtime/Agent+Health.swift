@@ -51,7 +51,7 @@ extension Agent {
     /// The port the endpoint listens on, if it is on.
     public var healthPort: Int? { health?.server.port }
 
-    func route(_ request: HTTPRequest) -> HTTPResponse {
+    func route(_ request: LocalHTTPRequest) -> LocalHTTPResponse {
         let isRead = request.method == "GET" || request.method == "HEAD"
         switch request.path {
         case "/healthz":
@@ -59,22 +59,22 @@ extension Agent {
             return healthResponse()
         case "/metrics":
             guard isRead else { return notAllowed("GET, HEAD") }
-            return HTTPResponse(status: 200, contentType: PrometheusText.contentType,
+            return LocalHTTPResponse(status: 200, contentType: PrometheusText.contentType,
                                 body: PrometheusText.render(metricsSnapshot()))
         case "/quitquitquit":
             guard request.method == "POST" else { return notAllowed("POST") }
             health?.deferredStop.start(afterMilliseconds: 0)
-            return HTTPResponse(status: 200, body: "stopping\n")
+            return LocalHTTPResponse(status: 200, body: "stopping\n")
         default:
-            return HTTPResponse(status: 404, body: "not found\n")
+            return LocalHTTPResponse(status: 404, body: "not found\n")
         }
     }
 
-    private func notAllowed(_ allow: String) -> HTTPResponse {
-        HTTPResponse(status: 405, body: "method not allowed\n", headers: [("Allow", allow)])
+    private func notAllowed(_ allow: String) -> LocalHTTPResponse {
+        LocalHTTPResponse(status: 405, body: "method not allowed\n", headers: [("Allow", allow)])
     }
 
-    private func healthResponse() -> HTTPResponse {
+    private func healthResponse() -> LocalHTTPResponse {
         let name: String
         switch phase {
         case .running: name = "running"
@@ -85,7 +85,7 @@ extension Agent {
         let running = name == "running"
         let body = "{\"status\":\"\(running ? "ok" : "stopping")\",\"phase\":\"\(name)\",\"uptime_seconds\":"
             + PrometheusText.seconds(uptimeMilliseconds) + "}\n"
-        return HTTPResponse(status: running ? 200 : 503, contentType: "application/json", body: body)
+        return LocalHTTPResponse(status: running ? 200 : 503, contentType: "application/json", body: body)
     }
 
     private var uptimeMilliseconds: UInt64 { context.now &- (health?.startedAt ?? context.now) }

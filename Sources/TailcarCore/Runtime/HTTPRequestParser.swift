@@ -10,7 +10,7 @@
 //   Bare "\n" line ends are accepted too (RFC 9112 section 2.2).
 
 /// One parsed request.
-public struct HTTPRequest: Sendable {
+public struct LocalHTTPRequest: Sendable {
     public var method: String
     public var path: String
     public var query: String
@@ -23,7 +23,7 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public enum HTTPParseError: Error, Equatable, CustomStringConvertible, Sendable {
+public enum HTTPRequestError: Error, Equatable, CustomStringConvertible, Sendable {
     case headerTooLarge(limit: Int)
     case bodyTooLarge(limit: Int)
     case malformedRequestLine
@@ -51,7 +51,7 @@ struct HTTPRequestParser {
     private var buffered: [UInt8] = []
     /// Where the search for the blank line resumes.
     private var scanned = 0
-    private var head: HTTPRequest?
+    private var head: LocalHTTPRequest?
     private var bodyLength = 0
 
     init(maxHeaderBytes: Int, maxBodyBytes: Int) {
@@ -60,7 +60,7 @@ struct HTTPRequestParser {
     }
 
     /// Adds bytes; returns the request once it is complete. Bytes after a complete request are ignored.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequest? {
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(HTTPRequestError) -> LocalHTTPRequest? {
         if var request = head {
             let wanted = min(bytes.count, bodyLength - request.body.count)
             request.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<wanted]))
@@ -96,7 +96,7 @@ struct HTTPRequestParser {
         return nil
     }
 
-    private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequest {
+    private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPRequestError) -> LocalHTTPRequest {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
             line.last == 0x0D ? line.dropLast() : line
         }
@@ -116,7 +116,7 @@ struct HTTPRequestParser {
         return request
     }
 
-    private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequest {
+    private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> LocalHTTPRequest {
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte),
               parts[1].first == 0x2F, parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
@@ -135,11 +135,11 @@ struct HTTPRequestParser {
         } else {
             path = target
         }
-        return HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), path: path, query: query,
+        return LocalHTTPRequest(method: String(decoding: parts[0], as: UTF8.self), path: path, query: query,
                            headers: [], body: [])
     }
 
-    private func contentLength(_ request: HTTPRequest) throws(HTTPParseError) -> Int {
+    private func contentLength(_ request: LocalHTTPRequest) throws(HTTPRequestError) -> Int {
         if request.header("transfer-encoding") != nil { throw .transferEncodingNotSupported }
         let values = request.headers.filter { $0.name == "content-length" }.map(\.value)
         guard let first = values.first else { return 0 }

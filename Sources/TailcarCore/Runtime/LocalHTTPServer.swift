@@ -14,7 +14,7 @@
 // with a reset that could destroy the response before the client read it.
 
 /// One response. `Content-Length` and `Connection: close` are added by the server.
-public struct HTTPResponse: Sendable {
+public struct LocalHTTPResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
@@ -30,7 +30,7 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-public struct HTTPServerLimits: Sendable {
+public struct LocalHTTPServerLimits: Sendable {
     /// Request line and headers, in bytes.
     public var maxHeaderBytes = 8 << 10
     /// A Content-Length body, in bytes.
@@ -44,7 +44,7 @@ public struct HTTPServerLimits: Sendable {
 }
 
 final class LocalHTTPServer {
-    typealias Handler = (HTTPRequest) -> HTTPResponse
+    typealias Handler = (LocalHTTPRequest) -> LocalHTTPResponse
 
     private enum State {
         case reading(HTTPRequestParser)
@@ -64,7 +64,7 @@ final class LocalHTTPServer {
     }
 
     private let loop: EventLoop
-    private let limits: HTTPServerLimits
+    private let limits: LocalHTTPServerLimits
     private let handler: Handler
     private let listener: TCPListener
     private let sweep: LoopTimer
@@ -73,7 +73,7 @@ final class LocalHTTPServer {
     let port: Int
 
     /// Listens on 127.0.0.1:`port` right away; `handler` runs on the loop thread for each request.
-    init(loop: EventLoop, port: Int, limits: HTTPServerLimits = HTTPServerLimits(),
+    init(loop: EventLoop, port: Int, limits: LocalHTTPServerLimits = LocalHTTPServerLimits(),
          handler: @escaping Handler) throws(LoopError) {
         self.loop = loop
         self.limits = limits
@@ -121,7 +121,7 @@ final class LocalHTTPServer {
             return
         }
         if connections.count > limits.maxConnections {
-            respond(HTTPResponse(status: 503, body: "too many connections\n"), on: connection, method: "GET")
+            respond(LocalHTTPResponse(status: 503, body: "too many connections\n"), on: connection, method: "GET")
             return
         }
         do {
@@ -137,7 +137,7 @@ final class LocalHTTPServer {
             drop(connection)
         case .data(let bytes):
             guard case .reading(var parser) = connection.state else { return }
-            do throws(HTTPParseError) {
+            do throws(HTTPRequestError) {
                 let request = try parser.feed(bytes)
                 connection.state = .reading(parser)
                 guard let request else { return }
@@ -145,13 +145,13 @@ final class LocalHTTPServer {
                 respond(handler(request), on: connection, method: request.method)
             } catch {
                 connection.state = .lingering
-                respond(HTTPResponse(status: 400, body: "bad request: \(error)\n"), on: connection, method: "GET")
+                respond(LocalHTTPResponse(status: 400, body: "bad request: \(error)\n"), on: connection, method: "GET")
             }
         }
     }
 
     /// Writes the response, shuts the write side and lingers until the peer closes (or the timeout).
-    private func respond(_ response: HTTPResponse, on connection: Connection, method: String) {
+    private func respond(_ response: LocalHTTPResponse, on connection: Connection, method: String) {
         connection.state = .lingering
         do {
             try connection.tcp.write(encode(response, includeBody: method != "HEAD"))
@@ -175,7 +175,7 @@ final class LocalHTTPServer {
         }
     }
 
-    private func encode(_ response: HTTPResponse, includeBody: Bool) -> [UInt8] {
+    private func encode(_ response: LocalHTTPResponse, includeBody: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n"
         head += "Content-Type: \(response.contentType)\r\n"
         head += "Content-Length: \(response.body.count)\r\n"

@@ -39,8 +39,8 @@ struct AgentHealthTests {
         }
     }
 
-    private func get(_ path: String, method: String = "GET") -> HTTPRequest {
-        HTTPRequest(method: method, path: path, query: "", headers: [], body: [])
+    private func get(_ path: String, method: String = "GET") -> LocalHTTPRequest {
+        LocalHTTPRequest(method: method, path: path, query: "", headers: [], body: [])
     }
 
     @Test("/healthz is 200 while running and 503 once a stop began")

@@ -8,15 +8,15 @@ import Testing
 @Suite("HTTP request parser")
 struct HTTPRequestParserTests {
     private func parse(_ text: String, pieceSize: Int = .max, maxHeader: Int = 1024,
-                       maxBody: Int = 64) throws(HTTPParseError) -> HTTPRequest? {
+                       maxBody: Int = 64) throws(HTTPRequestError) -> LocalHTTPRequest? {
         var parser = HTTPRequestParser(maxHeaderBytes: maxHeader, maxBodyBytes: maxBody)
         let bytes = Array(text.utf8)
         var start = 0
         while start < bytes.count {
             let end = min(bytes.count, start + min(pieceSize, bytes.count - start))
             let slice = Array(bytes[start..<end])
-            let outcome: Result<HTTPRequest?, HTTPParseError> = slice.withUnsafeBytes { raw in
-                do throws(HTTPParseError) { return .success(try parser.feed(raw)) } catch { return .failure(error) }
+            let outcome: Result<LocalHTTPRequest?, HTTPRequestError> = slice.withUnsafeBytes { raw in
+                do throws(HTTPRequestError) { return .success(try parser.feed(raw)) } catch { return .failure(error) }
             }
             if let request = try outcome.get() { return request }
             start = end
@@ -62,24 +62,24 @@ struct HTTPRequestParserTests {
 
     @Test("garbage is rejected with the reason")
     func garbage() {
-        #expect(throws: HTTPParseError.malformedRequestLine) { try parse("hello there\r\n\r\n") }
-        #expect(throws: HTTPParseError.malformedRequestLine) { try parse("GET metrics HTTP/1.1\r\n\r\n") }
-        #expect(throws: HTTPParseError.malformedRequestLine) { try parse("GET  / HTTP/1.1\r\n\r\n") }
-        #expect(throws: HTTPParseError.unsupportedVersion) { try parse("GET / HTTP/2.0\r\n\r\n") }
-        #expect(throws: HTTPParseError.malformedHeader) { try parse("GET / HTTP/1.1\r\nNo colon\r\n\r\n") }
-        #expect(throws: HTTPParseError.malformedHeader) { try parse("GET / HTTP/1.1\r\n folded: x\r\n\r\n") }
-        #expect(throws: HTTPParseError.malformedHeader) { try parse("GET / HTTP/1.1\r\nA: b\u{1}c\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedRequestLine) { try parse("hello there\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedRequestLine) { try parse("GET metrics HTTP/1.1\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedRequestLine) { try parse("GET  / HTTP/1.1\r\n\r\n") }
+        #expect(throws: HTTPRequestError.unsupportedVersion) { try parse("GET / HTTP/2.0\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedHeader) { try parse("GET / HTTP/1.1\r\nNo colon\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedHeader) { try parse("GET / HTTP/1.1\r\n folded: x\r\n\r\n") }
+        #expect(throws: HTTPRequestError.malformedHeader) { try parse("GET / HTTP/1.1\r\nA: b\u{1}c\r\n\r\n") }
     }
 
     @Test("bad or conflicting Content-Length and any Transfer-Encoding are rejected")
     func lengths() {
-        #expect(throws: HTTPParseError.invalidContentLength) {
+        #expect(throws: HTTPRequestError.invalidContentLength) {
             try parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n")
         }
-        #expect(throws: HTTPParseError.invalidContentLength) {
+        #expect(throws: HTTPRequestError.invalidContentLength) {
             try parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
         }
-        #expect(throws: HTTPParseError.transferEncodingNotSupported) {
+        #expect(throws: HTTPRequestError.transferEncodingNotSupported) {
             try parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         }
     }
@@ -87,9 +87,9 @@ struct HTTPRequestParserTests {
     @Test("headers or a body past the limits are rejected, even before the head ends")
     func limits() {
         let long = "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 2000)
-        #expect(throws: HTTPParseError.headerTooLarge(limit: 1024)) { try parse(long, pieceSize: 100) }
-        #expect(throws: HTTPParseError.headerTooLarge(limit: 1024)) { try parse(long + "\r\n\r\n") }
-        #expect(throws: HTTPParseError.bodyTooLarge(limit: 64)) {
+        #expect(throws: HTTPRequestError.headerTooLarge(limit: 1024)) { try parse(long, pieceSize: 100) }
+        #expect(throws: HTTPRequestError.headerTooLarge(limit: 1024)) { try parse(long + "\r\n\r\n") }
+        #expect(throws: HTTPRequestError.bodyTooLarge(limit: 64)) {
             try parse("POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n")
         }
     }

@@ -12,17 +12,17 @@ struct LocalHTTPServerTests {
     final class Fixture {
         let loop: EventLoop
         let server: LocalHTTPServer
-        var requests: [HTTPRequest] = []
+        var requests: [LocalHTTPRequest] = []
 
-        init(limits: HTTPServerLimits = HTTPServerLimits()) throws {
+        init(limits: LocalHTTPServerLimits = LocalHTTPServerLimits()) throws {
             loop = try EventLoop()
-            var seen: (HTTPRequest) -> Void = { _ in }
+            var seen: (LocalHTTPRequest) -> Void = { _ in }
             server = try LocalHTTPServer(loop: loop, port: 0, limits: limits) { request in
                 seen(request)
                 switch request.path {
-                case "/healthz": return HTTPResponse(status: 200, body: "ok\n")
-                case "/echo": return HTTPResponse(status: 200, body: String(decoding: request.body, as: UTF8.self))
-                default: return HTTPResponse(status: 404, body: "not found\n")
+                case "/healthz": return LocalHTTPResponse(status: 200, body: "ok\n")
+                case "/echo": return LocalHTTPResponse(status: 200, body: String(decoding: request.body, as: UTF8.self))
+                default: return LocalHTTPResponse(status: 404, body: "not found\n")
                 }
             }
             seen = { [unowned self] request in self.requests.append(request) }
@@ -90,7 +90,7 @@ struct LocalHTTPServerTests {
 
     @Test("oversized headers are answered 400 and the connection is closed")
     func oversized() throws {
-        var limits = HTTPServerLimits()
+        var limits = LocalHTTPServerLimits()
         limits.maxHeaderBytes = 1024
         let fixture = try Fixture(limits: limits)
         defer { fixture.finish() }
@@ -104,7 +104,7 @@ struct LocalHTTPServerTests {
 
     @Test("past the connection limit new connections get 503; the held ones are still served")
     func connectionLimit() throws {
-        var limits = HTTPServerLimits()
+        var limits = LocalHTTPServerLimits()
         limits.maxConnections = 4
         let fixture = try Fixture(limits: limits)
         defer { fixture.finish() }
@@ -135,7 +135,7 @@ struct LocalHTTPServerTests {
 
     @Test("a connection that sends nothing is closed after the request timeout")
     func idleTimeout() throws {
-        var limits = HTTPServerLimits()
+        var limits = LocalHTTPServerLimits()
         limits.requestTimeout = .milliseconds(50)
         let fixture = try Fixture(limits: limits)
         defer { fixture.finish() }
@@ -151,7 +151,7 @@ struct LocalHTTPServerTests {
         defer { fixture.finish() }
         do {
             let second = try LocalHTTPServer(loop: fixture.loop, port: fixture.server.port) { _ in
-                HTTPResponse(status: 200, body: "")
+                LocalHTTPResponse(status: 200, body: "")
             }
             second.close()
             Issue.record("a second server bound the same port")
