@@ -8,6 +8,7 @@ import Glibc
 struct Environment {
     var checkpointDirectory: String?
     var stopDelay: String?
+    var httpPort: String?
     /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag.
     var envTags: [(key: String, value: String)]
 
@@ -20,6 +21,6 @@ struct Environment {
             }
         }
         return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
-                           envTags: tags)
+                           httpPort: get("TAILCAR_HTTP_PORT"), envTags: tags)
     }
 }

@@ -10,6 +10,7 @@ tailcar \(tailcarVersion): a sidecar log collector for Kubernetes pods.
 
 Usage:
   tailcar run --config PATH [options]   Tail the files the pipelines name and ship their records.
+  tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
   tailcar check-config PATH             Load PATH and print the effective pipelines, or the errors.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
   tailcar version | --version           Print the version.
@@ -32,6 +33,14 @@ run options:
                               it is reopened by identity when it grows.
   --max-in-flight-mb N        Per pipeline, MB of records handed to flushers and not acknowledged
                               before reading pauses (default 16).
+  --http-port PORT            Serve on 127.0.0.1:PORT (default $TAILCAR_HTTP_PORT; 0 or unset: off):
+                              GET /healthz (200 while running, 503 once stopping), GET /metrics
+                              (Prometheus text), POST /quitquitquit (a graceful stop, as SIGTERM).
+
+status options:
+  --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT).
+  --timeout SECONDS           Give up after this long (default 3). Exit 0 on 200, else 1 with one
+                              line saying why; a liveness exec probe.
 
 Pipelines (iLogtail form):
   inputs:   [{Type: input_file, FilePaths: ["/var/log/app/*.log"], MaxDirSearchDepth: 0,

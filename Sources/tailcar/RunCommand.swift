@@ -8,7 +8,7 @@ import TailcarCore
 
 enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
-                                      "poll-interval", "idle-close", "max-in-flight-mb"]
+                                      "poll-interval", "idle-close", "max-in-flight-mb", "http-port"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
@@ -57,6 +57,11 @@ enum RunCommand {
             options.maxInFlightBytes = mb << 20
         }
         options.useInotify = !parsed.flag("no-inotify")
+        if let text = parsed.value("http-port") {
+            options.httpPort = try parsePort(text, what: "--http-port")
+        } else if let text = environment.httpPort {
+            options.httpPort = try parsePort(text, what: "TAILCAR_HTTP_PORT")
+        }
         options.tags = environment.envTags
         return options
     }
@@ -71,6 +76,14 @@ enum RunCommand {
         }
         return settings
     }
+}
+
+/// "8080" -> 8080; "0" -> nil (no server); anything outside 0...65535 is a usage error naming `what`.
+func parsePort(_ text: String, what: String) throws(UsageError) -> Int? {
+    guard let port = Int(text), port >= 0, port <= 65535 else {
+        throw UsageError(description: "\(what) expects a port number from 0 to 65535, got \"\(text)\"")
+    }
+    return port == 0 ? nil : port
 }
 
 func printError(_ message: String) {

@@ -11,6 +11,8 @@ let status: Int32
 switch command {
 case "run":
     status = RunCommand.run(rest, environment: environment)
+case "status":
+    status = StatusCommand.run(rest, environment: environment)
 case "check-config":
     status = CheckConfigCommand.run(rest)
 case "version", "--version", "-V":

@@ -48,6 +48,8 @@ public final class Agent {
     private var rescanScheduled = false
     /// Loop time of the last change anything observed (growth, a new file, a rotation).
     var lastActivity: UInt64 = 0
+    /// The local HTTP endpoint (Agent+Health.swift), when `options.httpPort` is set.
+    var health: HealthEndpoint?
     private var lastCheckpoint: UInt64 = 0
 
     public init(settings: AgentSettings, options: AgentOptions, diagnostics: Diagnostics) throws(AgentError) {
@@ -66,6 +68,7 @@ public final class Agent {
         for pipeline in settings.pipelines { try build(pipeline) }
         do {
             try makeHandles()
+            try startHealthEndpoint()
         } catch { throw .loop(error) }
     }
 
@@ -176,15 +179,19 @@ public final class Agent {
     }
 
     private func onSignal(_ number: Int32) {
+        beginStop(reason: number == SIGINT ? "SIGINT" : "SIGTERM")
+    }
+
+    /// Begins a graceful stop (SIGTERM, SIGINT, POST /quitquitquit); a second call stops waiting.
+    func beginStop(reason: String) {
         switch phase {
         case .running:
             // Discovery ends here; one last pass finds every file created before the signal.
             checkAll(stopping: false)
             discoverAll()
             let deadline = context.now + context.options.stopDelay.milliseconds
-            phase = .stopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM", deadline: deadline)
-            report(.agentStopping(reason: number == SIGINT ? "SIGINT" : "SIGTERM",
-                                  deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
+            phase = .stopping(reason: reason, deadline: deadline)
+            report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
             onTick()
         case .stopping(let reason, _), .finishing(let reason, _):
             // A second signal: stop waiting.
@@ -301,6 +308,7 @@ public final class Agent {
         soon.close()
         pump.close()
         for handle in signals { handle.close() }
+        health?.close()
         for watch in watches.values { watch.close() }
         watches.removeAll()
         for pipeline in pipelines {

@@ -25,6 +25,8 @@ public struct AgentOptions: Sendable {
     public var readChunkBytes: Int
     /// Watch directories with inotify (else stat-polling alone finds changes, every pollInterval).
     public var useInotify: Bool = true
+    /// Serve /healthz, /metrics and /quitquitquit on 127.0.0.1 at this port (nil or 0: no server).
+    public var httpPort: Int?
     /// Tags added to every group (ALIYUN_LOG_ENV_TAGS), in order.
     public var tags: [(key: String, value: String)]
 
