@@ -33,12 +33,12 @@ run options:
                               it is reopened by identity when it grows.
   --max-in-flight-mb N        Per pipeline, MB of records handed to flushers and not acknowledged
                               before reading pauses (default 16).
-  --http-port PORT            Serve on 127.0.0.1:PORT (default $TAILCAR_HTTP_PORT; 0 or unset: off):
+  --http-port PORT            Serve on 127.0.0.1:PORT (default $TAILCAR_HTTP_PORT, else 18765; 0: off):
                               GET /healthz (200 while running, 503 once stopping), GET /metrics
                               (Prometheus text), POST /quitquitquit (a graceful stop, as SIGTERM).
 
 status options:
-  --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT).
+  --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).
   --timeout SECONDS           Give up after this long (default 3). Exit 0 on 200, else 1 with one
                               line saying why; a liveness exec probe.
 

@@ -61,6 +61,9 @@ enum RunCommand {
             options.httpPort = try parsePort(text, what: "--http-port")
         } else if let text = environment.httpPort {
             options.httpPort = try parsePort(text, what: "TAILCAR_HTTP_PORT")
+        } else {
+            options.httpPort = defaultHTTPPort
+            options.httpPortIsDefault = true
         }
         options.tags = environment.envTags
         return options
@@ -77,6 +80,10 @@ enum RunCommand {
         return settings
     }
 }
+
+/// Where `run` serves /healthz and /metrics and `status` asks, unless told otherwise: unusual enough not
+/// to collide with the application container, which shares the pod's network namespace.
+let defaultHTTPPort = 18765
 
 /// "8080" -> 8080; "0" -> nil (no server); anything outside 0...65535 is a usage error naming `what`.
 func parsePort(_ text: String, what: String) throws(UsageError) -> Int? {

@@ -17,9 +17,9 @@ enum StatusCommand {
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
-            let text = parsed.value("port") ?? environment.httpPort
-            guard let text, let chosen = try parsePort(text, what: parsed.value("port") == nil ? "TAILCAR_HTTP_PORT" : "--port")
-            else { throw UsageError(description: "no port: pass --port PORT or set TAILCAR_HTTP_PORT") }
+            let text = parsed.value("port") ?? environment.httpPort ?? "\(defaultHTTPPort)"
+            guard let chosen = try parsePort(text, what: parsed.value("port") == nil ? "TAILCAR_HTTP_PORT" : "--port")
+            else { throw UsageError(description: "port 0 means no endpoint: nothing to ask") }
             port = chosen
             timeout = try parsed.seconds("timeout") ?? .seconds(3)
         } catch {

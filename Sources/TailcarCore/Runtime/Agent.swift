@@ -68,12 +68,25 @@ public final class Agent {
         for pipeline in settings.pipelines { try build(pipeline) }
         do {
             try makeHandles()
-            try startHealthEndpoint()
         } catch { throw .loop(error) }
+        do {
+            try startHealthEndpoint()
+        } catch {
+            guard options.httpPortIsDefault else { throw .loop(error) }
+            report(.healthEndpointUnavailable(address: "127.0.0.1:\(options.httpPort ?? 0)", reason: error.description))
+        }
     }
 
     /// Runs until stopped. Returns the process exit code.
     public func run() -> Int32 {
+        start()
+        loop.run()
+        loop.close()
+        return 0
+    }
+
+    /// The initial scan, then the pump and the poll tick; the loop runs them (tests step it by hand).
+    func start() {
         lastActivity = context.now
         discoverAll()
         for pipeline in pipelines {
@@ -86,9 +99,6 @@ public final class Agent {
         pump.start()
         let interval = context.options.pollInterval.milliseconds
         tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
-        loop.run()
-        loop.close()
-        return 0
     }
 
     private func build(_ settings: PipelineSettings) throws(AgentError) {

@@ -27,6 +27,8 @@ public struct AgentOptions: Sendable {
     public var useInotify: Bool = true
     /// Serve /healthz, /metrics and /quitquitquit on 127.0.0.1 at this port (nil or 0: no server).
     public var httpPort: Int?
+    /// The port is the built-in default, not asked for: when it is taken, run without the endpoint (warned).
+    public var httpPortIsDefault = false
     /// Tags added to every group (ALIYUN_LOG_ENV_TAGS), in order.
     public var tags: [(key: String, value: String)]
 

@@ -27,6 +27,7 @@ struct AgentHealthTests {
             let settings = AgentSettings(pipelines: [PipelineSettings(name: "web \"main\"", origin: "test",
                                                                       inputs: [input], flushers: [.blackhole])])
             agent = try Agent(settings: settings, options: options, diagnostics: Diagnostics(quiet: true))
+            agent.start()
         }
 
         func finish() {
