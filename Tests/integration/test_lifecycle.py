@@ -116,3 +116,29 @@ def test_version_and_help(workdir):
     wrong = subprocess.run([str(BINARY), "run", "--config", str(workdir / "missing.yaml")],
                            capture_output=True, timeout=10)
     assert wrong.returncode != 0 and b"missing.yaml" in wrong.stderr
+
+
+def test_an_idle_file_is_released_then_reopened_by_identity_when_it_grows(workdir, tailcars):
+    out = workdir / "out.jsonl"
+    log = workdir / "logs/quiet.log"
+    tc = tailcars(workdir, pipeline_yaml([workdir / "logs/*.log"], out), "--idle-close", "0.3").started()
+    append(log, [b"before idle"])
+    tc.wait_event("file_released")
+    append(log, [b"after idle"])
+    tc.wait_event("file_reopened")
+    wait_until(lambda: contents(out) == [b"before idle", b"after idle"], what="both lines")
+    assert tc.stop() == 0
+
+
+def test_a_file_renamed_while_released_is_reopened_and_drained(workdir, tailcars):
+    out = workdir / "out.jsonl"
+    log = workdir / "logs/quiet.log"
+    tc = tailcars(workdir, pipeline_yaml([workdir / "logs/*.log"], out), "--idle-close", "0.3").started()
+    append(log, [b"one"])
+    tc.wait_event("file_released")
+    writer = open(log, "ab", buffering=0)
+    os.rename(log, workdir / "logs/quiet.log.1")
+    writer.write(b"two, written after the rename\n")
+    writer.close()
+    wait_until(lambda: contents(out) == [b"one", b"two, written after the rename"], what="the rotated line")
+    assert tc.stop() == 0

@@ -65,6 +65,10 @@ public enum ConfigLoader {
             diagnosis.errors.append(error)
             return []
         }
+        guard documents.contains(where: { !$0.isNull }) else {
+            diagnosis.errors.append(ConfigError(start, "the file holds no pipeline (expected inputs and flushers)"))
+            return []
+        }
         let base = baseName(file)
         var pipelines: [PipelineSettings] = []
         for (index, document) in documents.enumerated() where !document.isNull {
