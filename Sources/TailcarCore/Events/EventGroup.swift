@@ -88,8 +88,10 @@ public final class EventGroup {
     public var source = EventSource()
     public var progress: [FileProgress] = []
 
-    /// Start of the open record's raw bytes in the arena, and of its fields; nil when no record is open.
-    public private(set) var openRecord: (rawStart: Int, firstField: Int, seconds: UInt32, nanoseconds: UInt32)?
+    /// The open record: where its raw bytes start in the arena, its first field, its time, and the arena
+    /// length to return to if it is abandoned; nil when no record is open.
+    public private(set) var openRecord: (rawStart: Int, firstField: Int, seconds: UInt32, nanoseconds: UInt32,
+                                         arenaMark: Int)?
 
     public init(keys: KeyTable, arenaCapacity: Int = 0, recordCapacity: Int = 0) {
         self.keys = keys
@@ -123,8 +125,16 @@ extension EventGroup {
         precondition(openRecord == nil, "beginRecord while a record is open")
         let start = arena.count
         arena.append(contentsOf: raw)
-        openRecord = (start, fields.count, seconds, nanoseconds)
+        openRecord = (start, fields.count, seconds, nanoseconds, start)
         return ByteRange(start: start, count: raw.count)
+    }
+
+    /// Opens a record whose raw bytes are already in the arena (a reader appended a whole chunk once and
+    /// opens one record per line in it). Abandoning it keeps those bytes.
+    public func beginRecord(rawIn range: ByteRange, seconds: UInt32, nanoseconds: UInt32) {
+        precondition(openRecord == nil, "beginRecord while a record is open")
+        precondition(range.end <= arena.count, "raw range outside the arena")
+        openRecord = (range.start, fields.count, seconds, nanoseconds, arena.count)
     }
 
     /// Adds a field whose value is a slice of the open record's raw bytes.
@@ -150,7 +160,7 @@ extension EventGroup {
     /// Sets the open record's time (a time parser found it in the data).
     public func setTime(seconds: UInt32, nanoseconds: UInt32) {
         guard let open = openRecord else { preconditionFailure("setTime without an open record") }
-        openRecord = (open.rawStart, open.firstField, seconds, nanoseconds)
+        openRecord = (open.rawStart, open.firstField, seconds, nanoseconds, open.arenaMark)
     }
 
     /// The open record's fields, for processors that rewrite them in place.
@@ -176,7 +186,7 @@ extension EventGroup {
     /// Closes the open record and forgets it, with every byte and field it added (a filter dropped it).
     public func abandonRecord() {
         guard let open = openRecord else { preconditionFailure("abandonRecord without an open record") }
-        arena.removeSubrange(open.rawStart...)
+        arena.removeSubrange(open.arenaMark...)
         fields.removeSubrange(open.firstField...)
         openRecord = nil
     }

@@ -53,6 +53,8 @@ final class PipelineRunner: FlushDelegate {
         let group = takeGroup(for: tailer)
         let (seconds, nanoseconds) = wallClock()
         let baseOffset = tailer.readOffset - UInt64(window.count)
+        // The whole window goes into the arena once; each line's record points into it.
+        let chunk = group.appendBytes(window)
         var records = 0
         let consumed = tailer.splitter.split(window) { range, end in
             if end == .split {
@@ -60,8 +62,11 @@ final class PipelineRunner: FlushDelegate {
                                               limit: settingsMaxLine(tailer)))
             }
             records += 1
-            emit(UnsafeRawBufferPointer(rebasing: window[range]), into: group, seconds, nanoseconds)
+            emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,
+                 seconds, nanoseconds)
         }
+        // The incomplete tail stays carried by the tailer; its copy in the arena is not needed.
+        group.arena.removeLast(window.count - consumed)
         tailer.keep(window: window, consumed: consumed)
         diagnostics.countRead(bytes: got, records: records)
         submit(group, from: tailer)
@@ -74,9 +79,11 @@ final class PipelineRunner: FlushDelegate {
         let group = takeGroup(for: tailer)
         let (seconds, nanoseconds) = wallClock()
         let bytes = tailer.carry.count
+        let chunk = tailer.carry.withUnsafeBytes { group.appendBytes($0) }
         tailer.carry.withUnsafeBytes { window in
             _ = tailer.splitter.flushRemainder(window) { range, _ in
-                emit(UnsafeRawBufferPointer(rebasing: window[range]), into: group, seconds, nanoseconds)
+                emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,
+                     seconds, nanoseconds)
             }
         }
         tailer.clearCarry()
@@ -104,9 +111,9 @@ final class PipelineRunner: FlushDelegate {
 
     // MARK: Records and groups
 
-    private func emit(_ line: UnsafeRawBufferPointer, into group: EventGroup, _ seconds: UInt32, _ nanoseconds: UInt32) {
-        group.beginRecord(raw: line, seconds: seconds, nanoseconds: nanoseconds)
-        group.addField(key: .table(keys.content), rawRange: 0..<line.count)
+    private func emit(_ line: ByteRange, into group: EventGroup, _ seconds: UInt32, _ nanoseconds: UInt32) {
+        group.beginRecord(rawIn: line, seconds: seconds, nanoseconds: nanoseconds)
+        group.addField(key: .table(keys.content), value: line)
         for processor in processors where processor.process(group) == .drop {
             group.abandonRecord()
             diagnostics.countDropped(records: 1)
