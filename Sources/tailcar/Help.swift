@@ -12,6 +12,9 @@ Usage:
   tailcar run --config PATH [options]   Tail the files the pipelines name and ship their records.
   tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
   tailcar check-config PATH             Load PATH and print the effective pipelines, or the errors.
+  tailcar parse --config PATH [--pipeline NAME] [--input FILE]
+                                        Run a pipeline's processors over sample lines (FILE or
+                                        stdin); print each record as JSON, unmatched ones marked.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
   tailcar version | --version           Print the version.
   tailcar help | --help                 This text.

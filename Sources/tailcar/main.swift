@@ -15,6 +15,8 @@ case "status":
     status = StatusCommand.run(rest, environment: environment)
 case "check-config":
     status = CheckConfigCommand.run(rest)
+case "parse":
+    status = ParseCommand.run(rest)
 case "version", "--version", "-V":
     print("tailcar \(tailcarVersion)")
     status = 0

@@ -50,3 +50,24 @@ public enum ParserConfigError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 }
+
+/// A processor that counts what it could not parse; tools use the counts to mark records.
+public protocol CountingProcessor: EventProcessor {
+    var unmatchedCount: Int { get }
+}
+
+extension JSONParser: CountingProcessor {
+    public var unmatchedCount: Int { counters.unmatched }
+}
+
+extension DelimiterParser: CountingProcessor {
+    public var unmatchedCount: Int { counters.unmatched }
+}
+
+extension ApsaraParser: CountingProcessor {
+    public var unmatchedCount: Int { counters.unmatched }
+}
+
+extension TimestampParser: CountingProcessor {
+    public var unmatchedCount: Int { counters.fallback }
+}

@@ -1,0 +1,69 @@
+// PipelinePreview.swift
+//
+// `tailcar parse`: one pipeline's line framing and processors run over sample input, each record printed
+// as the flushers would write it, with `"__unmatched__":true` when a parser could not parse it (or a time
+// fell back to the read time) and `"__dropped__":true` when the pipeline would drop it. The console's
+// "validate" button, in a terminal. Owns nothing the agent uses.
+
+public final class PipelinePreview {
+    private let keys = KeyTable()
+    private let processors: [any EventProcessor]
+    private let maxLineBytes: Int
+
+    public init(_ settings: PipelineSettings) throws(AgentError) {
+        processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: keys)
+        maxLineBytes = settings.inputs.first?.maxLineBytes ?? 512 * 1024
+    }
+
+    /// Frames `input` into lines and returns one JSON line per record.
+    public func run(_ input: [UInt8], path: String) -> [UInt8] {
+        var output: [UInt8] = []
+        var splitter = LineSplitter(maxLineBytes: maxLineBytes)
+        let group = EventGroup(keys: keys)
+        group.source.path = path
+        let (seconds, nanoseconds) = wallClock()
+        input.withUnsafeBytes { window in
+            let consumed = splitter.split(window) { range, _ in
+                preview(UnsafeRawBufferPointer(rebasing: window[range]), group, seconds, nanoseconds, &output)
+            }
+            let rest = UnsafeRawBufferPointer(rebasing: window[consumed...])
+            _ = splitter.flushRemainder(rest) { range, _ in
+                preview(UnsafeRawBufferPointer(rebasing: rest[range]), group, seconds, nanoseconds, &output)
+            }
+        }
+        return output
+    }
+
+    private func preview(_ line: UnsafeRawBufferPointer, _ group: EventGroup, _ seconds: UInt32,
+                         _ nanoseconds: UInt32, _ output: inout [UInt8]) {
+        group.reset()
+        let before = unmatched()
+        group.beginRecord(raw: line, seconds: seconds, nanoseconds: nanoseconds)
+        group.addField(key: .table(keys.content), rawRange: 0..<line.count)
+        var dropped = false
+        for processor in processors where processor.process(group) == .drop {
+            dropped = true
+            break
+        }
+        if dropped {
+            group.abandonRecord()
+            output.append(contentsOf: #"{"__dropped__":true,"content":"#.utf8)
+            RecordJSONWriter.appendString(line, to: &output)
+            output.append(contentsOf: "}\n".utf8)
+            return
+        }
+        group.commitRecord()
+        var record: [UInt8] = []
+        RecordJSONWriter.append(group, to: &record)
+        if unmatched() > before, record.count > 2 {
+            record.removeLast(2)
+            record.append(contentsOf: #","__unmatched__":true}"#.utf8)
+            record.append(0x0A)
+        }
+        output.append(contentsOf: record)
+    }
+
+    private func unmatched() -> Int {
+        processors.reduce(0) { $0 + (($1 as? any CountingProcessor)?.unmatchedCount ?? 0) }
+    }
+}
