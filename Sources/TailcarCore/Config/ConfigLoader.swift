@@ -82,16 +82,12 @@ public enum ConfigLoader {
     static func pipelineFiles(at path: String) throws(SystemError) -> [String] {
         let status = try FileStatus.of(path: path)
         guard status.isDirectory else { return [path] }
-        guard let handle = opendir(path) else { throw SystemError(operation: "opendir", path: path, code: currentErrno) }
-        defer { closedir(handle) }
         var files: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
+        for entry in try directoryEntries(path) {
+            let name = entry.name
             guard !name.hasPrefix("."), name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
             else { continue }
-            let full = path.hasSuffix("/") ? path + name : path + "/" + name
+            let full = joinPath(path, name)
             if (try? FileStatus.of(path: full))?.isRegularFile == true { files.append(full) }
         }
         return files.sorted()

@@ -53,19 +53,18 @@ private struct Walk {
     mutating func visit(_ directory: String, matcher: PathMatcher) {
         guard let status = try? FileStatus.of(path: directory), status.isDirectory,
               visited.insert(status.identity).inserted else { return }
-        guard let handle = opendir(directory) else {
-            errors.append(SystemError(operation: "opendir", path: directory, code: currentErrno))
+        let entries: [DirectoryEntry]
+        do {
+            entries = try directoryEntries(directory)
+        } catch {
+            errors.append(error)
             return
         }
         directories.append(directory)
         var subdirectories: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
-            let path = directory == "/" ? "/" + name : directory + "/" + name
-            switch Int32(entry.pointee.d_type) {
+        for entry in entries {
+            let path = joinPath(directory, entry.name)
+            switch entry.type {
             case Int32(DT_DIR):
                 if matcher.wantsDirectory(path) { subdirectories.append(path) }
             case Int32(DT_REG):
@@ -80,7 +79,6 @@ private struct Walk {
                 }
             }
         }
-        closedir(handle)
         for subdirectory in subdirectories { visit(subdirectory, matcher: matcher) }
     }
 }

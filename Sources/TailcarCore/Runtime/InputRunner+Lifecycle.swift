@@ -156,14 +156,9 @@ extension InputRunner {
 
     /// A file in `directory` with this identity.
     func findSibling(with identity: FileIdentity, in directory: String) -> String? {
-        guard let dir = opendir(directory) else { return nil }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
-            let candidate = directory == "/" ? "/" + name : directory + "/" + name
+        let entries = (try? directoryEntries(directory)) ?? []
+        for entry in entries {
+            let candidate = joinPath(directory, entry.name)
             if let status = try? FileStatus.of(path: candidate), status.identity == identity { return candidate }
         }
         return nil

@@ -66,7 +66,7 @@ struct RecordJSONWriterTests {
 
     @Test("random byte strings round-trip exactly through the surrogateescape rule")
     func roundTrip() {
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for _ in 0..<3000 {
             let count = random.below(64)
             let bytes = (0..<count).map { _ -> UInt8 in

@@ -61,7 +61,7 @@ func chunkedSplit(_ input: [UInt8], maxLineBytes: Int, chunkSizes: [Int]) -> [Sp
 }
 
 func randomLogBytes(seed: UInt64, count: Int, maxLineBytes: Int) -> [UInt8] {
-    var random = SeededRandom(seed: seed)
+    var random = SeededGenerator(seed: seed)
     var bytes: [UInt8] = []
     while bytes.count < count {
         switch random.below(10) {
@@ -93,7 +93,7 @@ struct LineSplitterTests {
 
     @Test("random chunkings agree with the oracle")
     func randomChunkings() {
-        var random = SeededRandom(seed: 99)
+        var random = SeededGenerator(seed: 99)
         for seed in 100...140 as ClosedRange<UInt64> {
             let max = 1 + random.below(200)
             let input = randomLogBytes(seed: seed, count: 20_000, maxLineBytes: max)

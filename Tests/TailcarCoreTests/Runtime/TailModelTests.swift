@@ -7,17 +7,8 @@ import Glibc
 import Testing
 @testable import TailcarCore
 
-/// A small deterministic generator (SplitMix64), so a failing seed replays exactly.
-struct SeededRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
+    /// A number in 0..<bound.
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
@@ -102,7 +93,7 @@ struct TailModelTests {
         let logs = scratch.path + "/logs"
         mkdir(logs, 0o755)
         let checkpoints = scratch.path + "/checkpoints"
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let writer = ModelWriter(directory: logs)
         let flusher = RecordingFlusher()
         var harness = try TailHarness(directory: logs, checkpoints: checkpoints, flusher: flusher)
