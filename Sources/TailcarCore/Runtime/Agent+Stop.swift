@@ -52,7 +52,7 @@ extension Agent {
     func isAcknowledged() -> Bool {
         pipelines.allSatisfy { pipeline in
             pipeline.pendingGroups == 0 && pipeline.inputs.allSatisfy { input in
-                input.tailers.allSatisfy { !$0.hasUnacknowledged && $0.carry.isEmpty }
+                input.tailers.allSatisfy { !$0.hasUnacknowledged && !$0.hasBufferedInput }
             }
         }
     }

@@ -114,6 +114,10 @@ public final class Agent {
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
                                     tags: context.options.tags, maxInFlightBytes: context.options.maxInFlightBytes)
         for input in settings.inputs {
+            if case .custom = input.multiline {
+                throw .processor(pipeline: settings.name, index: 0,
+                                 "multi-line framing needs the regex engine, which this build does not have yet")
+            }
             do {
                 runner.inputs.append(try InputRunner(settings: input, pipeline: runner))
             } catch { throw .pattern(pipeline: settings.name, error) }

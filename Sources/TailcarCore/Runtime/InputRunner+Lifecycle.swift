@@ -58,7 +58,7 @@ extension InputRunner {
             return
         }
         let idleFor = context.now &- tailer.lastGrowth
-        if tailer.atEnd, tailer.carry.isEmpty, idleFor >= context.options.idleCloseAfter.milliseconds {
+        if tailer.atEnd, !tailer.hasBufferedInput, idleFor >= context.options.idleCloseAfter.milliseconds {
             tailer.closeDescriptor(then: .released)
             context.diagnostics.record(.fileReleased(path: tailer.path, offset: tailer.readOffset))
         }
@@ -124,7 +124,7 @@ extension InputRunner {
 
     /// Sends a carried incomplete line once the file has not grown for the flush timeout.
     private func flushStaleRemainder(_ tailer: FileTailer, _ context: AgentContext, stopping: Bool) {
-        guard !tailer.carry.isEmpty, tailer.atEnd, tailer.descriptor != nil else { return }
+        guard tailer.hasBufferedInput, tailer.atEnd, tailer.descriptor != nil else { return }
         let quietFor = context.now &- tailer.lastGrowth
         if stopping || quietFor >= settings.incompleteLineTimeout.milliseconds {
             pipeline.flushRemainder(tailer)

@@ -16,9 +16,13 @@ final class InputRunner {
     private var byIdentity: [FileIdentity: FileTailer] = [:]
     private var reportedErrors: Set<String> = []
 
-    init(settings: FileInputSettings, pipeline: PipelineRunner) throws(GlobError) {
+    /// How lines join into records; nil in single-line mode.
+    let multiline: MultilineRules?
+
+    init(settings: FileInputSettings, pipeline: PipelineRunner, multiline: MultilineRules? = nil) throws(GlobError) {
         self.settings = settings
         self.pipeline = pipeline
+        self.multiline = multiline
         matcher = try PathMatcher(filePaths: settings.filePaths, excludeFilePaths: settings.excludeFilePaths,
                                   maxDirSearchDepth: settings.maxDirSearchDepth)
     }
@@ -126,6 +130,7 @@ final class InputRunner {
     }
 
     private func add(_ tailer: FileTailer, indexPath: Bool = true) {
+        tailer.framer = multiline.map(MultilineFramer.init(rules:))
         tailers.append(tailer)
         if indexPath { byPath[tailer.path] = tailer }
         byIdentity[tailer.identity] = tailer

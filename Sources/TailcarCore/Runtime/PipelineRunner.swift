@@ -53,8 +53,10 @@ final class PipelineRunner: FlushDelegate {
         let group = takeGroup(for: tailer)
         let (seconds, nanoseconds) = wallClock()
         let baseOffset = tailer.readOffset - UInt64(window.count)
-        // The whole window goes into the arena once; each line's record points into it.
-        let chunk = group.appendBytes(window)
+        // Single-line mode: the whole window goes into the arena once and each record points into it.
+        // Multi-line records are assembled by the framer and copied in as they close.
+        let framed = tailer.framer != nil
+        let chunk = framed ? ByteRange(start: 0, count: 0) : group.appendBytes(window)
         var records = 0
         let consumed = tailer.splitter.split(window) { range, end in
             if end == .split {
@@ -62,32 +64,47 @@ final class PipelineRunner: FlushDelegate {
                                               limit: settingsMaxLine(tailer)))
             }
             records += 1
-            emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,
-                 seconds, nanoseconds)
+            if framed {
+                let line = UnsafeRawBufferPointer(rebasing: window[range])
+                tailer.framer!.feed(line, at: baseOffset + UInt64(range.lowerBound)) { bytes, _ in
+                    emit(copying: bytes, into: group, seconds, nanoseconds)
+                }
+            } else {
+                emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,
+                     seconds, nanoseconds)
+            }
         }
         // The incomplete tail stays carried by the tailer; its copy in the arena is not needed.
-        group.arena.removeLast(window.count - consumed)
+        if !framed { group.arena.removeLast(window.count - consumed) }
         tailer.keep(window: window, consumed: consumed)
         diagnostics.countRead(bytes: got, records: records)
         submit(group, from: tailer)
         return got
     }
 
-    /// Sends the carried incomplete line as a record of its own (flush timeout, rotation end, stop).
+    /// Sends the carried incomplete line as a record of its own, and an open multi-line record as it
+    /// stands (flush timeout, rotation end, stop).
     func flushRemainder(_ tailer: FileTailer) {
-        guard !tailer.carry.isEmpty else { return }
+        guard tailer.hasBufferedInput else { return }
         let group = takeGroup(for: tailer)
         let (seconds, nanoseconds) = wallClock()
         let bytes = tailer.carry.count
-        let chunk = tailer.carry.withUnsafeBytes { group.appendBytes($0) }
+        let carryStart = tailer.readOffset - UInt64(bytes)
         tailer.carry.withUnsafeBytes { window in
             _ = tailer.splitter.flushRemainder(window) { range, _ in
-                emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,
-                     seconds, nanoseconds)
+                let line = UnsafeRawBufferPointer(rebasing: window[range])
+                if tailer.framer != nil {
+                    tailer.framer!.feed(line, at: carryStart + UInt64(range.lowerBound)) { record, _ in
+                        emit(copying: record, into: group, seconds, nanoseconds)
+                    }
+                } else {
+                    emit(copying: line, into: group, seconds, nanoseconds)
+                }
             }
         }
+        tailer.framer?.flush { record, _ in emit(copying: record, into: group, seconds, nanoseconds) }
         tailer.clearCarry()
-        diagnostics.record(.incompleteLineFlushed(path: tailer.path, bytes: bytes))
+        if bytes > 0 { diagnostics.record(.incompleteLineFlushed(path: tailer.path, bytes: bytes)) }
         submit(group, from: tailer)
     }
 
@@ -110,6 +127,12 @@ final class PipelineRunner: FlushDelegate {
     }
 
     // MARK: Records and groups
+
+    /// A record whose bytes are not in the arena yet (a multi-line record, a flushed tail).
+    private func emit(copying raw: UnsafeRawBufferPointer, into group: EventGroup, _ seconds: UInt32,
+                      _ nanoseconds: UInt32) {
+        emit(group.appendBytes(raw), into: group, seconds, nanoseconds)
+    }
 
     private func emit(_ line: ByteRange, into group: EventGroup, _ seconds: UInt32, _ nanoseconds: UInt32) {
         group.beginRecord(rawIn: line, seconds: seconds, nanoseconds: nanoseconds)

@@ -33,6 +33,8 @@ final class FileTailer {
     var fingerprint: Fingerprint
     var state: State
     var splitter: LineSplitter
+    /// Joins lines into multi-line records; nil in single-line mode.
+    var framer: MultilineFramer?
 
     /// Next byte to read from the file.
     private(set) var readOffset: UInt64
@@ -64,7 +66,11 @@ final class FileTailer {
         self.lastGrowth = now
     }
 
-    var handedOffset: UInt64 { readOffset - UInt64(carry.count) }
+    /// Everything before this offset went downstream: not the carried tail, not an open multi-line record.
+    var handedOffset: UInt64 { framer?.pendingStart ?? (readOffset - UInt64(carry.count)) }
+
+    /// Bytes read but not yet handed downstream (a carried tail or an open multi-line record).
+    var hasBufferedInput: Bool { !carry.isEmpty || framer?.hasPending == true }
 
     var descriptor: Int32? {
         switch state {
@@ -116,6 +122,7 @@ final class FileTailer {
         ackedOffset = 0
         carry.removeAll(keepingCapacity: true)
         splitter.reset()
+        framer?.reset()
         inFlight.removeAll(keepingCapacity: true)
         inFlightHead = 0
         atEnd = false

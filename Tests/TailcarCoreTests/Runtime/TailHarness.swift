@@ -37,7 +37,7 @@ final class TailHarness {
     private let buffer: ReadBuffer
 
     init(directory: String, checkpoints: String, flusher: RecordingFlusher, clock: UInt64 = 1_000,
-         tailingAll: Bool = true) throws {
+         tailingAll: Bool = true, multiline: MultilineRules? = nil, readChunk: Int = 64 << 10) throws {
         self.flusher = flusher
         self.clock = clock
         let settings = FileInputSettings(filePaths: [directory + "/*.log"], tailingAllMatchedFiles: tailingAll,
@@ -47,13 +47,13 @@ final class TailHarness {
         let options = AgentOptions(checkpointDirectory: checkpoints)
         pipeline = PipelineRunner(settings: pipelineSettings, flushers: [flusher], diagnostics: diagnostics,
                                   tags: [], maxInFlightBytes: 1 << 30)
-        input = try InputRunner(settings: settings, pipeline: pipeline)
+        input = try InputRunner(settings: settings, pipeline: pipeline, multiline: multiline)
         pipeline.inputs = [input]
         let keeper = CheckpointKeeper(store: try CheckpointStore(directory: checkpoints), diagnostics: diagnostics)
         var now = clock
         context = AgentContext(options: options, diagnostics: diagnostics, checkpoints: keeper,
                                clock: { now }, maxLineBytes: 4096)
-        buffer = ReadBuffer(readChunk: 64 << 10, maxCarry: 4096)
+        buffer = ReadBuffer(readChunk: readChunk, maxCarry: 4096)
         _ = input.discover(context)
         input.recoverRotated(context)
         context.isInitialScan = false

@@ -149,3 +149,45 @@ struct TailModelTests {
         #expect(unknown.isEmpty, "seed \(seed): lines never written: \(unknown.prefix(3))")
     }
 }
+
+@Suite("Multi-line tail")
+struct MultilineTailTests {
+    @Test("multi-line records cross read chunks and survive a restart in the middle of a record")
+    func recordsAcrossChunksAndRestart() throws {
+        let scratch = ScratchDirectory()
+        let logs = scratch.path + "/logs"
+        mkdir(logs, 0o755)
+        let rules = MultilineRules(start: { $0.first == 0x32 }, continuation: nil, end: nil)   // lines starting "2"
+        let flusher = RecordingFlusher()
+        var harness = try TailHarness(directory: logs, checkpoints: scratch.path + "/ck", flusher: flusher,
+                                      multiline: rules, readChunk: 37)
+        var expected: [String] = []
+        var text = ""
+        for index in 0..<40 {
+            let record = "2026 record \(index)" + (0..<(index % 4)).map { "\n  at frame \($0) of \(index)" }.joined()
+            expected.append(record)
+            text += record + "\n"
+        }
+        let fd = open(logs + "/app.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Cut just after a newline inside a multi-line record: the record is open across the restart.
+        let bytes = Array(text.utf8)
+        var half = bytes.count / 2
+        while !(bytes[half - 1] == 0x0A && bytes[half] == 0x20) { half += 1 }
+        _ = Array(text.utf8)[..<half].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        try harness.tick()
+        try harness.stop()            // the record open at the cut is not delivered, nor checkpointed past
+        harness = try TailHarness(directory: logs, checkpoints: scratch.path + "/ck", flusher: flusher,
+                                  clock: harness.clock, tailingAll: false, multiline: rules, readChunk: 37)
+        _ = Array(text.utf8)[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        try harness.tick()
+        try harness.stop()
+        // A stop sends the record open at that moment as it stands; its remaining lines arrive after the
+        // restart, unmatched. Everything arrives, once.
+        let joined = flusher.lines.joined(separator: "\n")
+        let want = expected.joined(separator: "\n")
+        let got = Array(joined.utf8), wanted = Array(want.utf8)
+        let firstDifference = zip(got, wanted).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(joined == want, "differs at byte \(String(describing: firstDifference)) of \(wanted.count) (got \(got.count)): \(String(decoding: got[max(0, (firstDifference ?? got.count) - 40)..<min(got.count, (firstDifference ?? got.count) + 40)], as: UTF8.self).debugDescription)")
+    }
+}
