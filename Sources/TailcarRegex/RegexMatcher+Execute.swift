@@ -1,0 +1,158 @@
+// RegexMatcher+Execute.swift
+//
+// The VM loop: runs the program from one start offset, backtracking through the explicit stack.
+// Owns instruction semantics, give-back of greedy runs and the budget check; does not own the
+// choice of start offsets or the capture output.
+//
+// Greedy run give-back, for `(\S+)x` on "abxcd": the run scans to 5, leaves a frame (min 1, last 5);
+// each pop retries at the next lower offset where the following byte 'x' is found (here 2).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RegexMatcher {
+    /// 1 matched (slots hold the captures, slot 1 the end), 0 no match, -1 budget exceeded.
+    func execute(_ s: UnsafePointer<UInt8>, _ n: Int, _ start: Int, whole: Bool) -> Int8 {
+        var pc = 0
+        var pos = start
+        outer: while true {
+            let inst = program[pc]
+            switch inst.op {
+            case .byte:
+                if pos < n && s[pos] == UInt8(truncatingIfNeeded: inst.x) {
+                    pos += 1; pc += 1; continue outer
+                }
+            case .set:
+                if pos < n && tables[Int(inst.x) &+ Int(s[pos])] != 0 {
+                    pos += 1; pc += 1; continue outer
+                }
+            case .literal:
+                let len = Int(inst.y)
+                if n - pos >= len && memcmp(s + pos, literals + Int(inst.x), len) == 0 {
+                    pos += len; pc += 1; continue outer
+                }
+            case .split:
+                push(RegexFrame(kind: 0, pc: inst.y, a: pos, b: 0))
+                pc = Int(inst.x)
+                continue outer
+            case .jump:
+                pc = Int(inst.x)
+                continue outer
+            case .save:
+                let slot = Int(inst.x)
+                if sp > 0 { push(RegexFrame(kind: 1, pc: inst.x, a: slots[slot], b: 0)) }
+                slots[slot] = pos
+                pc += 1
+                continue outer
+            case .assert:
+                if assertion(inst.x, s, n, pos) { pc += 1; continue outer }
+            case .runGreedy, .runPossessive:
+                let limit = inst.z < 0 ? n : min(n, pos &+ Int(inst.z))
+                let end = scan(s, pos, limit, inst)
+                let least = pos &+ Int(inst.y)
+                if end >= least {
+                    if inst.op == .runGreedy && end > least {
+                        push(RegexFrame(kind: 2, pc: Int32(pc + 1), a: least, b: end))
+                    }
+                    pos = end; pc += 1; continue outer
+                }
+            case .runLazy:
+                let least = pos &+ Int(inst.y)
+                if least <= n && scan(s, pos, least, inst) == least {
+                    pos = least
+                    let limit = inst.z < 0 ? n : min(n, pos &+ Int(inst.z) &- Int(inst.y))
+                    if pos < limit && tables[Int(inst.x) &+ Int(s[pos])] != 0 {
+                        push(RegexFrame(kind: 3, pc: Int32(pc), a: limit, b: pos))
+                    }
+                    pc += 1; continue outer
+                }
+            case .loopCheck:
+                pc = pos == slots[Int(inst.x)] ? Int(inst.y) : pc + 1
+                continue outer
+            case .match:
+                if !whole || pos == n {
+                    slots[1] = pos
+                    return 1
+                }
+            }
+            // Failure: pop until a frame says where to resume.
+            while true {
+                if sp == 0 { return 0 }
+                steps &+= 1
+                if steps > budget { return -1 }
+                sp -= 1
+                let f = stack[sp]
+                switch f.kind {
+                case 0:
+                    pc = Int(f.pc); pos = f.a
+                    continue outer
+                case 1:
+                    slots[Int(f.pc)] = f.a
+                case 2:
+                    guard let p = giveBack(s, f) else { continue }
+                    if p > f.a { stack[sp].b = p; sp += 1 }
+                    pc = Int(f.pc); pos = p
+                    continue outer
+                default:
+                    let run = program[Int(f.pc)]
+                    let p = f.b + 1
+                    if p < f.a && tables[Int(run.x) &+ Int(s[p])] != 0 { stack[sp].b = p; sp += 1 }
+                    pc = Int(f.pc) + 1; pos = p
+                    continue outer
+                }
+            }
+        }
+    }
+
+    /// The next lower offset a greedy run can end at, skipping offsets where the following
+    /// byte or literal cannot start. Nil when the run is back at its minimum.
+    @inline(__always)
+    private func giveBack(_ s: UnsafePointer<UInt8>, _ f: RegexFrame) -> Int? {
+        var p = f.b - 1
+        let next = program[Int(f.pc)]
+        let want: Int32
+        switch next.op {
+        case .byte: want = next.x
+        case .literal: want = Int32(literals[Int(next.x)])
+        default: return p >= f.a ? p : nil
+        }
+        let c = UInt8(truncatingIfNeeded: want)
+        while p >= f.a && s[p] != c { p -= 1 }
+        return p >= f.a ? p : nil
+    }
+
+    /// End of the longest run of set members in [from, limit).
+    @inline(__always)
+    private func scan(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int, _ inst: RegexInst) -> Int {
+        if inst.w == 256 { return limit }
+        if from >= limit { return from }
+        if inst.w >= 0 {
+            guard let hit = memchr(s + from, inst.w, limit - from) else { return limit }
+            return s.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+        let table = tables + Int(inst.x)
+        var p = from
+        while p < limit && table[Int(s[p])] != 0 { p += 1 }
+        return p
+    }
+
+    @inline(__always)
+    private func isWord(_ c: UInt8) -> Bool {
+        let l = c | 0x20
+        return (l >= 0x61 && l <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F
+    }
+
+    private func assertion(_ kind: Int32, _ s: UnsafePointer<UInt8>, _ n: Int, _ pos: Int) -> Bool {
+        switch RegexAssertion(rawValue: kind)! {
+        case .startOfSubject: return pos == 0
+        case .startOfLine: return pos == 0 || (pos < n && s[pos - 1] == 0x0A)
+        case .endOrFinalNewline: return pos == n || (pos == n - 1 && s[pos] == 0x0A)
+        case .endOfSubject: return pos == n
+        case .endOfLine: return pos == n || s[pos] == 0x0A
+        case .wordBoundary, .notWordBoundary:
+            let before = pos > 0 && isWord(s[pos - 1])
+            let after = pos < n && isWord(s[pos])
+            return (before != after) == (kind == RegexAssertion.wordBoundary.rawValue)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// TailcarRegex: the precompiled byte-level regex engine (issue 3). Being written.
-public enum TailcarRegexModule {}
