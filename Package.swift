@@ -34,7 +34,7 @@ let package = Package(
             dependencies: ["TailcarRegex", "CLibUV", "CZstd", "CLZ4", "CYAML", "CCrypto", "CTailcarShim"],
             swiftSettings: hotPath
         ),
-        .executableTarget(name: "tailcar", dependencies: ["TailcarCore"]),
+        .executableTarget(name: "tailcar", dependencies: ["TailcarCore", "TailcarRegex"]),
         .executableTarget(name: "tailcar-gen", dependencies: []),
 
         .testTarget(name: "TailcarRegexTests", dependencies: ["TailcarRegex", "CPCRE2"]),

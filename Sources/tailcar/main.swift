@@ -1,6 +1,7 @@
 // tailcar: the executable. Arguments and environment in, a validated configuration out, then run.
 import Glibc
 import TailcarCore
+import TailcarRegex
 
 let arguments = processArguments()
 let environment = Environment.current()
@@ -17,6 +18,8 @@ case "check-config":
     status = CheckConfigCommand.run(rest)
 case "parse":
     status = ParseCommand.run(rest)
+case "regex":
+    status = RegexCommand.run(arguments: Array(rest))
 case "version", "--version", "-V":
     print("tailcar \(tailcarVersion)")
     status = 0

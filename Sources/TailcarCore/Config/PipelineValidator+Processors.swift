@@ -3,6 +3,8 @@
 // The `processors` of an iLogtail pipeline: the native parsers and the regex filter, with iLogtail's
 // field names (SourceKey, KeepingSourceWhenParseFail, KeepingSourceWhenParseSucceed, RenamedSourceKey, …).
 
+import TailcarRegex
+
 extension PipelineValidator {
     static let processorTypes = ["processor_parse_regex_native", "processor_parse_json_native",
                                  "processor_parse_delimiter_native", "processor_parse_apsara_native",
@@ -25,6 +27,9 @@ extension PipelineValidator {
             let handling = sourceHandling(&reader, &diagnosis)
             let regex = reader.string("Regex", required: true, &diagnosis)
             let keys = reader.stringList("Keys", required: true, &diagnosis)
+            if let regex {
+                checkRegex(regex, keys: keys, reader.value, path: path, &diagnosis)
+            }
             result = regex.map { .parseRegex(handling, regex: $0, keys: keys) }
         case "processor_parse_json_native":
             result = .parseJSON(sourceHandling(&reader, &diagnosis))
@@ -56,6 +61,9 @@ extension PipelineValidator {
         default:
             let include = reader.stringMap("Include", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
             let exclude = reader.stringMap("Exclude", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
+            for (field, rules) in [("Include", include), ("Exclude", exclude)] {
+                for rule in rules { checkRegex(rule.regex, keys: nil, value, path: "\(path).\(field).\(rule.key)", &diagnosis) }
+            }
             result = .filterRegex(include: include, exclude: exclude)
         }
         return diagnosis.errors.count == errorsBefore ? result : nil
@@ -69,5 +77,24 @@ extension PipelineValidator {
         _ = reader.bool("CopingRawLog", default: false, &diagnosis)
         return SourceHandling(sourceKey: source, keepOnFailure: keepOnFailure, keepOnSuccess: keepOnSuccess,
                               renamedSourceKey: renamed)
+    }
+
+    /// A regex must compile; a parse regex's keys must name its capture groups one for one.
+    static func checkRegex(_ pattern: String, keys: [String]?, _ value: ConfigValue, path: String,
+                           _ diagnosis: inout Diagnosis) {
+        let regexField = keys == nil ? path : path + ".Regex"
+        let position = keys == nil ? value.position : (value.member("Regex")?.position ?? value.position)
+        let compiled: CompiledRegex
+        do {
+            compiled = try CompiledRegex(pattern)
+        } catch {
+            diagnosis.errors.append(ConfigError(position, field: regexField, error.description))
+            return
+        }
+        guard let keys, keys.count != compiled.captureCount else { return }
+        let keysPosition = value.member("Keys")?.position ?? value.position
+        let last = keys.last.map { "; the last key is \"\($0)\"" } ?? ""
+        diagnosis.errors.append(ConfigError(keysPosition, field: path + ".Keys",
+            "the regex has \(compiled.captureCount) capture groups but \(keys.count) keys are given\(last)"))
     }
 }

@@ -35,8 +35,10 @@ public enum ParserConfigError: Error, Sendable, Equatable, CustomStringConvertib
     /// A `%` directive the time parser does not know, or a lone `%` at the end.
     case unknownTimeDirective(format: String, offset: Int)
     case invalidTimezone(String)
-    /// Regex parsing and filtering need the regex engine, which this build does not have yet.
-    case regexEngineUnavailable
+    /// The pattern does not compile (the engine's message names the construct and its position).
+    case badRegex(field: String, message: String)
+    /// A regex parser's keys must name its capture groups one for one.
+    case keyCountMismatch(groups: Int, keys: [String])
 
     public var description: String {
         switch self {
@@ -46,7 +48,10 @@ public enum ParserConfigError: Error, Sendable, Equatable, CustomStringConvertib
         case .unknownTimeDirective(let format, let offset):
             return "time format \"\(format)\": unknown directive at character \(offset)"
         case .invalidTimezone(let zone): return "time zone \"\(zone)\" is not GMT+HH:MM, UTC-HH:MM or +HHMM"
-        case .regexEngineUnavailable: return "regex parsing and filtering are not available in this build yet"
+        case .badRegex(let field, let message): return "\(field): \(message)"
+        case .keyCountMismatch(let groups, let keys):
+            return "the regex has \(groups) capture groups but \(keys.count) keys are given"
+                + (keys.isEmpty ? "" : " (last key: \"\(keys[keys.count - 1])\")")
         }
     }
 }
@@ -65,6 +70,10 @@ extension DelimiterParser: CountingProcessor {
 }
 
 extension ApsaraParser: CountingProcessor {
+    public var unmatchedCount: Int { counters.unmatched }
+}
+
+extension RegexParser: CountingProcessor {
     public var unmatchedCount: Int { counters.unmatched }
 }
 

@@ -13,6 +13,7 @@ public enum AgentError: Error, CustomStringConvertible {
     case pattern(pipeline: String, GlobError)
     case flusher(pipeline: String, String)
     case processor(pipeline: String, index: Int, String)
+    case input(pipeline: String, String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum AgentError: Error, CustomStringConvertible {
         case .pattern(let pipeline, let error): return "pipeline \(pipeline): \(error)"
         case .flusher(let pipeline, let what): return "pipeline \(pipeline): \(what)"
         case .processor(let pipeline, let index, let what): return "pipeline \(pipeline): processors[\(index)]: \(what)"
+        case .input(let pipeline, let what): return "pipeline \(pipeline): input_file: \(what)"
         }
     }
 }
@@ -114,12 +116,14 @@ public final class Agent {
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
                                     tags: context.options.tags, maxInFlightBytes: context.options.maxInFlightBytes)
         for input in settings.inputs {
-            if case .custom = input.multiline {
-                throw .processor(pipeline: settings.name, index: 0,
-                                 "multi-line framing needs the regex engine, which this build does not have yet")
+            let rules: MultilineRules?
+            do {
+                rules = try ProcessorFactory.multiline(input.multiline)
+            } catch {
+                throw .input(pipeline: settings.name, error.description)
             }
             do {
-                runner.inputs.append(try InputRunner(settings: input, pipeline: runner))
+                runner.inputs.append(try InputRunner(settings: input, pipeline: runner, multiline: rules))
             } catch { throw .pattern(pipeline: settings.name, error) }
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)

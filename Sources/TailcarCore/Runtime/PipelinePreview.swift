@@ -9,10 +9,16 @@ public final class PipelinePreview {
     private let keys = KeyTable()
     private let processors: [any EventProcessor]
     private let maxLineBytes: Int
+    private let multiline: MultilineRules?
 
     public init(_ settings: PipelineSettings) throws(AgentError) {
         processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: keys)
         maxLineBytes = settings.inputs.first?.maxLineBytes ?? 512 * 1024
+        do {
+            multiline = try ProcessorFactory.multiline(settings.inputs.first?.multiline ?? .singleLine)
+        } catch {
+            throw .input(pipeline: settings.name, error.description)
+        }
     }
 
     /// Frames `input` into lines and returns one JSON line per record.
@@ -22,15 +28,20 @@ public final class PipelinePreview {
         let group = EventGroup(keys: keys)
         group.source.path = path
         let (seconds, nanoseconds) = wallClock()
-        input.withUnsafeBytes { window in
-            let consumed = splitter.split(window) { range, _ in
-                preview(UnsafeRawBufferPointer(rebasing: window[range]), group, seconds, nanoseconds, &output)
-            }
-            let rest = UnsafeRawBufferPointer(rebasing: window[consumed...])
-            _ = splitter.flushRemainder(rest) { range, _ in
-                preview(UnsafeRawBufferPointer(rebasing: rest[range]), group, seconds, nanoseconds, &output)
+        var framer = multiline.map(MultilineFramer.init(rules:))
+        func line(_ bytes: UnsafeRawBufferPointer) {
+            if framer != nil {
+                framer!.feed(bytes, at: 0) { record, _ in preview(record, group, seconds, nanoseconds, &output) }
+            } else {
+                preview(bytes, group, seconds, nanoseconds, &output)
             }
         }
+        input.withUnsafeBytes { window in
+            let consumed = splitter.split(window) { range, _ in line(UnsafeRawBufferPointer(rebasing: window[range])) }
+            let rest = UnsafeRawBufferPointer(rebasing: window[consumed...])
+            _ = splitter.flushRemainder(rest) { range, _ in line(UnsafeRawBufferPointer(rebasing: rest[range])) }
+        }
+        framer?.flush { record, _ in preview(record, group, seconds, nanoseconds, &output) }
         return output
     }
 

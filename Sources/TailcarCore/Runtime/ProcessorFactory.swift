@@ -3,6 +3,8 @@
 // Builds a pipeline's processors from their settings, interning every key into the pipeline's KeyTable.
 // Owns the mapping from settings to parser classes and the Logtail/iLogtail source-field policy.
 
+import TailcarRegex
+
 enum ProcessorFactory {
     static func make(_ settings: [ProcessorSettings], pipeline: String, keys: KeyTable) throws(AgentError) -> [any EventProcessor] {
         var processors: [any EventProcessor] = []
@@ -30,9 +32,40 @@ enum ProcessorFactory {
                                     policy: policy(handling, keys))
         case let .parseTimestamp(sourceKey, format, timezone):
             return try TimestampParser(table: keys, sourceKey: sourceKey, format: format, timezone: timezone)
-        case .parseRegex, .filterRegex:
-            throw .regexEngineUnavailable
+        case let .parseRegex(handling, pattern, names):
+            return try RegexParser(table: keys, sourceKey: handling.sourceKey, regex: compile(pattern, field: "Regex"),
+                                   keys: names, policy: policy(handling, keys))
+        case let .filterRegex(include, exclude):
+            var included: [(key: String, regex: CompiledRegex)] = []
+            for rule in include { included.append((rule.key, try compile(rule.regex, field: "Include.\(rule.key)"))) }
+            var excluded: [(key: String, regex: CompiledRegex)] = []
+            for rule in exclude { excluded.append((rule.key, try compile(rule.regex, field: "Exclude.\(rule.key)"))) }
+            return RegexFilter(table: keys, include: included, exclude: excluded)
         }
+    }
+
+    static func compile(_ pattern: String, field: String) throws(ParserConfigError) -> CompiledRegex {
+        do {
+            return try CompiledRegex(pattern)
+        } catch {
+            throw .badRegex(field: field, message: error.description)
+        }
+    }
+
+    /// Multi-line rules: each pattern matches a prefix of the line (anchored at its start), as iLogtail's
+    /// regex_search with match_continuous.
+    static func multiline(_ settings: MultilineSettings) throws(ParserConfigError) -> MultilineRules? {
+        guard case let .custom(start, continuation, end, maxRecordBytes, _) = settings else { return nil }
+        func matcher(_ pattern: String?, _ field: String) throws(ParserConfigError) -> MultilineRules.Matcher? {
+            guard let pattern, !pattern.isEmpty else { return nil }
+            let regex = try compile("\\A(?:" + pattern + ")", field: field)
+            let engine = RegexMatcher(regex)
+            var captures = [Int](repeating: -1, count: regex.captureSlots)
+            return { line in captures.withUnsafeMutableBufferPointer { engine.search(line, captures: $0) } == .matched }
+        }
+        return MultilineRules(start: try matcher(start, "Multiline.StartPattern"),
+                              continuation: try matcher(continuation, "Multiline.ContinuePattern"),
+                              end: try matcher(end, "Multiline.EndPattern"), maxRecordBytes: maxRecordBytes)
     }
 
     private static func policy(_ handling: SourceHandling, _ keys: KeyTable) -> SourcePolicy {
