@@ -73,7 +73,10 @@ public enum ConfigLoader {
         var pipelines: [PipelineSettings] = []
         for (index, document) in documents.enumerated() where !document.isNull {
             let name = documents.count > 1 ? "\(base)#\(index + 1)" : base
-            if let pipeline = PipelineValidator.pipeline(document, name: name, &diagnosis) { pipelines.append(pipeline) }
+            let pipeline = LogtailConfigValidator.recognises(document)
+                ? LogtailConfigValidator.pipeline(document, fallbackName: name, &diagnosis)
+                : PipelineValidator.pipeline(document, name: name, &diagnosis)
+            if let pipeline { pipelines.append(pipeline) }
         }
         return pipelines
     }
@@ -116,7 +119,7 @@ public func describe(_ settings: AgentSettings) -> String {
                 lines.append("    multi-line: start \(start ?? "-"), continue \(continuation ?? "-"), end \(end ?? "-")")
             }
         }
-        for processor in pipeline.processors { lines.append("  \(processor)") }
+        for processor in pipeline.processors { lines.append("  " + describe(processor)) }
         for flusher in pipeline.flushers {
             switch flusher {
             case .stdout: lines.append("  flusher_stdout")
@@ -128,4 +131,24 @@ public func describe(_ settings: AgentSettings) -> String {
         }
     }
     return lines.joined(separator: "\n")
+}
+
+private func describe(_ processor: ProcessorSettings) -> String {
+    func source(_ handling: SourceHandling) -> String {
+        "from \(handling.sourceKey)" + (handling.keepOnFailure ? ", unparsed kept as \(handling.renamedSourceKey)" : ", unparsed dropped")
+    }
+    switch processor {
+    case let .parseRegex(handling, regex, keys):
+        return "processor_parse_regex_native \(source(handling)): \(regex) -> \(keys.joined(separator: ", "))"
+    case let .parseJSON(handling):
+        return "processor_parse_json_native \(source(handling))"
+    case let .parseDelimiter(handling, separator, _, keys, _, _):
+        return "processor_parse_delimiter_native \(source(handling)): split on \(separator.debugDescription) -> \(keys.joined(separator: ", "))"
+    case let .parseApsara(handling, _):
+        return "processor_parse_apsara_native \(source(handling))"
+    case let .parseTimestamp(key, format, zone):
+        return "processor_parse_timestamp_native \(key) as \(format)" + (zone.map { " in \($0)" } ?? "")
+    case let .filterRegex(include, exclude):
+        return "processor_filter_regex_native include \(include.map { "\($0.key)=~\($0.regex)" }) exclude \(exclude.map { "\($0.key)=~\($0.regex)" })"
+    }
 }

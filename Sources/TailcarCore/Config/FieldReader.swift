@@ -116,6 +116,12 @@ struct FieldReader {
         return pairs
     }
 
+    /// Marks fields as known without reading them: accepted for compatibility, not acted on.
+    mutating func accept(_ names: [String]) { known += names }
+
+    /// Whether the mapping has this field at all.
+    func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+
     /// Warns about every field no accessor asked for, suggesting the nearest known name.
     func finish(_ diagnosis: inout Diagnosis) {
         for entry in entries where !known.contains(entry.key) {

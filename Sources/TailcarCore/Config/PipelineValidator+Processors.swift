@@ -28,7 +28,9 @@ extension PipelineValidator {
             let regex = reader.string("Regex", required: true, &diagnosis)
             let keys = reader.stringList("Keys", required: true, &diagnosis)
             if let regex {
-                checkRegex(regex, keys: keys, reader.value, path: path, &diagnosis)
+                checkRegex(regex, keys: keys, regexAt: value.member("Regex")?.position ?? value.position,
+                           regexField: path + ".Regex", keysAt: value.member("Keys")?.position, keysField: path + ".Keys",
+                           &diagnosis)
             }
             result = regex.map { .parseRegex(handling, regex: $0, keys: keys) }
         case "processor_parse_json_native":
@@ -62,7 +64,10 @@ extension PipelineValidator {
             let include = reader.stringMap("Include", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
             let exclude = reader.stringMap("Exclude", &diagnosis).map { FieldPattern(key: $0.key, regex: $0.value) }
             for (field, rules) in [("Include", include), ("Exclude", exclude)] {
-                for rule in rules { checkRegex(rule.regex, keys: nil, value, path: "\(path).\(field).\(rule.key)", &diagnosis) }
+                for rule in rules {
+                    checkRegex(rule.regex, keys: nil, regexAt: value.member(field)?.position ?? value.position,
+                               regexField: "\(path).\(field).\(rule.key)", &diagnosis)
+                }
             }
             result = .filterRegex(include: include, exclude: exclude)
         }
@@ -80,21 +85,18 @@ extension PipelineValidator {
     }
 
     /// A regex must compile; a parse regex's keys must name its capture groups one for one.
-    static func checkRegex(_ pattern: String, keys: [String]?, _ value: ConfigValue, path: String,
-                           _ diagnosis: inout Diagnosis) {
-        let regexField = keys == nil ? path : path + ".Regex"
-        let position = keys == nil ? value.position : (value.member("Regex")?.position ?? value.position)
+    static func checkRegex(_ pattern: String, keys: [String]?, regexAt: SourcePosition, regexField: String,
+                           keysAt: SourcePosition? = nil, keysField: String = "", _ diagnosis: inout Diagnosis) {
         let compiled: CompiledRegex
         do {
             compiled = try CompiledRegex(pattern)
         } catch {
-            diagnosis.errors.append(ConfigError(position, field: regexField, error.description))
+            diagnosis.errors.append(ConfigError(regexAt, field: regexField, error.description))
             return
         }
         guard let keys, keys.count != compiled.captureCount else { return }
-        let keysPosition = value.member("Keys")?.position ?? value.position
         let last = keys.last.map { "; the last key is \"\($0)\"" } ?? ""
-        diagnosis.errors.append(ConfigError(keysPosition, field: path + ".Keys",
+        diagnosis.errors.append(ConfigError(keysAt ?? regexAt, field: keysField,
             "the regex has \(compiled.captureCount) capture groups but \(keys.count) keys are given\(last)"))
     }
 }
