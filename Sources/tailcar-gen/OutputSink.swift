@@ -1,6 +1,6 @@
 // OutputSink.swift
 //
-// Where records go: the file (opened O_APPEND so writes after a copytruncate land at offset 0),
+// Where records go: the file (opened O_RDWR for copying, O_APPEND so writes after a copytruncate land at offset 0),
 // stdout and stderr, each chunk written whole with write(2), and rotation by rename or by
 // copytruncate at a record boundary. Owns file descriptors and rotated names (FILE.1 ... FILE.keep);
 // does not own formatting or pacing.
@@ -96,7 +96,7 @@ struct OutputSink: ~Copyable {
     }
 
     private static func open(_ path: String, truncate: Bool) throws(GeneratorError) -> Int32 {
-        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0)
+        let flags = O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0)
         return try systemCall("open", path) { Glibc.open(path, flags, 0o644) }
     }
 

@@ -106,7 +106,7 @@ final class Vocabulary {
     static let messageWords = [
         "request served", "order created", "payment authorized", "cache miss for product",
         "user session refreshed", "stock reserved", "slow query detected", "retrying upstream call",
-        "connection pool exhausted, waiting", "configuration reloaded", "batch flushed to storage",
+        "connection pool exhausted and waiting", "configuration reloaded", "batch flushed to storage",
     ]
     static let exceptionWords = [
         "java.lang.IllegalStateException: order is not in a payable state",
