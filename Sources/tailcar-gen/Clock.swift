@@ -28,8 +28,9 @@ enum Clock {
 }
 
 /// Renders microsecond timestamps in the zone UTC+08:00. The date and time of day are rendered once
-/// per second into a small cache; the fractional part is written per record.
-final class TimestampRenderer {
+/// per second into a small cache; the fractional part is written per record. Owned by one
+/// RecordFormatter, which frees it with `release()`; a struct so the hot path has no class accesses.
+struct TimestampRenderer {
     /// 2026-01-01T00:00:00+08:00, the start of deterministic timestamps.
     static let deterministicStartMicros: Int64 = 1_767_196_800 * 1_000_000
     private static let zoneOffsetSeconds: Int64 = 8 * 3600
@@ -40,10 +41,10 @@ final class TimestampRenderer {
     /// "YYYY-MM-DD" at 0, "HH:MM:SS" at 10, "DD/Mon/YYYY:HH:MM:SS" at 18 (38 bytes).
     private let cache = UnsafeMutablePointer<UInt8>.allocate(capacity: 40)
 
-    deinit { cache.deallocate() }
+    func release() { cache.deallocate() }
 
     @inline(__always)
-    func set(micros value: Int64) {
+    mutating func set(micros value: Int64) {
         let second = value / 1_000_000
         micros = Int(value - second * 1_000_000)
         if second != cachedSecond { render(second: second) }
@@ -92,12 +93,13 @@ final class TimestampRenderer {
         buffer.append(UInt8(ascii: "0"))
     }
 
-    private func render(second: Int64) {
+    private mutating func render(second: Int64) {
         cachedSecond = second
         let local = second + Self.zoneOffsetSeconds
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let ofDay = Int(local - days * 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let cache = self.cache
         var at = 0
         func put(_ value: Int, _ width: Int) {
             var rest = value

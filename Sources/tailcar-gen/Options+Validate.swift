@@ -84,7 +84,12 @@ extension GeneratorOptions {
         rotateBytes = try raw.unsigned("rotate-bytes") ?? rotateBytes
         rotateRecords = try raw.unsigned("rotate-records") ?? 0
         rotateKeep = Int(try raw.unsigned("rotate-keep") ?? UInt64(rotateKeep))
-        guard rotation != .none else { return }
+        guard rotation != .none else {
+            guard rotateBytes == 0, rotateRecords == 0 else {
+                throw .conflictingFlags("--rotate-bytes and --rotate-records need --rotate=rename or --rotate=copytruncate")
+            }
+            return
+        }
         guard path != nil else { throw .conflictingFlags("--rotate needs --path") }
         guard rotateBytes > 0 || rotateRecords > 0 else {
             throw .conflictingFlags("--rotate=\(rotation.rawValue) needs --rotate-bytes=N or --rotate-records=N")

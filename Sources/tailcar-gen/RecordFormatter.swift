@@ -11,10 +11,10 @@ struct PaddingSlot {
     var lineLength: Int
 }
 
-struct RecordFormatter {
+struct RecordFormatter: ~Copyable {
     let logType: LogType
     let vocabulary: Vocabulary
-    let time = TimestampRenderer()
+    var time = TimestampRenderer()
     let lineBytes: Int
     let delimiter: UInt8
     var random: SeededRandom
@@ -29,6 +29,8 @@ struct RecordFormatter {
         self.delimiter = delimiter
         random = SeededRandom(seed: seed)
     }
+
+    deinit { time.release() }
 
     /// Appends one whole record, ending in "\n". The caller checked `hasRoom(for: maximumRecordBytes)`.
     @inline(__always)

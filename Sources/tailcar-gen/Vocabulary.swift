@@ -5,8 +5,15 @@
 // alphanumeric filler used to reach `--line-bytes`. Owns the tables and their weights; does not own
 // record layout (see the *Format.swift files).
 
+/// Phrases in a buffer owned by the `Vocabulary` (not an Array, so picking one costs no ARC traffic).
 struct PhraseTable {
-    let phrases: [Phrase]
+    let phrases: UnsafeBufferPointer<Phrase>
+
+    init(phrases list: [Phrase]) {
+        let storage = UnsafeMutableBufferPointer<Phrase>.allocate(capacity: list.count)
+        _ = storage.initialize(from: list)
+        phrases = UnsafeBufferPointer(storage)
+    }
 
     @inline(__always)
     func pick(_ random: inout SeededRandom) -> Phrase { phrases[random.below(phrases.count)] }
@@ -58,7 +65,11 @@ final class Vocabulary {
         filler = Phrase(start: arena + cursor, count: Self.fillerSize)
     }
 
-    deinit { arena.deallocate() }
+    deinit {
+        arena.deallocate()
+        for table in [methods, paths, protocols, userAgents, referers, statuses, levels, threads, loggers,
+                      sourceFiles, messages, exceptions, frames] { table.phrases.deallocate() }
+    }
 
     // Weights are expressed by repetition: GET appears 8 times in 12 methods.
     static let methodWords = ["GET", "GET", "GET", "GET", "GET", "GET", "GET", "GET", "POST", "POST", "PUT", "DELETE"]
