@@ -23,12 +23,14 @@ def main():
     rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
     print("# Tailcar benchmark results\n")
     print(f"- Machine: {cpu_model()}, {os.cpu_count()} cores, kernel {platform.release()}")
-    print(f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at the end: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine inflates wall time, not CPU time much)")
     print(f"- Command: `{sys.argv[2]}`")
     for row in rows:
         if row.get("note"):
             print(f"- {row['note']}")
-    print("\nMedians of the runs, (min - max) after each. CPU = user+sys of the child (os.wait4).\n")
+    print("\nMedians of the runs, (min - max) after each. CPU = user+sys of the child (os.wait4), including "
+          "the children it waited for. Peak RSS = VmHWM sampled every 10 ms (see bench/README.md).\n")
     timed = [r for r in rows if "cpu_s" in r]
     if timed:
         print("| case | runs | input MB | MB per CPU-s | CPU s | wall s | peak RSS MiB | CPU vs `cat` |")
