@@ -13,7 +13,7 @@ import argparse, json, os, statistics, subprocess, sys, threading, time
 
 
 def run_once(command, stdout_null):
-    out = subprocess.DEVNULL if stdout_null else None
+    out = subprocess.DEVNULL if stdout_null else sys.stderr  # stdout carries only the JSON report
     start = time.monotonic()
     process = subprocess.Popen(command, stdout=out)
     peak = [0]

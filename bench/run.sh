@@ -79,6 +79,17 @@ case_simple() {
     cat "$DATA_FILE" > /dev/null   # warm the page cache once, for every command alike
     measure "tailcar run (simple-blackhole)" simple "$size" --prepare "rm -rf '$checkpoints' && mkdir -p '$checkpoints'" \
         -- "$TAILCAR_BIN" run --config "$config" --checkpoint-dir "$checkpoints" --exit-when-drained 1
+    python3 - "$JSONL" <<'CHECK'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+run = [r for r in rows if r.get("label", "").startswith("tailcar run (simple")][-1]
+if run["wall_s"]["min"] < 1.0:
+    note = ("warning: a 'tailcar run --exit-when-drained 1' finished in under 1 s of wall time, "
+            "so it cannot have waited the drain period: check that the binary really read the data")
+    print(note, file=sys.stderr)
+    with open(sys.argv[1], "a") as out:
+        out.write(json.dumps({"note": note}) + "\n")
+CHECK
     measure "cat > /dev/null" simple "$size" --stdout-null -- cat "$DATA_FILE"
     measure "wc -l" simple "$size" --stdout-null -- wc -l "$DATA_FILE"
     measure "lz4 -1 -c > /dev/null" simple "$size" --stdout-null -- lz4 -1 -c "$DATA_FILE"

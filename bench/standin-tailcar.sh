@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/standin-tailcar.sh: a stand-in for `tailcar run` to test the harness before the real binary
 # exists. Accepts `run --config PATH --checkpoint-dir DIR [--exit-when-drained SECONDS]`, cats every
-# file the config's FilePaths glob matches to /dev/null, and exits; without --exit-when-drained it
-# waits (like an idle collector) until SIGTERM. Not a collector; numbers from it measure `cat`.
+# file the config's FilePaths glob matches to /dev/null, waits the drain SECONDS and exits; without
+# --exit-when-drained it waits (like an idle collector) until SIGTERM. Not a collector; numbers from it measure `cat`.
 set -euo pipefail
 [ "${1:-}" = run ] || { echo "usage: $0 run --config PATH --checkpoint-dir DIR [--exit-when-drained S]" >&2; exit 2; }
 shift
@@ -18,7 +18,9 @@ done
 for pattern in $(sed -n 's/^ *- \(\/.*\)$/\1/p' "$config"); do
     for file in $pattern; do [ -f "$file" ] && cat "$file" > /dev/null; done
 done
-if [ -z "$drained" ]; then
+if [ -n "$drained" ]; then
+    sleep "$drained"
+else
     trap 'exit 0' TERM
     while true; do sleep 0.2; done
 fi
