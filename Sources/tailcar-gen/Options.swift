@@ -156,9 +156,14 @@ func helpText() -> String {
         Flags (also -flag, --flag VALUE; booleans as --flag or --flag=true|false):
 
         """
+    let placeholders = ["log-type": "TYPE", "path": "FILE", "verify": "FILE", "duration": "SECONDS",
+                        "rotate": "MODE", "delimiter": "C"]
     for spec in flagTable {
-        let value = spec.isBool ? "" : "=" + (spec.name == "path" || spec.name == "verify" ? "FILE" : "N")
-        text += "  --\(spec.name)\(value)\n      \(spec.help)\n"
+        let value = spec.isBool ? "" : "=" + (placeholders[spec.name] ?? "N")
+        text += "  --\(spec.name)\(value)\n"
+        for line in spec.help.split(separator: "\n") {
+            text += "      " + line.drop { $0 == " " } + "\n"
+        }
     }
     return text
 }
