@@ -1,8 +1,8 @@
 """bench/test_gen.py: tests for tailcar-gen (run: python3 -m pytest bench/test_gen.py).
 
-Uses the binary at $TAILCAR_GEN, else .build/debug/tailcar-gen (build it first with
-`swift build --product tailcar-gen`). Every file lives in a pytest tmp_path; no timing assert is
-tighter than 50%.
+Uses the binary at $TAILCAR_GEN, else .build/debug/tailcar-gen (built with
+`swift build --product tailcar-gen` when missing). Every file lives in a pytest tmp_path; no timing
+assert is tighter than 50%.
 """
 import json, os, re, subprocess, time
 from pathlib import Path
@@ -14,6 +14,12 @@ GEN = os.environ.get("TAILCAR_GEN", str(ROOT / ".build" / "debug" / "tailcar-gen
 SEED_NGINX = re.compile(r'(\S+)\s(\S+)\s\S+\s\S+\s"(\S+)\s(\S+)\s+([^"]+)"\s+(\S+)\s(\S+)\s(\d+)\s(\d+)\s(\S+)\s"([^"]+)"\s.*')
 NGINX_MAIN = re.compile(r'^(\S+) - (\S+) \[([^\]]+)\] "(\S+) (\S+) (\S+)" (\d{3}) (\d+) "([^"]*)" "([^"]*)" "([^"]*)"$')
 SEQ = re.compile(r'seq(?:=|:|":)(\d+)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_generator():
+    if not os.path.exists(GEN):
+        subprocess.run(["swift", "build", "--product", "tailcar-gen"], cwd=ROOT, check=True)
 
 
 def gen(*args, check=True):
