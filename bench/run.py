@@ -148,7 +148,26 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}"
 
 
-CASES = {"simple": case_simple, "idle": case_idle}
+def case_gen(binary, runs, rows):
+    """tailcar-gen's own speed, so live-rate cases can tell a generator limit from a Tailcar one."""
+    subprocess.run(["swift", "build", "-c", "release", "--product", "tailcar-gen", "--scratch-path", ".build-bench"],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    gen = REPO / ".build-bench/release/tailcar-gen"
+    target = data_dir() / "gen-out.log"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for log_type in ["nginx", "json", "java"]:
+        rates = []
+        for run in range(runs):
+            c, w, r, code = measure([str(gen), f"--log-type={log_type}", f"--path={target}", "--total-count=2000000",
+                                     f"--seed={run + 1}"], stdout=subprocess.DEVNULL)
+            assert code == 0, f"tailcar-gen exited {code}"
+            rates.append(target.stat().st_size / w / 1e6)
+        rows.append((f"tailcar-gen --log-type={log_type}, 2M records to tmpfs", "",
+                     summary(rates, "{:.0f}") + " MB/s written", ""))
+    target.unlink()
+
+
+CASES = {"simple": case_simple, "idle": case_idle, "gen": case_gen}
 
 
 def main():

@@ -16,7 +16,7 @@ echo "== static release build"
 swift build -c release --static-swift-stdlib -Xswiftc -static-executable --scratch-path .build-static \
     2>&1 | grep -E 'error|Compiling|Build' | tail -3
 export TAILCAR_BIN="$PWD/.build/debug/tailcar"
-export TAILCAR_GEN_BIN="$PWD/.build/debug/tailcar-gen"
+export TAILCAR_GEN="$PWD/.build/debug/tailcar-gen"
 export TAILCAR_STATIC_BIN="$PWD/.build-static/release/tailcar"
 
 echo "== python tiers"
