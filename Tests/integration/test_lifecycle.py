@@ -7,7 +7,7 @@ import shutil
 import signal
 import time
 
-from conftest import content_bytes, pipeline_yaml, read_records, wait_until
+from tailcar_harness import content_bytes, pipeline_yaml, read_records, wait_until
 
 
 def contents(path):
@@ -107,7 +107,7 @@ def test_exit_when_drained_exits_zero_once_everything_is_delivered(workdir, tail
 
 def test_version_and_help(workdir):
     import subprocess
-    from conftest import BINARY
+    from tailcar_harness import BINARY
     version = subprocess.run([str(BINARY), "--version"], capture_output=True, timeout=10)
     assert version.returncode == 0 and version.stdout.startswith(b"tailcar ")
     helped = subprocess.run([str(BINARY), "help"], capture_output=True, timeout=10)

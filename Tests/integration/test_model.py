@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from conftest import content_bytes, pipeline_yaml, read_records, wait_until
+from tailcar_harness import content_bytes, pipeline_yaml, read_records, wait_until
 
 
 def seeds():

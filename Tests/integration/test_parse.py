@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from conftest import BINARY
+from tailcar_harness import BINARY
 
 
 def test_parse_prints_parsed_records_and_marks_unmatched_and_dropped_ones(workdir):

@@ -4,7 +4,7 @@ is, and that no byte is lost or altered on the way to the output."""
 import os
 import signal
 
-from conftest import content_bytes, pipeline_yaml, read_records, wait_until
+from tailcar_harness import content_bytes, pipeline_yaml, read_records, wait_until
 
 
 def contents(path):

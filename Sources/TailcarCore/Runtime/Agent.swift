@@ -224,14 +224,20 @@ public final class Agent {
 
     func discoverAll() {
         var directories = Set<String>()
+        var opened = false
         for pipeline in pipelines {
             for input in pipeline.inputs {
                 let before = input.tailers.count
                 directories.formUnion(input.discover(context))
-                if input.tailers.count != before { lastActivity = context.now }
+                if input.tailers.count > before { opened = true }
             }
         }
         updateWatches(directories)
+        guard opened else { return }
+        lastActivity = context.now
+        // Record new files at once: if the agent dies before its next checkpoint, a restart still knows
+        // them and reads them from their checkpoint rather than as files that existed before it started.
+        if !context.isInitialScan { saveCheckpointsIfDue(force: true) }
     }
 
     func checkAll(stopping: Bool) {
