@@ -21,18 +21,19 @@ public struct PutLogsRequest: Sendable {
                 body: UnsafeRawBufferPointer, rawSize: Int, compression: BodyCompression, epochSeconds: Int) {
         method = "POST"
         path = "/logstores/\(logstore)/shards/lb"
-        let md5 = SLSSigner.contentMD5(body)
+        // Like the SDK: an empty body has no Content-MD5 and signs an empty line in its place.
+        let md5 = body.isEmpty ? "" : SLSSigner.contentMD5(body)
         let date = SLSSigner.httpDate(epochSeconds: epochSeconds)
         let contentType = "application/x-protobuf"
         var list: [(name: String, value: String)] = [
             ("Host", "\(project).\(endpoint)"),
             ("Content-Type", contentType),
             ("Content-Length", String(body.count)),
-            ("Content-MD5", md5),
             ("Date", date),
             ("x-log-apiversion", "0.6.0"),
             ("x-log-bodyrawsize", String(rawSize)),
         ]
+        if !md5.isEmpty { list.append(("Content-MD5", md5)) }
         if let compressType = compression.headerValue { list.append(("x-log-compresstype", compressType)) }
         list.append(("x-log-signaturemethod", "hmac-sha1"))
         if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }

@@ -15,7 +15,7 @@ import CCrypto
 import Glibc
 
 /// An AccessKey pair, optionally with an STS token. `description` never shows the secret or the token.
-public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var accessKeyID: String
     public var accessKeySecret: String
     public var securityToken: String?
@@ -31,6 +31,9 @@ public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringC
     }
 
     public var debugDescription: String { description }
+
+    /// `dump` and debuggers see only the key id.
+    public var customMirror: Mirror { Mirror(self, children: ["accessKeyID": accessKeyID], displayStyle: .struct) }
 }
 
 public enum SLSSigner {
