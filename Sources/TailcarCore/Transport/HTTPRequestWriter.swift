@@ -22,14 +22,15 @@ public struct HTTPRequestWriter {
         append(method)
         bytes.append(0x20)
         append(target)
-        append(" HTTP/1.1\r\n")
+        append(" HTTP/1.1")
+        crlf()
         for header in headers {
             append(header.name)
             append(": ")
             append(header.value)
-            append("\r\n")
+            crlf()
         }
-        append("\r\n")
+        crlf()
         bytes.append(contentsOf: body)
     }
 
@@ -37,6 +38,8 @@ public struct HTTPRequestWriter {
     public mutating func write(_ request: PutLogsRequest, body: UnsafeRawBufferPointer) {
         write(method: request.method, target: request.path, headers: request.headers, body: body)
     }
+
+    private mutating func crlf() { bytes.append(contentsOf: [0x0D, 0x0A]) }
 
     private mutating func append(_ text: String) {
         for byte in text.utf8 {

@@ -22,7 +22,8 @@ extension HTTPResponseParser {
         guard full.count >= 12, full[8] == 0x20, full[12...].first.map({ $0 == 0x20 }) ?? true else {
             throw .malformedStatusLine(text)
         }
-        guard full.starts(with: Array("HTTP/1.".utf8)) else { throw .malformedStatusLine(text) }
+        guard full.starts(with: Array("HTTP/".utf8)) else { throw .malformedStatusLine(text) }
+        guard full.starts(with: Array("HTTP/1.".utf8)) else { throw .unsupportedVersion(printable(full.prefix(8))) }
         switch full[7] {
         case UInt8(ascii: "1"): isHTTP10 = false
         case UInt8(ascii: "0"): isHTTP10 = true
