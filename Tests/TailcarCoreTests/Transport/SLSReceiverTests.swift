@@ -12,7 +12,13 @@ enum Harness {
         parts.removeLast(3)  // Transport/SLSReceiverTests.swift, TailcarCoreTests
         return parts.joined(separator: "/") + "/harness"
     }()
-    static let python = directory + "/.venv/bin/python"
+    /// The project's test venv (scripts/venv.sh installs the harness requirements there), else one beside
+    /// the harness.
+    static let python: String = {
+        let root = directory.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
+        let shared = root + "/.venv/bin/python"
+        return access(shared, X_OK) == 0 ? shared : directory + "/.venv/bin/python"
+    }()
     static var available: Bool { access(python, X_OK) == 0 }
 }
 
