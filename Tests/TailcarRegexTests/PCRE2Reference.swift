@@ -47,7 +47,7 @@ final class PCRE2Reference {
         let ovector = pcre2_get_ovector_pointer_8(matchData)!
         var out: [Int] = []
         for g in 0...groups {
-            if g >= Int(rc) || ovector[2 * g] == Int(bitPattern: UInt.max) {
+            if g >= Int(rc) || ovector[2 * g] == ~0 {
                 out.append(contentsOf: [-1, -1])
             } else {
                 out.append(contentsOf: [Int(ovector[2 * g]), Int(ovector[2 * g + 1])])
