@@ -36,7 +36,8 @@ let package = Package(
         ),
         .executableTarget(name: "tailcar", dependencies: ["TailcarCore", "TailcarRegex"]),
         .executableTarget(name: "tailcar-gen", dependencies: []),
-        .executableTarget(name: "regex-bench", dependencies: ["TailcarRegex", "CPCRE2"], path: "bench/regex"),
+        .executableTarget(name: "regex-bench", dependencies: ["TailcarRegex", "CPCRE2"], path: "bench/regex",
+                          exclude: ["README.md", "RESULTS.md"]),
 
         .testTarget(name: "TailcarRegexTests", dependencies: ["TailcarRegex", "CPCRE2"]),
         .testTarget(name: "TailcarCoreTests", dependencies: ["TailcarCore", "TailcarRegex"]),

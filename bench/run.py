@@ -124,6 +124,45 @@ def case_simple(binary, runs, rows):
                      summary(walls) + " s", ""))
 
 
+SEED_REGEX = (r'(\S+)\s(\S+)\s\S+\s\S+\s"(\S+)\s(\S+)\s+([^"]+)"\s+(\S+)\s(\S+)\s(\d+)\s(\d+)\s(\S+)\s"([^"]+)"\s.*')
+SEED_KEYS = ["time", "ip", "method", "url", "protocol", "latency", "payload", "status", "response-size", "referer",
+             "user-agent"]
+
+
+def generator():
+    subprocess.run(["swift", "build", "-c", "release", "--product", "tailcar-gen", "--scratch-path", ".build-bench"],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return REPO / ".build-bench/release/tailcar-gen"
+
+
+def case_regex(binary, runs, rows):
+    """The seed's nginx regex (processor_parse_regex_native, 11 keys) over 256 MB of matching lines."""
+    data = data_dir() / "seed-nginx-1.log"
+    if not data.exists():
+        data.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(generator()), "--log-type=nginx", f"--path={data}", "--total-count=1300000", "--seed=1"],
+                       check=True, stdout=subprocess.DEVNULL)
+    size = data.stat().st_size
+    work = Path(tempfile.mkdtemp(prefix="tailcar-bench-"))
+    config = work / "regex-blackhole.yaml"
+    keys = ", ".join(f'"{k}"' for k in SEED_KEYS)
+    config.write_text(f'inputs:\n  - Type: input_file\n    FilePaths: ["{data}"]\n    TailingAllMatchedFiles: true\n'
+                      "processors:\n  - Type: processor_parse_regex_native\n    SourceKey: content\n"
+                      f"    Regex: '{SEED_REGEX}'\n    Keys: [{keys}]\n"
+                      "flushers:\n  - Type: flusher_blackhole\n")
+    cpu, wall, rss = [], [], []
+    for run in range(runs):
+        argv = [str(binary), "run", "--config", str(config), "--checkpoint-dir", str(work / f"state-{run}"),
+                "--exit-when-drained", "0.05", "--poll-interval", "0.05", "--http-port", "0"]
+        c, w, r, code = measure(argv, stderr=subprocess.DEVNULL)
+        assert code == 0, f"tailcar exited {code}"
+        cpu.append(c), wall.append(w), rss.append(r)
+    shutil.rmtree(work, ignore_errors=True)
+    rows.append((f"regex mode (the seed's nginx regex, 11 keys), {size / 1e6:.0f} MB -> flusher_blackhole",
+                 summary([size / c / 1e6 for c in cpu], "{:.0f}") + " MB/CPU-s",
+                 summary(wall) + " s", summary([r / 2**20 for r in rss], "{:.1f}") + " MiB"))
+
+
 def case_idle(binary, runs, rows):
     samples = []
     for _ in range(runs):
@@ -150,9 +189,7 @@ def machine():
 
 def case_gen(binary, runs, rows):
     """tailcar-gen's own speed, so live-rate cases can tell a generator limit from a Tailcar one."""
-    subprocess.run(["swift", "build", "-c", "release", "--product", "tailcar-gen", "--scratch-path", ".build-bench"],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    gen = REPO / ".build-bench/release/tailcar-gen"
+    gen = generator()
     target = data_dir() / "gen-out.log"
     target.parent.mkdir(parents=True, exist_ok=True)
     for log_type in ["nginx", "json", "java"]:
@@ -167,7 +204,7 @@ def case_gen(binary, runs, rows):
     target.unlink()
 
 
-CASES = {"simple": case_simple, "idle": case_idle, "gen": case_gen}
+CASES = {"simple": case_simple, "regex": case_regex, "idle": case_idle, "gen": case_gen}
 
 
 def main():
