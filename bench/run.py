@@ -93,13 +93,8 @@ def summary(values, fmt="{:.2f}"):
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def case_simple(binary, runs, rows):
-    data = nginx_data(data_dir())
-    size = data.stat().st_size
-    work = Path(tempfile.mkdtemp(prefix="tailcar-bench-"))
-    config = work / "simple-blackhole.yaml"
-    config.write_text(f'inputs:\n  - Type: input_file\n    FilePaths: ["{data.parent}/nginx-*.log"]\n'
-                      "    TailingAllMatchedFiles: true\nflushers:\n  - Type: flusher_blackhole\n")
+def run_tailcar(binary, config, work, runs):
+    """Runs `tailcar run` on config until drained, `runs` times; returns (cpu, wall, rss) lists."""
     cpu, wall, rss = [], [], []
     for run in range(runs):
         argv = [str(binary), "run", "--config", str(config), "--checkpoint-dir", str(work / f"state-{run}"),
@@ -107,6 +102,17 @@ def case_simple(binary, runs, rows):
         c, w, r, code = measure(argv, stderr=subprocess.DEVNULL)
         assert code == 0, f"tailcar exited {code}"
         cpu.append(c), wall.append(w), rss.append(r)
+    return cpu, wall, rss
+
+
+def case_simple(binary, runs, rows):
+    data = nginx_data(data_dir())
+    size = data.stat().st_size
+    work = Path(tempfile.mkdtemp(prefix="tailcar-bench-"))
+    config = work / "simple-blackhole.yaml"
+    config.write_text(f'inputs:\n  - Type: input_file\n    FilePaths: ["{data.parent}/nginx-*.log"]\n'
+                      "    TailingAllMatchedFiles: true\nflushers:\n  - Type: flusher_blackhole\n")
+    cpu, wall, rss = run_tailcar(binary, config, work, runs)
     shutil.rmtree(work, ignore_errors=True)
     rows.append(("simple mode, 1 GiB nginx on tmpfs -> flusher_blackhole",
                  summary([size / c / 1e6 for c in cpu], "{:.0f}") + " MB/CPU-s",
@@ -150,13 +156,7 @@ def case_regex(binary, runs, rows):
                       "processors:\n  - Type: processor_parse_regex_native\n    SourceKey: content\n"
                       f"    Regex: '{SEED_REGEX}'\n    Keys: [{keys}]\n"
                       "flushers:\n  - Type: flusher_blackhole\n")
-    cpu, wall, rss = [], [], []
-    for run in range(runs):
-        argv = [str(binary), "run", "--config", str(config), "--checkpoint-dir", str(work / f"state-{run}"),
-                "--exit-when-drained", "0.05", "--poll-interval", "0.05", "--http-port", "0"]
-        c, w, r, code = measure(argv, stderr=subprocess.DEVNULL)
-        assert code == 0, f"tailcar exited {code}"
-        cpu.append(c), wall.append(w), rss.append(r)
+    cpu, wall, rss = run_tailcar(binary, config, work, runs)
     shutil.rmtree(work, ignore_errors=True)
     rows.append((f"regex mode (the seed's nginx regex, 11 keys), {size / 1e6:.0f} MB -> flusher_blackhole",
                  summary([size / c / 1e6 for c in cpu], "{:.0f}") + " MB/CPU-s",

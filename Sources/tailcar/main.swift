@@ -1,7 +1,6 @@
 // tailcar: the executable. Arguments and environment in, a validated configuration out, then run.
 import Glibc
 import TailcarCore
-import TailcarRegex
 
 let arguments = processArguments()
 let environment = Environment.current()

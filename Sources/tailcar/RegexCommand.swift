@@ -13,12 +13,12 @@
 // Example: pattern `(\d+) (?<word>\w+)` on "12 ab" prints ["12",{"word":"ab"}].
 // Bytes are escaped losslessly: control bytes as \u00XX, bytes of invalid UTF-8 as \udcXX.
 // Exit status: 0, or 2 when the pattern does not compile (the error goes to stderr).
-#if canImport(Glibc)
 import Glibc
-#endif
+import TailcarCore
+import TailcarRegex
 
-public enum RegexCommand {
-    public static func run(arguments: [String]) -> Int32 {
+enum RegexCommand {
+    static func run(arguments: [String]) -> Int32 {
         var pattern: String? = nil
         var searchMode = false
         for arg in arguments {
@@ -118,14 +118,14 @@ struct LinePrinter {
             let name = regex.captureNames[g - 1]
             if let name {
                 out.append(UInt8(ascii: "{"))
-                JSONBytes.appendString(Array(name.utf8), to: &out)
+                RecordJSONWriter.appendString(name, to: &out)
                 out.append(UInt8(ascii: ":"))
             }
             let (start, end) = (captures[2 * g], captures[2 * g + 1])
             if start < 0 {
                 out.append(contentsOf: "null".utf8)
             } else {
-                JSONBytes.appendString(Array(line[start..<end]), to: &out)
+                RecordJSONWriter.appendString(UnsafeRawBufferPointer(rebasing: line[start..<end]), to: &out)
             }
             if name != nil { out.append(UInt8(ascii: "}")) }
         }
