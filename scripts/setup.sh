@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Tailcar needs to build and test on Debian 12 with Swift, skipping what is present.
+# Further Debian package names given as arguments are installed too (scripts/setup-containers.sh).
 # Debian packages: the C libraries Tailcar links (libuv, zstd, lz4, libyaml, OpenSSL) and PCRE2, the
 # reference the regex engine is tested against. Python packages: only for the test harnesses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev libpcre2-dev zstd lz4 python3-venv)
+packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev libpcre2-dev zstd lz4 time python3-venv "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
