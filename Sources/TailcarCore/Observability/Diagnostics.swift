@@ -70,11 +70,7 @@ public final class Diagnostics {
 
     private func append(_ text: String) { line.append(contentsOf: text.utf8) }
 
-    private func appendQuoted(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { RecordJSONWriter.appendString($0, to: &line) }
-        bytes.removeAll()
-    }
+    private func appendQuoted(_ text: String) { RecordJSONWriter.appendString(text, to: &line) }
 
     private func pad3(_ value: Int) -> String {
         value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"

@@ -39,6 +39,10 @@ final class EventLoop {
 
     func stop() { uv_stop(raw) }
 
+    /// Runs one non-blocking iteration (tests drive the loop by hand). Returns whether handles remain active.
+    @discardableResult
+    func runOnce() -> Bool { uv_run(raw, UV_RUN_NOWAIT) != 0 }
+
     /// The loop's cached monotonic time in milliseconds.
     var nowMilliseconds: UInt64 { uv_now(raw) }
 

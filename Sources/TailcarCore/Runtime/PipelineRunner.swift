@@ -58,10 +58,11 @@ final class PipelineRunner: FlushDelegate {
         let framed = tailer.framer != nil
         let chunk = framed ? ByteRange(start: 0, count: 0) : group.appendBytes(window)
         var records = 0
+        let lineLimit = tailer.splitter.maxLineBytes
         let consumed = tailer.splitter.split(window) { range, end in
             if end == .split {
                 diagnostics.record(.lineSplit(path: tailer.path, offset: baseOffset + UInt64(range.lowerBound),
-                                              limit: settingsMaxLine(tailer)))
+                                              limit: lineLimit))
             }
             records += 1
             if framed {
@@ -174,10 +175,6 @@ final class PipelineRunner: FlushDelegate {
         }
         group.reset()
         if pool.count < 8 { pool.append(group) }
-    }
-
-    private func settingsMaxLine(_ tailer: FileTailer) -> Int {
-        inputs.first { $0.owns(tailer) }?.settings.maxLineBytes ?? 0
     }
 }
 

@@ -12,12 +12,6 @@
 
 import CLibUV
 
-extension EventLoop {
-    /// Runs one non-blocking iteration (tests drive the loop by hand). Returns whether handles remain active.
-    @discardableResult
-    func runOnce() -> Bool { uv_run(raw, UV_RUN_NOWAIT) != 0 }
-}
-
 /// uv_tcp_t listening on 127.0.0.1. `onConnection` runs on the loop thread for each pending connection;
 /// it must call `accept(into:)` (libuv stops polling the socket until the pending one is accepted).
 final class TCPListener: LoopHandle<uv_tcp_t> {
