@@ -22,7 +22,7 @@ let package = Package(
                        providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CYAML", path: "CSources/CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "CSources/CCrypto", pkgConfig: "libcrypto",
+        .systemLibrary(name: "CCrypto", path: "CSources/CCrypto", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPCRE2", path: "CSources/CPCRE2", pkgConfig: "libpcre2-8",
                        providers: [.apt(["libpcre2-dev"])]),
