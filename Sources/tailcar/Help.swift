@@ -34,8 +34,9 @@ run options:
                               unavailable or its watches run out).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
                               it is reopened by identity when it grows.
-  --max-in-flight-mb N        Per pipeline, MB of records handed to flushers and not acknowledged
-                              before reading pauses (default 16).
+  --max-in-flight-mb N        MB of records handed to flushers and not acknowledged, all pipelines
+                              together, before reading pauses (default: an eighth of the container's
+                              memory limit, 4 to 256; 32 without a limit).
   --http-port PORT            Serve on 127.0.0.1:PORT (default $TAILCAR_HTTP_PORT, else 18765; 0: off):
                               GET /healthz (200 while running, 503 once stopping), GET /metrics
                               (Prometheus text), POST /quitquitquit (a graceful stop, as SIGTERM).

@@ -55,6 +55,8 @@ enum RunCommand {
                 throw UsageError(description: "--max-in-flight-mb expects a positive whole number, got \"\(text)\"")
             }
             options.maxInFlightBytes = mb << 20
+        } else {
+            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: HostIdentity.cgroupMemoryLimit())
         }
         options.useInotify = !parsed.flag("no-inotify")
         if let text = parsed.value("http-port") {
@@ -66,6 +68,12 @@ enum RunCommand {
             options.httpPortIsDefault = true
         }
         options.tags = environment.envTags
+        options.sourceAddress = environment.podIP
+        do {
+            options.credentials = try CredentialSource.fromEnvironment(environment.lookup)?.origin
+        } catch {
+            throw UsageError(description: error.description)
+        }
         return options
     }
 

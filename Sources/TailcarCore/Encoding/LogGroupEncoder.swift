@@ -53,6 +53,18 @@ public struct LogGroupMeta: Sendable {
     }
 }
 
+/// Consecutive records of one group: the unit a batch is made of (a group larger than a request is cut
+/// into several slices).
+public struct RecordSlice {
+    public let group: EventGroup
+    public var records: Range<Int>
+
+    public init(group: EventGroup, records: Range<Int>) {
+        self.group = group
+        self.records = records
+    }
+}
+
 /// Encodes LogGroups into a buffer it owns and reuses. Bound to one thread (not `Sendable`).
 public struct LogGroupEncoder {
     private var buffer: [UInt8]
@@ -70,12 +82,15 @@ public struct LogGroupEncoder {
     /// read the bytes with `withEncoded`. The previous encoding is overwritten.
     @discardableResult
     public mutating func encode(groups: [EventGroup], meta: LogGroupMeta) -> Int {
+        encode(slices: groups.map { RecordSlice(group: $0, records: 0..<$0.records.count) }, meta: meta)
+    }
+
+    /// Encodes the records of every slice, in order, as one LogGroup with `meta`.
+    @discardableResult
+    public mutating func encode(slices: [RecordSlice], meta: LogGroupMeta) -> Int {
         var total = 0
-        for group in groups {
-            for record in group.records {
-                let size = logSize(record, in: group)
-                total += 1 + varintSize(UInt64(size)) + size
-            }
+        for slice in slices {
+            for index in slice.records { total += encodedSize(of: slice.group.records[index], in: slice.group) }
         }
         total += metaSize(meta)
         if buffer.count < total {
@@ -86,13 +101,20 @@ public struct LogGroupEncoder {
         buffer = []
         storage.withUnsafeMutableBytes { out in
             var writer = ProtoWriter(out.baseAddress!)
-            for group in groups { writeLogs(of: group, to: &writer) }
+            for slice in slices { writeLogs(of: slice, to: &writer) }
             writeMeta(meta, to: &writer)
             precondition(writer.written(from: out.baseAddress!) == total, "LogGroup size mismatch")
         }
         buffer = storage
         count = total
         return total
+    }
+
+    /// Bytes `record` adds to a LogGroup (the `Log` message with its tag and length): what batching
+    /// counts against the request size limit.
+    public func encodedSize(of record: EventRecord, in group: EventGroup) -> Int {
+        let size = logSize(record, in: group)
+        return 1 + varintSize(UInt64(size)) + size
     }
 
     /// Encodes one group's records with `meta`.
@@ -151,9 +173,10 @@ extension LogGroupEncoder {
 // MARK: - Writing
 
 extension LogGroupEncoder {
-    private func writeLogs(of group: EventGroup, to writer: inout ProtoWriter) {
+    private func writeLogs(of slice: RecordSlice, to writer: inout ProtoWriter) {
+        let group = slice.group
         group.arena.withUnsafeBytes { arena in
-            for record in group.records {
+            for record in group.records[slice.records] {
                 writer.byte(0x0A)
                 writer.varint(UInt64(logSize(record, in: group)))
                 writer.byte(0x08)

@@ -15,12 +15,19 @@ public protocol Flusher: AnyObject {
     var delegate: (any FlushDelegate)? { get set }
     /// Takes a group. May acknowledge it before returning.
     func submit(_ group: EventGroup)
-    /// Sends whatever is buffered or waiting for a retry now (timer ticks and stop).
+    /// Sends what is due: batches past their flush interval, retries past their back-off (every tick).
     func flushPending()
+    /// Sends everything buffered now, waits included (stop).
+    func flushAll()
     /// Groups submitted and not yet acknowledged.
     var pendingGroups: Int { get }
     /// Releases descriptors and connections. Unacknowledged groups stay unacknowledged.
     func close()
+}
+
+extension Flusher {
+    /// Flushers that do not batch have nothing beyond `flushPending` to send.
+    public func flushAll() { flushPending() }
 }
 
 /// Discards every group and acknowledges it at once: measures everything but the output.

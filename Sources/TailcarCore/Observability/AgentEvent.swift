@@ -23,6 +23,12 @@ public enum AgentEvent {
     case checkpointLoaded(entries: Int)
     case checkpointFailed(String)
     case flushFailed(flusher: String, reason: String)
+    /// A send failed and will be retried (SLS error code and request id are in `reason`).
+    case sendFailed(flusher: String, reason: String, attempt: Int, retryInMilliseconds: UInt64)
+    /// A send succeeded after `failures` failed attempts in a row.
+    case sendRecovered(flusher: String, failures: Int)
+    /// SLS will never accept this batch as sent: its records are dropped and counted.
+    case sendRejected(flusher: String, reason: String, records: Int)
     case configWarning(String)
     case healthEndpointUnavailable(address: String, reason: String)
 }
@@ -54,4 +60,15 @@ public struct AgentCounters: Sendable {
     public var bytesRead: UInt64 = 0
     public var recordsRead: UInt64 = 0
     public var recordsDropped: UInt64 = 0
+    /// Batches accepted by a remote sink, their logs, raw (uncompressed) and sent (body) bytes.
+    public var batchesSent: UInt64 = 0
+    public var logsSent: UInt64 = 0
+    public var rawBytesSent: UInt64 = 0
+    public var bodyBytesSent: UInt64 = 0
+    /// Sum of send latencies of accepted batches (with `batchesSent`, the mean).
+    public var sendLatencyMilliseconds: UInt64 = 0
+    /// Failed attempts (each is retried).
+    public var sendFailures = 0
+    /// Records in batches the sink rejected for good.
+    public var recordsRejected: UInt64 = 0
 }

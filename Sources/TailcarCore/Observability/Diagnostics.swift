@@ -26,6 +26,15 @@ public final class Diagnostics {
 
     public func countDropped(records: Int) { counters.recordsDropped &+= UInt64(records) }
 
+    /// A batch was accepted (counted, not logged: one line per batch would drown the log).
+    public func countSent(logs: Int, rawBytes: Int, bodyBytes: Int, latencyMilliseconds: UInt64) {
+        counters.batchesSent &+= 1
+        counters.logsSent &+= UInt64(logs)
+        counters.rawBytesSent &+= UInt64(rawBytes)
+        counters.bodyBytesSent &+= UInt64(bodyBytes)
+        counters.sendLatencyMilliseconds &+= latencyMilliseconds
+    }
+
     public func record(_ event: AgentEvent) {
         count(event)
         guard !quiet else { return }
@@ -64,6 +73,8 @@ public final class Diagnostics {
         case .discoveryFailed, .watchUnavailable: counters.discoveryErrors += 1
         case .checkpointFailed: counters.checkpointFailures += 1
         case .flushFailed: counters.flushFailures += 1
+        case .sendFailed: counters.sendFailures += 1
+        case .sendRejected(_, _, let records): counters.recordsRejected &+= UInt64(records)
         default: break
         }
     }
@@ -126,6 +137,14 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("error", "checkpoint_failed", [("error", .text(reason))])
     case let .flushFailed(flusher, reason):
         return ("error", "flush_failed", [("flusher", .text(flusher)), ("error", .text(reason))])
+    case let .sendFailed(flusher, reason, attempt, wait):
+        return ("warn", "send_failed", [("flusher", .text(flusher)), ("error", .text(reason)), ("attempt", num(attempt)),
+                                        ("retry_in_ms", num(wait))])
+    case let .sendRecovered(flusher, failures):
+        return ("info", "send_recovered", [("flusher", .text(flusher)), ("failed_attempts", num(failures))])
+    case let .sendRejected(flusher, reason, records):
+        return ("error", "send_rejected", [("flusher", .text(flusher)), ("error", .text(reason)),
+                                           ("records_dropped", num(records))])
     case let .configWarning(message):
         return ("warn", "config_warning", [("message", .text(message))])
     case let .healthEndpointUnavailable(address, reason):

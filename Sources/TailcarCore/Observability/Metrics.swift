@@ -2,8 +2,7 @@
 //
 // A point-in-time view of a running agent (`MetricsSnapshot`) and its Prometheus text rendering
 // (exposition format 0.0.4). Owns metric names, help texts and label escaping; does not own how the
-// snapshot is taken (Agent+Health.swift). Every metric here has a real source: batch, retry and send
-// latency metrics arrive with the SLS flusher, not before.
+// snapshot is taken (Agent+Health.swift). Every metric here has a real source.
 //
 //   tailcar_file_lag_bytes{pipeline="web",path="/l/a \"b\".log"} 120
 //                                              ^ \ " and newline escaped as \\ \" \n
@@ -94,6 +93,13 @@ public enum PrometheusText {
             ("discovery_errors_total", "Failed directory scans and watches.", UInt64(c.discoveryErrors)),
             ("checkpoint_failures_total", "Failed checkpoint writes.", UInt64(c.checkpointFailures)),
             ("flush_failures_total", "Failed flusher writes.", UInt64(c.flushFailures)),
+            ("batches_sent_total", "Batches accepted by a remote sink (SLS).", c.batchesSent),
+            ("logs_sent_total", "Logs in accepted batches.", c.logsSent),
+            ("raw_bytes_sent_total", "Uncompressed LogGroup bytes in accepted batches.", c.rawBytesSent),
+            ("body_bytes_sent_total", "Request body bytes (compressed) in accepted batches.", c.bodyBytesSent),
+            ("send_latency_milliseconds_total", "Summed send latency of accepted batches.", c.sendLatencyMilliseconds),
+            ("send_failures_total", "Failed send attempts, each retried.", UInt64(c.sendFailures)),
+            ("records_rejected_total", "Records in batches the sink rejected for good (dropped).", c.recordsRejected),
         ]
         for (name, help, value) in counters {
             header(&out, name, help, "counter")

@@ -62,7 +62,7 @@ extension Agent {
             for input in pipeline.inputs {
                 for tailer in input.tailers { pipeline.flushRemainder(tailer) }
             }
-            pipeline.flushPending()
+            pipeline.flushAll()
         }
         phase = .finishing(reason: reason, deadline: deadline)
         if isAcknowledged() || context.now >= deadline { finish(reason: reason) }

@@ -53,6 +53,11 @@ public final class Agent {
     /// The local HTTP endpoint (Agent+Health.swift), when `options.httpPort` is set.
     var health: HealthEndpoint?
     private var lastCheckpoint: UInt64 = 0
+    /// Shared by every flusher_sls; made with the first one.
+    private var httpClient: HTTPClient?
+    private var credentialSource: CredentialSource?
+    private lazy var sourceAddress = context.options.sourceAddress ?? HostIdentity.primaryIPv4()
+    private var pipelineCount = 1
 
     public init(settings: AgentSettings, options: AgentOptions, diagnostics: Diagnostics) throws(AgentError) {
         do {
@@ -67,6 +72,7 @@ public final class Agent {
                                checkpoints: CheckpointKeeper(store: store, diagnostics: diagnostics),
                                clock: { [loop] in loop.nowMilliseconds }, maxLineBytes: maxLine)
         pollingOnly = !options.useInotify
+        pipelineCount = settings.pipelines.count
         for pipeline in settings.pipelines { try build(pipeline) }
         do {
             try makeHandles()
@@ -110,11 +116,12 @@ public final class Agent {
             case .stdout: flushers.append(JSONLinesFlusher(destination: .standardOutput, report: report))
             case .file(let path): flushers.append(JSONLinesFlusher(destination: .file(path: path), report: report))
             case .blackhole: flushers.append(BlackholeFlusher())
-            case .sls: throw .flusher(pipeline: settings.name, "flusher_sls is not available in this build yet")
+            case .sls(let sls): flushers.append(try makeSLSFlusher(sls, pipeline: settings.name))
             }
         }
+        let share = max(1 << 20, context.options.maxInFlightBytes / max(1, pipelineCount))
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
-                                    tags: context.options.tags, maxInFlightBytes: context.options.maxInFlightBytes)
+                                    tags: context.options.tags, maxInFlightBytes: share)
         for input in settings.inputs {
             let rules: MultilineRules?
             do {
@@ -129,6 +136,27 @@ public final class Agent {
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
         runner.onResume = { [unowned self] in self.pump.start() }
         pipelines.append(runner)
+    }
+
+    private func makeSLSFlusher(_ settings: SLSFlusherSettings, pipeline: String) throws(AgentError) -> SLSFlusher {
+        let endpoint: HTTPEndpoint
+        do { endpoint = try HTTPEndpoint(parsing: settings.endpoint) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_sls: \(error)")
+        }
+        guard let origin = context.options.credentials else {
+            throw .flusher(pipeline: pipeline, "flusher_sls needs an AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                           + "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or ALIBABA_CLOUD_CREDENTIALS_FILE")
+        }
+        let credentials = credentialSource ?? CredentialSource(origin)
+        credentialSource = credentials
+        let client = httpClient ?? HTTPClient(loop: loop, maxConnections: context.options.delivery.maxConcurrentRequests,
+                                              caFile: context.options.caFile)
+        httpClient = client
+        do {
+            return try SLSFlusher(settings: settings, endpoint: endpoint, policy: context.options.delivery,
+                                  client: client, credentials: credentials, sourceAddress: sourceAddress, loop: loop,
+                                  diagnostics: context.diagnostics, clock: { [context] in context.now })
+        } catch { throw .loop(error) }
     }
 
     private func makeHandles() throws(LoopError) {
@@ -341,5 +369,6 @@ public final class Agent {
                 for tailer in input.tailers { tailer.closeDescriptor(then: .finished(deleted: false)) }
             }
         }
+        httpClient?.shutDown()
     }
 }

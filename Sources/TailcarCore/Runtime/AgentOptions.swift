@@ -19,7 +19,8 @@ public struct AgentOptions: Sendable {
     public var idleCloseAfter: Duration
     /// A renamed-away or deleted file is read until it sat at its end this long, then released.
     public var rotatedGrace: Duration
-    /// Bytes of records handed to flushers and not yet acknowledged, per pipeline, before reading pauses.
+    /// Bytes of records handed to flushers and not yet acknowledged, all pipelines together (each gets an
+    /// equal share), before reading pauses: the files are the buffer beyond it.
     public var maxInFlightBytes: Int
     /// Bytes read from a file at a time.
     public var readChunkBytes: Int
@@ -31,11 +32,19 @@ public struct AgentOptions: Sendable {
     public var httpPortIsDefault = false
     /// Tags added to every group (ALIYUN_LOG_ENV_TAGS), in order.
     public var tags: [(key: String, value: String)]
+    /// Where flusher_sls takes its AccessKey (nil: a pipeline with flusher_sls is refused at start).
+    public var credentials: CredentialSource.Origin?
+    /// `__source__` of SLS LogGroups (nil: the first non-loopback IPv4 address).
+    public var sourceAddress: String?
+    /// Batch limits and retry timing of flusher_sls.
+    public var delivery = SLSDeliveryPolicy()
+    /// CA bundle for https endpoints (nil: $SSL_CERT_FILE, else the system bundle).
+    public var caFile: String?
 
     public init(checkpointDirectory: String, stopDelay: Duration = .seconds(10),
                 stopQuietPeriod: Duration = .seconds(1), exitWhenDrained: Duration? = nil,
                 pollInterval: Duration = .milliseconds(500), idleCloseAfter: Duration = .seconds(60),
-                rotatedGrace: Duration = .seconds(5), maxInFlightBytes: Int = 16 << 20,
+                rotatedGrace: Duration = .seconds(5), maxInFlightBytes: Int = 32 << 20,
                 readChunkBytes: Int = 512 << 10, tags: [(key: String, value: String)] = []) {
         self.checkpointDirectory = checkpointDirectory
         self.stopDelay = stopDelay

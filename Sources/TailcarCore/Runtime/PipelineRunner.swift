@@ -111,6 +111,8 @@ final class PipelineRunner: FlushDelegate {
 
     func flushPending() { for flusher in flushers { flusher.flushPending() } }
 
+    func flushAll() { for flusher in flushers { flusher.flushAll() } }
+
     // MARK: FlushDelegate
 
     func flusher(_ flusher: any Flusher, acknowledged group: EventGroup) {

@@ -1,8 +1,9 @@
 // TCPHandles.swift
 //
-// libuv TCP for the local health and metrics endpoint, in the LoopHandle lifetime (LoopHandles.swift):
-// a listener bound to 127.0.0.1 only, and a connection that reads into one reused per-connection buffer
-// and writes from heap copies freed in the write callback. Owns sockets and requests; does not own HTTP.
+// libuv TCP in the LoopHandle lifetime (LoopHandles.swift): a listener bound to 127.0.0.1 only (the local
+// health and metrics endpoint), and a connection, accepted or dialled out (the SLS client), that reads
+// into one reused per-connection buffer and writes from heap copies freed in the write callback. Owns
+// sockets and requests; does not own HTTP.
 //
 // Request memory, for a write of n bytes:
 //
@@ -71,6 +72,7 @@ final class TCPConnection: LoopHandle<uv_tcp_t> {
     }
 
     var onRead: (ReadResult) -> Void = { _ in }
+    private var onConnect: (LoopError?) -> Void = { _ in }
     private(set) var isReading = false
     /// Freed in deinit: after uv_close libuv calls neither the alloc nor the read callback again.
     private let readBuffer: UnsafeMutableRawBufferPointer
@@ -123,14 +125,45 @@ final class TCPConnection: LoopHandle<uv_tcp_t> {
         uv_read_stop(stream)
     }
 
+    /// Dials `address`; `completion` runs on the loop thread with nil once connected. It does not run
+    /// when the connection is closed first (libuv then reports UV_ECANCELED to a handle that is gone).
+    func connect(to address: SocketAddress, completion: @escaping (LoopError?) -> Void) throws(LoopError) {
+        onConnect = completion
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<uv_connect_t>.size,
+                                                   alignment: MemoryLayout<uv_connect_t>.alignment)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<uv_connect_t>.size)
+        let request = raw.bindMemory(to: uv_connect_t.self, capacity: 1)
+        let status = address.withSockaddr { uv_tcp_connect(request, pointer, $0) { request, status in
+            let handle = request!.pointee.handle
+            UnsafeMutableRawPointer(request!).deallocate()
+            guard let connection = TCPConnection.owner(of: UnsafeMutableRawPointer(handle)) else { return }
+            let completion = connection.onConnect
+            connection.onConnect = { _ in }
+            completion(status < 0 ? LoopError(operation: "connect", code: status) : nil)
+        } }
+        if status < 0 {
+            raw.deallocate()
+            throw LoopError(operation: "uv_tcp_connect \(address)", code: status)
+        }
+    }
+
     /// Queues a copy of `bytes`; the copy lives until libuv's write callback frees it.
     func write(_ bytes: [UInt8]) throws(LoopError) {
+        let failure: LoopError? = bytes.withUnsafeBytes { raw in
+            do throws(LoopError) { try write(raw) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Queues a copy of `bytes`; the copy lives until libuv's write callback frees it.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(LoopError) {
         guard !isClosed else { throw LoopError(operation: "uv_write", code: Int32(UV_EBADF.rawValue)) }
         let header = MemoryLayout<uv_write_t>.stride
         let block = UnsafeMutableRawPointer.allocate(byteCount: header + max(bytes.count, 1),
                                                      alignment: MemoryLayout<uv_write_t>.alignment)
         block.initializeMemory(as: UInt8.self, repeating: 0, count: header)
-        bytes.withUnsafeBytes { block.advanced(by: header).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        if let base = bytes.baseAddress { block.advanced(by: header).copyMemory(from: base, byteCount: bytes.count) }
         let request = block.bindMemory(to: uv_write_t.self, capacity: 1)
         var buffer = uv_buf_init(block.advanced(by: header).assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
         let status = uv_write(request, stream, &buffer, 1) { request, _ in

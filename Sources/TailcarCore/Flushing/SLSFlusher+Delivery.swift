@@ -1,0 +1,126 @@
+// SLSFlusher+Delivery.swift
+//
+// Sending sealed batches and deciding what an answer means, per the policy in README ("Delivery"):
+//
+//   200                                   → delivered: slices done, failures reset
+//   network error, timeout, garbage, 5xx,
+//   429, quota and busy codes             → back to the front of the queue; retry after 0.2 s·2^n (≤ 30 s)
+//   Unauthorized, signature, missing
+//   project or logstore, no credentials   → logged with code and request id; retry after ≥ 10 s (≤ 60 s)
+//   PostBodyTooLarge                       → split in two and both halves sent
+//   other invalid-body codes              → dropped, counted and logged: SLS will never take it as sent
+//
+// After a failure one request at a time probes the endpoint; the first success restores concurrency.
+// The request is signed afresh for every attempt (the Date header must be current).
+
+import Glibc
+
+extension SLSFlusher {
+    /// Sends queued batches while the concurrency limit and the back-off allow; arms the retry timer.
+    func sendReady() {
+        guard !isClosed else { return }
+        let now = clock()
+        if now < backoffUntil {
+            if readyHead < ready.count {
+                retryTimer.stop()
+                retryTimer.start(afterMilliseconds: backoffUntil - now)
+            }
+            return
+        }
+        let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
+        while inFlight < limit, let batch = dequeue() {
+            send(batch)
+        }
+    }
+
+    private func send(_ batch: SealedBatch) {
+        let signing: Credentials
+        do {
+            signing = try credentials.current()
+            lastCredentialProblem = nil
+        } catch {
+            if lastCredentialProblem != error.description {
+                lastCredentialProblem = error.description
+                diagnostics.record(.sendFailed(flusher: name, reason: error.description, attempt: batch.failures + 1,
+                                               retryInMilliseconds: policy.operatorRetryMilliseconds))
+            }
+            retry(batch, operatorError: true, report: nil)
+            return
+        }
+        let request = batch.body.withUnsafeBytes { body in
+            PutLogsRequest(project: settings.project, endpoint: endpoint.authority, logstore: settings.logstore,
+                           credentials: signing, body: body, rawSize: batch.rawSize, compression: batch.compression,
+                           epochSeconds: time(nil))
+        }
+        var writer = HTTPRequestWriter(initialCapacity: batch.body.count + 1024)
+        batch.body.withUnsafeBytes { writer.write(request, body: $0) }
+        inFlight += 1
+        let started = clock()
+        let serverName = endpoint.hostIsIPLiteral ? endpoint.host : projectHost
+        client.send(writer.bytes, to: endpoint, serverName: serverName) { [weak self] result in
+            self?.completed(batch, result, started: started)
+        }
+    }
+
+    private func completed(_ batch: SealedBatch, _ result: Result<HTTPResponse, HTTPClientError>, started: UInt64) {
+        inFlight -= 1
+        guard !isClosed else { return }
+        let latency = clock() &- started
+        switch result {
+        case .failure(let error):
+            retry(batch, operatorError: false, report: error.description)
+        case .success(let response):
+            guard let failure = SLSResponse.error(from: response) else {
+                delivered(batch, latency: latency)
+                break
+            }
+            switch failure.disposition {
+            case .delivered: delivered(batch, latency: latency)
+            case .retry: retry(batch, operatorError: false, report: failure.description)
+            case .needsOperator: retry(batch, operatorError: true, report: failure.description)
+            case .dataRejected: rejected(batch, failure)
+            }
+        }
+        sendReady()
+    }
+
+    private func delivered(_ batch: SealedBatch, latency: UInt64) {
+        if consecutiveFailures > 0 {
+            diagnostics.record(.sendRecovered(flusher: name, failures: consecutiveFailures))
+        }
+        consecutiveFailures = 0
+        diagnostics.countSent(logs: batch.logs, rawBytes: batch.rawSize, bodyBytes: batch.body.count,
+                              latencyMilliseconds: latency)
+        finish(batch.slices)
+    }
+
+    /// Puts `batch` back at the front and backs off; `report` is logged when given.
+    private func retry(_ batch: SealedBatch, operatorError: Bool, report: String?) {
+        batch.failures += 1
+        consecutiveFailures += 1
+        let wait = policy.backoff(failures: consecutiveFailures, operatorError: operatorError, random: random.next())
+        backoffUntil = clock() + wait
+        if let report {
+            diagnostics.record(.sendFailed(flusher: name, reason: report, attempt: batch.failures,
+                                           retryInMilliseconds: wait))
+        }
+        enqueue(batch, atFront: true)
+    }
+
+    private func rejected(_ batch: SealedBatch, _ failure: SLSError) {
+        if failure.code == "PostBodyTooLarge", let (first, second) = batch.halves() {
+            // A group cut across the two halves now has one slice more.
+            if let shared = first.last, let next = second.first, shared.group === next.group {
+                addSlices(1, for: shared.group)
+            }
+            let firstLogs = first.reduce(0) { $0 + $1.records.count }
+            enqueue(makeSealed(second, meta: batch.meta, logs: batch.logs - firstLogs), atFront: true)
+            enqueue(makeSealed(first, meta: batch.meta, logs: firstLogs), atFront: true)
+            diagnostics.record(.sendFailed(flusher: name, reason: failure.description + "; split in two",
+                                           attempt: batch.failures + 1, retryInMilliseconds: 0))
+            return
+        }
+        diagnostics.record(.sendRejected(flusher: name, reason: failure.description, records: batch.logs))
+        finish(batch.slices)
+    }
+}

@@ -1,0 +1,200 @@
+// SLSFlusher.swift
+//
+// flusher_sls: turns EventGroups into SLS PutLogs batches. A group is cut into slices so that no batch
+// passes the policy's log or byte limit; a batch is sealed (encoded straight from the group arenas, then
+// compressed) when full, when its flush interval passed, or at stop. A group is acknowledged to the
+// pipeline once every slice of it was accepted by SLS (or rejected for good and counted), so file
+// offsets move only over delivered bytes. Owns batching and slice bookkeeping; sending, retries and their
+// accounting are in SLSFlusher+Delivery.swift.
+//
+//   submit(group) ─▶ open batch per BatchKey ─full/interval/stop─▶ seal: encode + compress ─▶ ready queue
+//   ready queue ─▶ sign + send (≤ maxConcurrentRequests) ─200─▶ slices done ─all slices─▶ acknowledged
+
+import Glibc
+
+public final class SLSFlusher: Flusher {
+    public let name: String
+    public weak var delegate: (any FlushDelegate)?
+
+    let settings: SLSFlusherSettings
+    let policy: SLSDeliveryPolicy
+    let endpoint: HTTPEndpoint
+    /// `{project}.{endpoint}`: the Host header, and the TLS server name for a named endpoint.
+    let projectHost: String
+    let client: HTTPClient
+    let credentials: CredentialSource
+    let diagnostics: Diagnostics
+    let clock: () -> UInt64
+    let retryTimer: LoopTimer
+    /// `__source__` of every LogGroup: the pod IP, else the host's.
+    private let sourceAddress: String
+    private var encoder = LogGroupEncoder()
+    private let compressor: Compressor
+
+    private var open: [BatchKey: OpenBatch] = [:]
+    var ready: [SealedBatch] = []
+    var readyHead = 0
+    var inFlight = 0
+    /// Slices of each group not yet delivered (open, sealed or in flight).
+    var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
+    var consecutiveFailures = 0
+    var backoffUntil: UInt64 = 0
+    var isClosed = false
+    /// The credential problem last reported, so a bad file is logged once per change, not per attempt.
+    var lastCredentialProblem: String?
+    var random = SystemRandomNumberGenerator()
+
+    public var pendingGroups: Int { slicesLeft.count }
+
+    /// Bytes of compressed bodies held for sending or retrying.
+    public private(set) var heldBodyBytes = 0
+
+    init(settings: SLSFlusherSettings, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy, client: HTTPClient,
+         credentials: CredentialSource, sourceAddress: String, loop: EventLoop, diagnostics: Diagnostics,
+         clock: @escaping () -> UInt64) throws(LoopError) {
+        self.settings = settings
+        self.endpoint = endpoint
+        self.policy = policy
+        self.client = client
+        self.credentials = credentials
+        self.sourceAddress = sourceAddress
+        self.diagnostics = diagnostics
+        self.clock = clock
+        projectHost = "\(settings.project).\(endpoint.authority)"
+        name = "flusher_sls \(settings.project)/\(settings.logstore)"
+        compressor = Compressor(BodyCompression(settings.compression))
+        retryTimer = try LoopTimer(loop: loop)
+        retryTimer.onFire = { [unowned self] in self.sendReady() }
+    }
+
+    public func submit(_ group: EventGroup) {
+        guard !group.isEmpty else {
+            delegate?.flusher(self, acknowledged: group)
+            return
+        }
+        let key = BatchKey(group.source)
+        var batch = open[key] ?? OpenBatch(meta: LogGroupMeta(group: group.source, source: sourceAddress),
+                                           openedAt: clock())
+        var sliceStart = 0
+        var slices = 0
+        for index in group.records.indices {
+            let size = encoder.encodedSize(of: group.records[index], in: group)
+            if batch.logs > 0, batch.logs + 1 > policy.maxLogs || batch.bytes + size > policy.maxBytes {
+                if index > sliceStart {
+                    batch.slices.append(RecordSlice(group: group, records: sliceStart..<index))
+                    slices += 1
+                }
+                seal(batch)
+                batch = OpenBatch(meta: batch.meta, openedAt: clock())
+                sliceStart = index
+            }
+            batch.logs += 1
+            batch.bytes += size
+        }
+        batch.slices.append(RecordSlice(group: group, records: sliceStart..<group.records.count))
+        slices += 1
+        slicesLeft[ObjectIdentifier(group)] = (group, slices)
+        if batch.logs >= policy.maxLogs || batch.bytes >= policy.maxBytes {
+            seal(batch)
+            open[key] = nil
+        } else {
+            open[key] = batch
+        }
+        sendReady()
+    }
+
+    /// Seals batches whose flush interval passed and sends what may be sent (the agent's tick).
+    public func flushPending() {
+        let now = clock()
+        for (key, batch) in open where now &- batch.openedAt >= policy.flushIntervalMilliseconds {
+            seal(batch)
+            open[key] = nil
+        }
+        sendReady()
+    }
+
+    /// Stop: seals every batch and tries at once, back-off or not.
+    public func flushAll() {
+        for batch in open.values { seal(batch) }
+        open = [:]
+        backoffUntil = min(backoffUntil, clock())
+        sendReady()
+    }
+
+    public func close() {
+        isClosed = true
+        retryTimer.close()
+    }
+
+    // MARK: Sealing
+
+    /// Encodes and compresses `batch` and queues it for sending.
+    private func seal(_ batch: OpenBatch) {
+        guard batch.logs > 0 else { return }
+        enqueue(makeSealed(batch.slices, meta: batch.meta, logs: batch.logs), atFront: false)
+    }
+
+    func makeSealed(_ slices: [RecordSlice], meta: LogGroupMeta, logs: Int) -> SealedBatch {
+        let rawSize = encoder.encode(slices: slices, meta: meta)
+        var compression = compressor.algorithm
+        var body: [UInt8]
+        do {
+            try encoder.withEncoded { (raw) throws(CompressionError) in try compressor.compress(raw) }
+            body = compressor.outputBytes
+        } catch {
+            // Never expected (lz4 refuses only inputs over 2 GB); the batch goes out uncompressed instead.
+            diagnostics.record(.flushFailed(flusher: name, reason: "compression failed, sending uncompressed: \(error)"))
+            compression = .none
+            body = encoder.encodedBytes
+        }
+        return SealedBatch(slices: slices, meta: meta, logs: logs, rawSize: rawSize, compression: compression,
+                           body: body)
+    }
+
+    func enqueue(_ batch: SealedBatch, atFront: Bool) {
+        heldBodyBytes += batch.body.count
+        if !atFront {
+            ready.append(batch)
+        } else if readyHead > 0 {
+            readyHead -= 1
+            ready[readyHead] = batch
+        } else {
+            ready.insert(batch, at: 0)
+        }
+    }
+
+    func dequeue() -> SealedBatch? {
+        guard readyHead < ready.count else { return nil }
+        let batch = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        } else if readyHead >= 64, readyHead * 2 >= ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        }
+        heldBodyBytes -= batch.body.count
+        return batch
+    }
+
+    /// A slice is done (delivered, or rejected for good): the group is acknowledged with its last slice.
+    func finish(_ slices: [RecordSlice]) {
+        for slice in slices {
+            let id = ObjectIdentifier(slice.group)
+            guard let entry = slicesLeft[id] else { continue }
+            if entry.count > 1 {
+                slicesLeft[id] = (entry.group, entry.count - 1)
+            } else {
+                slicesLeft[id] = nil
+                delegate?.flusher(self, acknowledged: entry.group)
+            }
+        }
+    }
+
+    /// `slices` replaced one slice each of its groups with `extra` more (a batch split in two).
+    func addSlices(_ extra: Int, for group: EventGroup) {
+        let id = ObjectIdentifier(group)
+        if let entry = slicesLeft[id] { slicesLeft[id] = (entry.group, entry.count + extra) }
+    }
+}
