@@ -87,6 +87,7 @@ struct TLSSessionTests {
         // The session stays failed: every later call reports the same error.
         let again = #expect(throws: TLSError.self) { try pump.client.drainPlaintext { _ in } }
         #expect(again == error)
+        #expect(throws: TLSError.self) { try pump.client.startHandshake() }
         #expect(throws: TLSError.self) { try send("x", on: pump.client) }
     }
 
@@ -146,9 +147,9 @@ struct TLSSessionTests {
         let pki = try TestPKI()
         let session = try TLSSession(context: try TLSContext(caFile: pki.trustedCA), serverName: "logs.test")
         try session.startHandshake()
-        var hello: [UInt8] = []
-        session.takeOutgoing(into: &hello)
-        #expect(hello.first == 0x16)  // a handshake record: the ClientHello
+        var hello: [UInt8] = [0xAA]
+        session.takeOutgoing(into: &hello)  // appends after what the buffer holds
+        #expect(hello.count > 1 && hello[0] == 0xAA && hello[1] == 0x16)  // a handshake record: the ClientHello
         let reply = try #require(Self.garbageReplies[kind])
         try reply.withUnsafeBytes { try session.receive($0) }
         let error = #expect(throws: TLSError.self) { try session.drainPlaintext { _ in Issue.record("plaintext") } }
