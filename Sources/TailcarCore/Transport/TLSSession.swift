@@ -286,7 +286,9 @@ extension TLSSession {
         return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
     }
 
+    /// Runs SSL_do_handshake while handshaking; rethrows an earlier failure; otherwise does nothing.
     private func advanceHandshake() throws(TLSError) {
+        if case .failed(let error) = phase { throw error }
         guard case .handshaking(let closeRequested) = phase else { return }
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
