@@ -9,6 +9,8 @@ them as a JSON list) and, with --records FILE, appended to FILE as JSON lines.
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
 bytes that are not HTTP). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
+With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
+tests can tell how many connections carried the requests.
 
 Usage: Tests/harness/.venv/bin/python Tests/harness/sls_receiver.py --port 0 --key mockAccessKeyID:mockAccessKeySecret
 """
@@ -16,6 +18,7 @@ import argparse
 import json
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -184,6 +187,7 @@ class Handler(BaseHTTPRequestHandler):
         group["logstore"] = match.group(1)
         group["host"] = headers.get("Host", "")
         group["token"] = headers.get("x-acs-security-token")
+        group["peer"] = self.client_address[1]
         self.server.state.record(group)
         self.answer(200)
 
@@ -194,9 +198,15 @@ def main():
     parser.add_argument("--key", action="append", default=[], help="ACCESS_KEY_ID:SECRET (repeatable)")
     parser.add_argument("--fault", default="none", choices=sorted(FAULTS))
     parser.add_argument("--records", help="append accepted groups to this file as JSON lines")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
     keys = dict(k.split(":", 1) for k in (args.key or ["mockAccessKeyID:mockAccessKeySecret"]))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.state = State(keys, args.fault, args.records)
     print("PORT %d" % server.server_address[1], flush=True)

@@ -1,0 +1,199 @@
+"""flusher_sls end to end: the real binary tails files and sends to the test SLS receiver, which decodes
+with the official Python SDK and checks every signature. Lines carry sequence numbers so loss and
+duplication are counted, through rotation, faults, outages, SIGKILL and credential changes."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from sls_support import (CREDENTIALS, KEY_ID, SECRET, PYTHON, Receiver, RSSSampler, make_test_ca, numbered,
+                         sequence_numbers, sls_yaml, wait_for_sequence)
+from tailcar_harness import wait_until
+
+pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason="test venv missing (bash scripts/venv.sh)")
+
+
+@pytest.fixture
+def receivers(workdir):
+    started = []
+
+    def start(*extra):
+        receiver = Receiver(workdir, *extra)
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.stop()
+
+
+def append(path, text):
+    with open(path, "a") as handle:
+        handle.write(text)
+
+
+@pytest.mark.parametrize("compression", ["lz4", "zstd", "none"])
+def test_every_line_arrives_once_through_rotation(workdir, tailcars, receivers, compression):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, sls_yaml(workdir / "logs" / "app.log*", receiver, compression),
+                       env=CREDENTIALS).started()
+    append(log, numbered(0, 3000))
+    wait_for_sequence(receiver, range(0, 3000))
+    log.rename(workdir / "logs" / "app.log.1")
+    append(workdir / "logs" / "app.log.1", numbered(3000, 500))
+    append(log, numbered(3500, 3000))
+    seen = wait_for_sequence(receiver, range(0, 6500))
+    assert tailcar.stop() == 0
+    assert len(seen) == len(set(seen)) == 6500, "a line arrived twice"
+    groups = receiver.groups()
+    assert {g["compress"] for g in groups} == {"" if compression == "none" else compression}
+    assert all(g["host"] == f"proj.127.0.0.1:{receiver.port}" for g in groups)
+    assert all(len(g["logs"]) <= 4000 for g in groups)
+    paths = {dict(g["tags"])["__path__"] for g in groups}
+    assert paths <= {str(log), str(workdir / "logs" / "app.log.1")}
+    assert all(g["topic"] == "" and g["source"] for g in groups)
+
+
+def test_requests_share_keep_alive_connections(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    tailcars(workdir, sls_yaml(log, receiver), env=CREDENTIALS).started()
+    for batch in range(8):
+        append(log, numbered(batch * 100, 100))
+        wait_for_sequence(receiver, range(0, batch * 100 + 100))
+    groups = receiver.groups()
+    assert len(groups) >= 8
+    assert len({g["peer"] for g in groups}) <= 4, "each request opened a connection of its own"
+
+
+@pytest.mark.parametrize("fault", ["500", "429", "garbage", "reset", "slow"])
+def test_faults_are_retried_until_delivered(workdir, tailcars, receivers, fault):
+    receiver = receivers("--fault", fault)
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), env=CREDENTIALS).started()
+    append(log, numbered(0, 2000))
+    if fault != "slow":
+        tailcar.wait_event("send_failed", timeout=20, count=2)
+        failure = tailcar.events_named("send_failed")[0]
+        assert failure["flusher"] == "flusher_sls proj/store"
+        expected = {"500": ["InternalServerError"], "429": ["WriteQuotaExceed"], "garbage": ["malformed response"],
+                    "reset": ["ECONNRESET", "EPIPE", "closed the connection"]}[fault]
+        assert any(text in failure["error"] for text in expected), failure
+        assert sequence_numbers(receiver) == []
+        receiver.control("none")
+    seen = wait_for_sequence(receiver, range(0, 2000), timeout=60)
+    if fault != "slow":
+        tailcar.wait_event("send_recovered", timeout=10)
+    assert set(seen) == set(range(0, 2000))
+    assert tailcar.stop() == 0
+
+
+def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    config = sls_yaml(log, receiver)
+    first = tailcars(workdir, config, env=CREDENTIALS).started()
+    append(log, numbered(0, 5000))
+    wait_for_sequence(receiver, range(0, 5000))
+    receiver.control("500")  # what is read from now on is in flight, never acknowledged
+    append(log, numbered(5000, 5000))
+    first.wait_event("send_failed", timeout=20)
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=10)
+    receiver.control("none")
+    append(log, numbered(10000, 1000))
+    second = tailcars(workdir, config, env=CREDENTIALS).started()
+    seen = wait_for_sequence(receiver, range(0, 11000))
+    assert second.stop() == 0
+    assert set(seen) == set(range(0, 11000))
+    # Restart resumes at the last acknowledged offset: the first 5000 lines are not sent again.
+    assert len([s for s in seen if s < 5000]) == 5000
+
+
+def test_outage_keeps_memory_bounded_and_delivers_everything_after(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), "--max-in-flight-mb", "4", env=CREDENTIALS).started()
+    append(log, numbered(0, 1000))
+    wait_for_sequence(receiver, range(0, 1000))
+    sampler = RSSSampler(tailcar.process.pid)
+    baseline_kib = wait_until(lambda: sampler.peak_kib, timeout=5, what="an RSS sample")
+    receiver.stop()  # a minute of outage: connections refused, 40 MB written meanwhile
+    deadline = time.monotonic() + 60
+    written = 1000
+    while time.monotonic() < deadline:
+        append(log, numbered(written, 20000, width=100))
+        written += 20000
+        if written >= 1000 + 20000 * 20:
+            break
+        time.sleep(2.5)
+    tailcar.wait_event("send_failed", timeout=5)
+    peak_during_outage = sampler.peak_kib
+    receiver.restart()
+    wait_for_sequence(receiver, range(0, written), timeout=180)
+    sampler.stop()
+    assert tailcar.stop() == 0
+    # 4 MiB of records in flight plus their compressed copies; the process itself stays near its baseline.
+    print(f"RSS before the outage {baseline_kib} KiB, peak during it {peak_during_outage} KiB")
+    assert peak_during_outage - baseline_kib < 12 * 1024, (baseline_kib, peak_during_outage)
+
+
+def test_credentials_file_is_reread_when_it_changes(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    credentials = workdir / "credentials.json"
+    credentials.write_text('{"AccessKeyId": "unknownKey", "AccessKeySecret": "wrongSecretValue"}')
+    tailcar = tailcars(workdir, sls_yaml(log, receiver),
+                       env={"ALIBABA_CLOUD_CREDENTIALS_FILE": str(credentials)}).started()
+    append(log, numbered(0, 100))
+    tailcar.wait_event("send_failed", timeout=20)
+    failure = tailcar.events_named("send_failed")[0]
+    assert "InvalidAccessKeyId" in failure["error"] and "request" in failure["error"]
+    assert failure["retry_in_ms"] >= 5000  # a person must act: retried slowly
+    rotated = workdir / "credentials.new"
+    rotated.write_text(f'{{"Credentials": {{"AccessKeyId": "{KEY_ID}", "AccessKeySecret": "{SECRET}", '
+                       f'"SecurityToken": "sts-token-1"}}}}')
+    os.replace(rotated, credentials)
+    wait_for_sequence(receiver, range(0, 100), timeout=90)
+    assert {g["token"] for g in receiver.groups()} == {"sts-token-1"}
+    assert tailcar.stop() == 0
+    everything = "".join(str(e) for e in tailcar.events)
+    assert "wrongSecretValue" not in everything and SECRET not in everything and "sts-token-1" not in everything
+
+
+def test_missing_credentials_is_a_clear_error(workdir, tailcars, receivers):
+    receiver = receivers()
+    env = {name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                 "ALIBABA_CLOUD_CREDENTIALS_FILE")}
+    tailcar = tailcars(workdir, sls_yaml(workdir / "logs" / "a.log", receiver), env=env)
+    assert tailcar.process.wait(timeout=20) == 1
+    tailcar.stop()
+    message = "".join(e.get("line", "") for e in tailcar.events)
+    assert "flusher_sls needs an AccessKey" in message and "ALIBABA_CLOUD_ACCESS_KEY_ID" in message
+
+
+def test_https_with_a_test_ca(workdir, tailcars, receivers):
+    ca, cert, key = make_test_ca(workdir)
+    receiver = receivers("--tls-cert", str(cert), "--tls-key", str(key))
+    log = workdir / "logs" / "app.log"
+    trusted = tailcars(workdir, sls_yaml(log, receiver), env={**CREDENTIALS, "SSL_CERT_FILE": str(ca)}).started()
+    append(log, numbered(0, 500))
+    wait_for_sequence(receiver, range(0, 500))
+    assert trusted.stop() == 0
+
+
+def test_https_refuses_an_untrusted_server(workdir, tailcars, receivers):
+    _, cert, key = make_test_ca(workdir)
+    receiver = receivers("--tls-cert", str(cert), "--tls-key", str(key))
+    log = workdir / "logs" / "app.log"
+    system_ca = "/etc/ssl/certs/ca-certificates.crt"
+    env = {**CREDENTIALS, "SSL_CERT_FILE": system_ca if os.path.exists(system_ca) else str(workdir / "none.pem")}
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), env=env).started()
+    append(log, numbered(0, 10))
+    tailcar.wait_event("send_failed", timeout=20)
+    assert "certificate" in tailcar.events_named("send_failed")[0]["error"]
+    assert sequence_numbers(receiver) == []
+    tailcar.kill()
