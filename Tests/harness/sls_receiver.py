@@ -8,7 +8,8 @@ them as a JSON list) and, with --records FILE, appended to FILE as JSON lines.
 
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
-bytes that are not HTTP). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
+bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
+of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
 With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
 tests can tell how many connections carried the requests.
 
@@ -33,7 +34,7 @@ from aliyun.log.credentials import StaticCredentialsProvider
 from aliyun.log.log_logs_pb2 import LogGroup
 
 PUTLOGS = re.compile(r"^/logstores/([^/]+)/shards/(lb|route)$")
-FAULTS = {"none", "500", "429", "reset", "slow", "garbage"}
+FAULTS = {"none", "500", "429", "reset", "slow", "garbage", "invalid", "toolarge"}
 
 
 class State:
@@ -162,9 +163,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(500, "InternalServerError", "injected fault")
         if fault == "429":
             return self.error(429, "WriteQuotaExceed", "Project write quota exceed (injected)")
-        self.put_logs(url, body)
+        if fault == "invalid":
+            return self.error(400, "PostBodyInvalid", "injected fault")
+        self.put_logs(url, body, fault)
 
-    def put_logs(self, url, body):
+    def put_logs(self, url, body, fault="none"):
         match = PUTLOGS.match(url.path)
         if not match:
             return self.error(404, "NotFound", url.path)
@@ -184,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
             group = decode_group(headers, body)
         except Exception as failure:  # the SDK raises several types; all mean the body is unusable
             return self.error(400, "PostBodyInvalid", str(failure))
+        if fault == "toolarge" and len(group["logs"]) > 1:
+            return self.error(413, "PostBodyTooLarge", "injected: more than one log")
         group["logstore"] = match.group(1)
         group["host"] = headers.get("Host", "")
         group["token"] = headers.get("x-acs-security-token")

@@ -1,0 +1,147 @@
+// SLSFlusherTests.swift
+//
+// flusher_sls on a real loop against the SLS test receiver: how groups are cut into batches at the log
+// limit, that a group is acknowledged only once every slice of it was delivered, and that a rejected
+// batch is dropped, counted and acknowledged while a retried one is not.
+
+import Glibc
+import Testing
+@testable import TailcarCore
+
+@Suite("SLS flusher", .serialized, .enabled(if: Harness.available))
+struct SLSFlusherTests {
+    final class Acks: FlushDelegate {
+        var groups: [ObjectIdentifier] = []
+        func flusher(_ flusher: any Flusher, acknowledged group: EventGroup) { groups.append(ObjectIdentifier(group)) }
+    }
+
+    struct Fixture {
+        let loop: EventLoop
+        let client: HTTPClient
+        let flusher: SLSFlusher
+        let diagnostics = Diagnostics(quiet: true)
+        let acks = Acks()
+
+        init(port: UInt16, policy: SLSDeliveryPolicy) throws {
+            loop = try EventLoop()
+            client = HTTPClient(loop: loop)
+            let credentials = CredentialSource(.fixed(Credentials(accessKeyID: "mockAccessKeyID",
+                                                                  accessKeySecret: "mockAccessKeySecret")))
+            let settings = SLSFlusherSettings(endpoint: "http://127.0.0.1:\(port)", project: "proj", logstore: "store")
+            flusher = try SLSFlusher(settings: settings, endpoint: try HTTPEndpoint(parsing: settings.endpoint),
+                                     policy: policy, client: client, credentials: credentials, sourceAddress: "10.0.0.9",
+                                     loop: loop, diagnostics: diagnostics, clock: { [loop] in loop.nowMilliseconds })
+            flusher.delegate = acks
+        }
+
+        func run(until done: () -> Bool) {
+            let deadline = loop.nowMilliseconds + 20_000
+            while !done() && loop.nowMilliseconds < deadline {
+                loop.runOnce()
+                usleep(1000)
+            }
+        }
+
+        func finish() {
+            flusher.close()
+            client.shutDown()
+            loop.close()
+        }
+    }
+
+    func lines(_ count: Int, from start: Int, path: String) -> EventGroup {
+        let group = makeGroup((start..<(start + count)).map { (1_795_744_200, 0, [("content", "line \($0)")]) })
+        group.source = EventSource(path: path)
+        return group
+    }
+
+    /// Log counts of the groups the receiver accepted, in arrival order.
+    func batchSizes(_ receiver: ReceiverProcess) throws -> [Int] {
+        let text = try receiver.received()
+        return text.split(separator: "\"logs\": [").dropFirst().map { $0.components("\"time\":") }
+    }
+
+    @Test("groups are cut at the log limit and acknowledged when their last slice is delivered")
+    func cutting() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0"])
+        defer { receiver.stop() }
+        var policy = SLSDeliveryPolicy()
+        policy.maxLogs = 10
+        policy.maxConcurrentRequests = 1
+        let fixture = try Fixture(port: receiver.port, policy: policy)
+        let first = lines(25, from: 0, path: "/a.log")
+        let second = lines(7, from: 25, path: "/a.log")
+        let other = lines(3, from: 100, path: "/b.log")
+        fixture.flusher.submit(first)
+        fixture.flusher.submit(second)
+        fixture.flusher.submit(other)
+        fixture.run { fixture.acks.groups.count == 1 }
+        #expect(fixture.acks.groups == [ObjectIdentifier(first)])
+        #expect(fixture.flusher.pendingGroups == 2)
+        fixture.flusher.flushAll()
+        fixture.run { fixture.acks.groups.count == 3 }
+        #expect(Set(fixture.acks.groups) == Set([first, second, other].map(ObjectIdentifier.init)))
+        let sizes = try batchSizes(receiver)
+        // 25 + 7 lines of a.log: 10, 10, then 5 + 5 across the two groups, then 2 at stop; b.log's 3 apart.
+        #expect(sizes.prefix(3) == [10, 10, 10] && sizes.dropFirst(3).sorted() == [2, 3], "\(sizes)")
+        #expect(fixture.diagnostics.counters.batchesSent == 5 && fixture.diagnostics.counters.logsSent == 35)
+        fixture.finish()
+    }
+
+    @Test("a retried batch is held; a rejected one is dropped, counted and acknowledged")
+    func retryAndReject() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0", "--fault", "500"])
+        defer { receiver.stop() }
+        var policy = SLSDeliveryPolicy()
+        policy.retryBaseMilliseconds = 20
+        let fixture = try Fixture(port: receiver.port, policy: policy)
+        let group = lines(5, from: 0, path: "/a.log")
+        fixture.flusher.submit(group)
+        fixture.flusher.flushAll()
+        fixture.run { fixture.diagnostics.counters.sendFailures >= 3 }
+        #expect(fixture.acks.groups.isEmpty && fixture.flusher.pendingGroups == 1)
+        try receiver.control(fault: "none")
+        fixture.run { fixture.acks.groups.count == 1 }
+        #expect(fixture.acks.groups == [ObjectIdentifier(group)])
+        try receiver.control(fault: "invalid")
+        let rejected = lines(4, from: 5, path: "/a.log")
+        fixture.flusher.submit(rejected)
+        fixture.flusher.flushAll()
+        fixture.run { fixture.acks.groups.count == 2 }
+        #expect(fixture.acks.groups.last == ObjectIdentifier(rejected))
+        #expect(fixture.diagnostics.counters.recordsRejected == 4)
+        fixture.finish()
+    }
+
+    @Test("PostBodyTooLarge splits a batch in halves until SLS takes them; the group is acknowledged once")
+    func splitting() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0", "--fault", "toolarge"])
+        defer { receiver.stop() }
+        let fixture = try Fixture(port: receiver.port, policy: SLSDeliveryPolicy())
+        let first = lines(3, from: 0, path: "/a.log")
+        let second = lines(2, from: 3, path: "/a.log")
+        fixture.flusher.submit(first)
+        fixture.flusher.submit(second)
+        fixture.flusher.flushAll()
+        fixture.run { fixture.acks.groups.count == 2 }
+        #expect(Set(fixture.acks.groups) == Set([first, second].map(ObjectIdentifier.init)))
+        #expect(try batchSizes(receiver) == [1, 1, 1, 1, 1])
+        let text = try receiver.received()
+        for index in 0..<5 { #expect(text.contains("\"line \(index)\"")) }
+        #expect(fixture.flusher.pendingGroups == 0 && fixture.diagnostics.counters.recordsRejected == 0)
+        fixture.finish()
+    }
+}
+
+extension Substring {
+    /// How many times `needle` occurs.
+    fileprivate func components(_ needle: String) -> Int {
+        var count = 0
+        var rest = self[...]
+        while let index = rest.firstRange(of: needle) {
+            count += 1
+            rest = rest[index.upperBound...]
+        }
+        return count
+    }
+}
