@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev libpcre2-dev zstd lz4 time python3-venv "$@")
+packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev ca-certificates libpcre2-dev zstd lz4 time
+          python3-venv "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

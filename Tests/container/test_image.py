@@ -235,3 +235,49 @@ def test_restarted_sidecar_continues_at_its_checkpoints(engine, pod_dirs):
     finally:
         stop_sidecar(engine, name)
     assert [r["content"] for r in delivered(out)] == first + between
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_sidecar_ships_to_the_sls_receiver_and_drains_on_sigterm(engine, pod_dirs):
+    """The image as the vendor's sidecar is used: flusher_sls to the SLS test receiver (on the host's
+    loopback, so this container shares the host network), credentials from the environment, the
+    liveness probe answering, and every line delivered through SIGTERM."""
+    import sys
+    sys.path.insert(0, str(REPO / "Tests" / "integration"))
+    from sls_support import CREDENTIALS, PYTHON, Receiver, numbered, wait_for_sequence
+
+    if not PYTHON.exists():
+        pytest.skip("test venv missing (bash scripts/venv.sh)")
+    receiver = Receiver(pod_dirs["out"])
+    try:
+        (pod_dirs["config"] / "pipeline.yaml").write_text(
+            "inputs:\n  - Type: input_file\n    FilePaths: [/logs/*.log]\n    TailingAllMatchedFiles: true\n"
+            "flushers:\n  - Type: flusher_sls\n"
+            f"    Endpoint: http://127.0.0.1:{receiver.port}\n    Project: proj\n    Logstore: store\n")
+        append(pod_dirs["logs"] / "app.log", numbered(0, 500).splitlines())
+        name = f"tailcar-sls-{os.getpid()}"
+        options = [option for option in RUN_OPTIONS if option not in ("--network", "none")]
+        engine.podman(
+            "run", "--detach", "--name", name, *options, "--network", "host",
+            *[arg for key, value in CREDENTIALS.items() for arg in ("--env", f"{key}={value}")],
+            "--env", "_pod_ip_=10.1.2.3", "--env", f"TAILCAR_HTTP_PORT={free_port()}",
+            "--volume", f"{pod_dirs['logs']}:/logs:ro", "--volume", f"{pod_dirs['config']}:/config:ro",
+            "--volume", f"{pod_dirs['state']}:/state",
+            TAG, "run", "--config", "/config/pipeline.yaml", "--checkpoint-dir", "/state")
+        try:
+            wait_for_sequence(receiver, range(0, 500))
+            assert engine.podman("exec", name, "tailcar", "status", check=False).returncode == 0
+            append(pod_dirs["logs"] / "app.log", numbered(500, 500).splitlines())
+        finally:
+            stop_sidecar(engine, name)
+        seen = wait_for_sequence(receiver, range(0, 1000), timeout=5)
+        assert sorted(seen) == list(range(0, 1000))
+        assert {group["source"] for group in receiver.groups()} == {"10.1.2.3"}
+    finally:
+        receiver.stop()

@@ -7,6 +7,9 @@
 #
 # STAGE/rootfs/usr/local/bin/tailcar   the binary, stripped when `strip` is available
 # STAGE/rootfs/etc/passwd, etc/group    the user and group `tailcar` (65532), so tools show a name
+# STAGE/rootfs/etc/ssl/certs/ca-certificates.crt
+#                                       the build machine's CA bundle (Debian's ca-certificates), so
+#                                       https endpoints are verified; required, https is the default
 # STAGE/rootfs/tmp                      mode 1777; /var/lib owned by root
 # STAGE/state/                          empty: the image copies it to /var/lib/tailcar as 65532:65532,
 #                                       the default checkpoint directory (a separate COPY --chown, so
@@ -24,6 +27,10 @@ chmod 0755 "$rootfs/usr/local/bin/tailcar"
 printf 'root:x:0:0:root:/:/sbin/nologin\ntailcar:x:65532:65532:tailcar:/var/lib/tailcar:/sbin/nologin\n' \
     > "$rootfs/etc/passwd"
 printf 'root:x:0:\ntailcar:x:65532:\n' > "$rootfs/etc/group"
-chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group"
+bundle=/etc/ssl/certs/ca-certificates.crt
+[ -r "$bundle" ] || { echo "stage-rootfs: $bundle is missing (install ca-certificates)" >&2; exit 1; }
+mkdir -p "$rootfs/etc/ssl/certs"
+cp "$bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
+chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group" "$rootfs/etc/ssl/certs/ca-certificates.crt"
 chmod 0755 "$rootfs/var/lib" "$stage/state"
 chmod 1777 "$rootfs/tmp"
