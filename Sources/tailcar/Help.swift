@@ -51,6 +51,13 @@ Pipelines (iLogtail form):
               TailingAllMatchedFiles: false, TailSizeKB: 1024}]
   flushers: [{Type: flusher_stdout}] | [{Type: flusher_file, FilePath: /tmp/out.jsonl}]
             | [{Type: flusher_blackhole}]
+            | [{Type: flusher_sls, Endpoint: cn-hangzhou.log.aliyuncs.com, Project: p, Logstore: l,
+                CompressType: lz4}]   (https unless the endpoint says http://)
+
+flusher_sls credentials (never logged):
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET [, ALIBABA_CLOUD_SECURITY_TOKEN], or
+  ALIBABA_CLOUD_CREDENTIALS_FILE (JSON AccessKeyId/AccessKeySecret/SecurityToken, or the CLI's INI),
+  re-read when it changes. SSL_CERT_FILE names another CA bundle; _pod_ip_ (or POD_IP) is __source__.
 
 Records are printed as one JSON object per line: __time__, __path__, content, tags as __tag__:KEY.
 Bytes that are not UTF-8 appear as \\udcXX escapes (Python's surrogateescape), so nothing is lost.
