@@ -14,7 +14,8 @@ enum LogtailInputDetail {
                            "dockerExcludeEnv", "delaySkipBytes", "delayAlarmBytes", "maxSendRate", "sendRateExpire",
                            "plugin", "outputType", "inputType"]
 
-    static func read(_ reader: inout FieldReader, _ diagnosis: inout Diagnosis) -> (FileInputSettings, [ProcessorSettings]) {
+    static func read(_ reader: inout FieldReader,
+                     _ diagnosis: inout Diagnosis) -> (FileInputSettings, [ProcessorSettings], TopicSettings) {
         let path = reader.path, at = reader.value.position
         let logType = reader.string("logType", default: "common_reg_log", &diagnosis) ?? "common_reg_log"
         if !logTypes.contains(logType) {
@@ -46,10 +47,9 @@ enum LogtailInputDetail {
             diagnosis.errors.append(ConfigError(at, field: path + ".dockerFile",
                                                 "must be false: a sidecar reads the shared directory, not container paths"))
         }
-        if let topic = reader.string("topicFormat", default: "none", &diagnosis), topic != "none" {
-            diagnosis.warnings.append(ConfigWarning(at, field: path + ".topicFormat",
-                                                    "topicFormat \"\(topic)\" is not supported yet; no topic is set"))
-        }
+        let topic = TopicConfig.logtail(reader.string("topicFormat", default: "none", &diagnosis) ?? "none",
+                                        at: reader.value.member("topicFormat")?.position ?? at,
+                                        field: path + ".topicFormat", &diagnosis)
         let tailExisted = reader.bool("tailExisted", default: false, &diagnosis)
         var tailSizeKB = 1024
         if let advanced = reader.raw("advanced"),
@@ -65,7 +65,7 @@ enum LogtailInputDetail {
         let processors = parsers(&reader, logType: logType, &diagnosis)
         reader.accept(accepted)
         reader.finish(&diagnosis)
-        return (input, processors)
+        return (input, processors, topic)
     }
 
     /// The parse, time and filter processors that `logType` and its fields imply.
@@ -93,7 +93,9 @@ enum LogtailInputDetail {
             processors.append(.parseDelimiter(handling, separator: separator, quote: quoteBytes.first, keys: keys,
                                               allowingShortenedFields: shortened, overflow: "extend"))
         default:
-            if !(regex == "(.*)" && keys == ["content"]) {
+            if let format = nonEmpty(reader.string("nginxLogFormat", &diagnosis)) {
+                processors.append(nginx(format, &reader, handling, &diagnosis))
+            } else if !(regex == "(.*)" && keys == ["content"]) {
                 let value = reader.value
                 PipelineValidator.checkRegex(regex, keys: keys, regexAt: value.member("regex")?.position ?? value.position,
                                              regexField: reader.path + ".regex", keysAt: value.member("key")?.position,
@@ -114,6 +116,21 @@ enum LogtailInputDetail {
                                            exclude: []))
         }
         return processors
+    }
+
+    /// Tailcar's `nginxLogFormat` (the console's Nginx mode, which SLS stores as a regex and keys): the
+    /// regex and keys derived from the format; `regex` or `key` beside it would be ambiguous.
+    private static func nginx(_ format: String, _ reader: inout FieldReader, _ handling: SourceHandling,
+                              _ diagnosis: inout Diagnosis) -> ProcessorSettings {
+        let at = reader.value.member("nginxLogFormat")?.position ?? reader.value.position
+        for field in ["regex", "key"] where reader.has(field) {
+            diagnosis.errors.append(ConfigError(at, field: reader.path + ".nginxLogFormat",
+                "gives the regex and keys itself; remove \"\(field)\" or nginxLogFormat"))
+        }
+        let derived = NginxLogFormat.regex(forNamedOrLiteral: format)
+        PipelineValidator.checkRegex(derived.pattern, keys: derived.keys, regexAt: at,
+                                     regexField: reader.path + ".nginxLogFormat", &diagnosis)
+        return .parseRegex(handling, regex: derived.pattern, keys: derived.keys)
     }
 
     private static func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }

@@ -127,6 +127,7 @@ public final class Agent {
             } catch { throw .pattern(pipeline: settings.name, error) }
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
+        runner.topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         runner.onResume = { [unowned self] in self.pump.start() }
         pipelines.append(runner)
     }
