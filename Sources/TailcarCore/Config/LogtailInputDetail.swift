@@ -3,7 +3,8 @@
 // Maps a Logtail `inputDetail` onto one input and the processors its `logType` implies, with the defaults
 // SLS documents: maxDepth 10, logBeginRegex `.*` (single line), regex `(.*)`, key [content], discardUnmatch
 // false (an unmatched record keeps its raw text under `__raw_log__`), acceptNoEnoughKeys false, tailExisted
-// false, advanced.tail_size_kb 1024, quote `"`.
+// false, advanced.tail_size_kb 1024, quote `"`, topicFormat none (TopicConfig.swift). `nginxLogFormat` is
+// Tailcar's: common_reg_log with the regex and keys derived from an nginx log_format (NginxLogFormat.swift).
 
 enum LogtailInputDetail {
     static let logTypes = ["common_reg_log", "json_log", "delimiter_log", "apsara_log"]
