@@ -78,3 +78,27 @@ def test_seed_access_example_corrected_gives_the_eleven_keys_of_a_real_line():
     keys = ["time", "ip", "method", "url", "protocol", "latency", "payload", "status", "response-size", "referer",
             "user-agent"]
     assert [[k for k in r if not k.startswith("__")] for r in records] == [keys, keys]
+
+
+HOSTILE_LINES = [
+    b"\xff\xfe invalid UTF-8 \xc3\x28 and a lone continuation \x80",
+    b"NUL \x00 inside \x00",
+    b'unbalanced "quote, and a , comma',
+    b'{"truncated": "json", "n": [1, 2',
+    b"",
+    b"a" * (10 << 20),
+]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.startswith("multiline")])
+def test_hostile_input_gives_one_record_per_line_or_piece_never_a_crash(case, tmp_path):
+    """Invalid UTF-8, NUL, an unbalanced quote, truncated JSON, an empty line and a 10 MB line through
+    each configured pipeline: exit 0, and every line (the 10 MB one in 512 KiB pieces) is a record, parsed,
+    marked unmatched, or marked dropped."""
+    case_dir = GOLDEN / case
+    sample = tmp_path / "hostile.log"
+    sample.write_bytes(b"\n".join(HOSTILE_LINES) + b"\n")
+    result = parse(case_dir, next(case_dir.glob("config.*")).name, str(sample))
+    assert result.returncode == 0, result.stderr.decode()[:500]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(HOSTILE_LINES) - 1 + 20
