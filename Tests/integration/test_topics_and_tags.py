@@ -16,8 +16,8 @@ def test_each_file_gets_its_path_topic_and_every_record_the_env_tags_and_hostnam
         (workdir / "logs" / app).mkdir()
     config = ("global: {TopicType: filepath, TopicFormat: '.*/logs/(\\w+)/app\\.log'}\n"
               + pipeline_yaml([workdir / "logs/*/app.log"], out))
+    (workdir / "logs/cart/app.log").write_bytes(b"added to cart\n")  # there at start
     tc = tailcars(workdir, config).started()
-    (workdir / "logs/cart/app.log").write_bytes(b"added to cart\n")
     (workdir / "logs/login/app.log.1").write_bytes(b"not matched by the glob\n")
     (workdir / "logs/login/app.log").write_bytes(b"logged in\n")
     wait_until(lambda: len(read_records(out)) == 2, what="both records")

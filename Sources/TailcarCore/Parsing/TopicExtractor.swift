@@ -64,12 +64,6 @@ public final class TopicExtractor {
         }
     }
 
-    /// Whether every path gets the same answer (no regex to run).
-    public var isConstant: Bool {
-        if case .path = rule { return false }
-        return true
-    }
-
     public func topic(forPath path: String) -> Topic {
         switch rule {
         case .none: return Topic(topic: "")

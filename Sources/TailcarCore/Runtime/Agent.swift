@@ -115,6 +115,7 @@ public final class Agent {
         }
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
                                     tags: context.options.tags, maxInFlightBytes: context.options.maxInFlightBytes)
+        runner.topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         for input in settings.inputs {
             let rules: MultilineRules?
             do {
@@ -127,7 +128,6 @@ public final class Agent {
             } catch { throw .pattern(pipeline: settings.name, error) }
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
-        runner.topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         runner.onResume = { [unowned self] in self.pump.start() }
         pipelines.append(runner)
     }

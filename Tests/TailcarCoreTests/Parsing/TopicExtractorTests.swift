@@ -12,7 +12,6 @@ struct TopicExtractorTests {
     func constant() throws {
         #expect(try topic(.none, "/l/a.log") == TopicExtractor.Topic(topic: ""))
         #expect(try topic(.fixed("app-login"), "/l/a.log") == TopicExtractor.Topic(topic: "app-login"))
-        #expect(try TopicExtractor(.fixed("x")).isConstant && !TopicExtractor(.filePath(regex: "(.*)")).isConstant)
     }
 
     @Test("path regexes: one group, named groups, several groups, rotation suffixes, no match", arguments: [
