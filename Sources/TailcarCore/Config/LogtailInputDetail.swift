@@ -82,6 +82,12 @@ enum LogtailInputDetail {
         let timeFormat = reader.string("timeFormat", default: "", &diagnosis) ?? ""
         let timezone = nonEmpty(reader.string("logTimezone", &diagnosis))
         var processors: [ProcessorSettings] = []
+        if logType != "common_reg_log", reader.has("nginxLogFormat") {
+            reader.accept(["nginxLogFormat"])
+            diagnosis.errors.append(ConfigError(reader.value.member("nginxLogFormat")?.position ?? reader.value.position,
+                                                field: reader.path + ".nginxLogFormat",
+                                                "needs logType common_reg_log, found \"\(logType)\""))
+        }
         switch logType {
         case "json_log": processors.append(.parseJSON(handling))
         case "apsara_log": processors.append(.parseApsara(handling, timezone: timezone))

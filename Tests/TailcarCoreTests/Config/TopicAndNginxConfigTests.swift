@@ -88,5 +88,7 @@ struct TopicAndNginxConfigTests {
                         keys: combined.keys)])
         let both = logtail(#""nginxLogFormat": "main", "key": ["a"]"#)
         #expect(both.settings == nil && both.errors.map(\.field) == ["inputDetail.nginxLogFormat"])
+        let json = logtail(#""logType": "json_log", "nginxLogFormat": "main""#)
+        #expect(json.errors.map(\.message) == ["needs logType common_reg_log, found \"json_log\""])
     }
 }
