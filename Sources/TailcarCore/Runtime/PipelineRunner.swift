@@ -48,7 +48,8 @@ final class PipelineRunner: FlushDelegate {
         guard let topics else { return }
         let found = topics.topic(forPath: tailer.path)
         if !found.matched {
-            diagnostics.record(.configWarning("pipeline \(settings.name): the topic path regex does not match \(tailer.path); its records have no topic"))
+            diagnostics.record(.configWarning(
+                "pipeline \(settings.name): the topic path regex does not match \(tailer.path); its records have no topic"))
         }
         sources[tailer.key] = (found.topic, tags + found.tags.map { ($0.key, $0.value) })
     }
