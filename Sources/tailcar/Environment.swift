@@ -4,12 +4,14 @@
 // variables it names) and Tailcar's own TAILCAR_* defaults.
 
 import Glibc
+import TailcarCore
 
 struct Environment {
     var checkpointDirectory: String?
     var stopDelay: String?
     var httpPort: String?
-    /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag.
+    /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag; then
+    /// `__hostname__` (AgentTags).
     var envTags: [(key: String, value: String)]
     /// The pod IP from the Downward API (`_pod_ip_` in the vendor's manifests), for SLS's `__source__`.
     var podIP: String? = nil
@@ -18,12 +20,7 @@ struct Environment {
 
     static func current() -> Environment {
         func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        var tags: [(key: String, value: String)] = []
-        if let names = get("ALIYUN_LOG_ENV_TAGS") {
-            for name in names.split(separator: "|").map(String.init) where !name.isEmpty {
-                if let value = get(name) { tags.append((name, value)) }
-            }
-        }
+        let tags = AgentTags.make(envTagNames: get("ALIYUN_LOG_ENV_TAGS"), hostname: AgentTags.hostname(), lookup: get)
         return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
                            httpPort: get("TAILCAR_HTTP_PORT"), envTags: tags,
                            podIP: get("_pod_ip_") ?? get("POD_IP"), lookup: get)

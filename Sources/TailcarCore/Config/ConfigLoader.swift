@@ -119,6 +119,11 @@ public func describe(_ settings: AgentSettings) -> String {
                 lines.append("    multi-line: start \(start ?? "-"), continue \(continuation ?? "-"), end \(end ?? "-")")
             }
         }
+        switch pipeline.topic {
+        case .none: break
+        case .fixed(let text): lines.append("  topic \(text.debugDescription)")
+        case .filePath(let regex): lines.append("  topic from the file path: \(regex)")
+        }
         for processor in pipeline.processors { lines.append("  " + describe(processor)) }
         for flusher in pipeline.flushers {
             switch flusher {

@@ -82,11 +82,11 @@ enum LogtailConfigValidator {
             return nil
         }
         reader.finish(&diagnosis)
-        let (input, processors) = LogtailInputDetail.read(&detail, &diagnosis)
+        let (input, processors, topic) = LogtailInputDetail.read(&detail, &diagnosis)
         guard diagnosis.errors.count == errorsBefore else { return nil }
         let sls = SLSFlusherSettings(endpoint: output.endpoint, project: output.project, logstore: output.logstore)
         return PipelineSettings(name: name, origin: value.position.file, inputs: [input], processors: processors,
-                                flushers: [.sls(sls)])
+                                flushers: [.sls(sls)], topic: topic)
     }
 
     /// A field that, when present, must hold exactly `expected`.

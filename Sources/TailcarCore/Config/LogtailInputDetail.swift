@@ -3,7 +3,8 @@
 // Maps a Logtail `inputDetail` onto one input and the processors its `logType` implies, with the defaults
 // SLS documents: maxDepth 10, logBeginRegex `.*` (single line), regex `(.*)`, key [content], discardUnmatch
 // false (an unmatched record keeps its raw text under `__raw_log__`), acceptNoEnoughKeys false, tailExisted
-// false, advanced.tail_size_kb 1024, quote `"`.
+// false, advanced.tail_size_kb 1024, quote `"`, topicFormat none (TopicConfig.swift). `nginxLogFormat` is
+// Tailcar's: common_reg_log with the regex and keys derived from an nginx log_format (NginxLogFormat.swift).
 
 enum LogtailInputDetail {
     static let logTypes = ["common_reg_log", "json_log", "delimiter_log", "apsara_log"]
@@ -14,7 +15,8 @@ enum LogtailInputDetail {
                            "dockerExcludeEnv", "delaySkipBytes", "delayAlarmBytes", "maxSendRate", "sendRateExpire",
                            "plugin", "outputType", "inputType"]
 
-    static func read(_ reader: inout FieldReader, _ diagnosis: inout Diagnosis) -> (FileInputSettings, [ProcessorSettings]) {
+    static func read(_ reader: inout FieldReader,
+                     _ diagnosis: inout Diagnosis) -> (FileInputSettings, [ProcessorSettings], TopicSettings) {
         let path = reader.path, at = reader.value.position
         let logType = reader.string("logType", default: "common_reg_log", &diagnosis) ?? "common_reg_log"
         if !logTypes.contains(logType) {
@@ -46,10 +48,9 @@ enum LogtailInputDetail {
             diagnosis.errors.append(ConfigError(at, field: path + ".dockerFile",
                                                 "must be false: a sidecar reads the shared directory, not container paths"))
         }
-        if let topic = reader.string("topicFormat", default: "none", &diagnosis), topic != "none" {
-            diagnosis.warnings.append(ConfigWarning(at, field: path + ".topicFormat",
-                                                    "topicFormat \"\(topic)\" is not supported yet; no topic is set"))
-        }
+        let topic = TopicConfig.logtail(reader.string("topicFormat", default: "none", &diagnosis) ?? "none",
+                                        at: reader.value.member("topicFormat")?.position ?? at,
+                                        field: path + ".topicFormat", &diagnosis)
         let tailExisted = reader.bool("tailExisted", default: false, &diagnosis)
         var tailSizeKB = 1024
         if let advanced = reader.raw("advanced"),
@@ -65,7 +66,7 @@ enum LogtailInputDetail {
         let processors = parsers(&reader, logType: logType, &diagnosis)
         reader.accept(accepted)
         reader.finish(&diagnosis)
-        return (input, processors)
+        return (input, processors, topic)
     }
 
     /// The parse, time and filter processors that `logType` and its fields imply.
@@ -81,6 +82,12 @@ enum LogtailInputDetail {
         let timeFormat = reader.string("timeFormat", default: "", &diagnosis) ?? ""
         let timezone = nonEmpty(reader.string("logTimezone", &diagnosis))
         var processors: [ProcessorSettings] = []
+        if logType != "common_reg_log", reader.has("nginxLogFormat") {
+            reader.accept(["nginxLogFormat"])
+            diagnosis.errors.append(ConfigError(reader.value.member("nginxLogFormat")?.position ?? reader.value.position,
+                                                field: reader.path + ".nginxLogFormat",
+                                                "needs logType common_reg_log, found \"\(logType)\""))
+        }
         switch logType {
         case "json_log": processors.append(.parseJSON(handling))
         case "apsara_log": processors.append(.parseApsara(handling, timezone: timezone))
@@ -93,7 +100,9 @@ enum LogtailInputDetail {
             processors.append(.parseDelimiter(handling, separator: separator, quote: quoteBytes.first, keys: keys,
                                               allowingShortenedFields: shortened, overflow: "extend"))
         default:
-            if !(regex == "(.*)" && keys == ["content"]) {
+            if let format = nonEmpty(reader.string("nginxLogFormat", &diagnosis)) {
+                processors.append(nginx(format, &reader, handling, &diagnosis))
+            } else if !(regex == "(.*)" && keys == ["content"]) {
                 let value = reader.value
                 PipelineValidator.checkRegex(regex, keys: keys, regexAt: value.member("regex")?.position ?? value.position,
                                              regexField: reader.path + ".regex", keysAt: value.member("key")?.position,
@@ -114,6 +123,21 @@ enum LogtailInputDetail {
                                            exclude: []))
         }
         return processors
+    }
+
+    /// Tailcar's `nginxLogFormat` (the console's Nginx mode, which SLS stores as a regex and keys): the
+    /// regex and keys derived from the format; `regex` or `key` beside it would be ambiguous.
+    private static func nginx(_ format: String, _ reader: inout FieldReader, _ handling: SourceHandling,
+                              _ diagnosis: inout Diagnosis) -> ProcessorSettings {
+        let at = reader.value.member("nginxLogFormat")?.position ?? reader.value.position
+        for field in ["regex", "key"] where reader.has(field) {
+            diagnosis.errors.append(ConfigError(at, field: reader.path + ".nginxLogFormat",
+                "gives the regex and keys itself; remove \"\(field)\" or nginxLogFormat"))
+        }
+        let derived = NginxLogFormat.regex(forNamedOrLiteral: format)
+        PipelineValidator.checkRegex(derived.pattern, keys: derived.keys, regexAt: at,
+                                     regexField: reader.path + ".nginxLogFormat", &diagnosis)
+        return .parseRegex(handling, regex: derived.pattern, keys: derived.keys)
     }
 
     private static func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }

@@ -1,14 +1,18 @@
 // PipelineValidator+Processors.swift
 //
 // The `processors` of an iLogtail pipeline: the native parsers and the regex filter, with iLogtail's
-// field names (SourceKey, KeepingSourceWhenParseFail, KeepingSourceWhenParseSucceed, RenamedSourceKey, …).
+// field names (SourceKey, KeepingSourceWhenParseFail, KeepingSourceWhenParseSucceed, RenamedSourceKey, …),
+// and Tailcar's `processor_parse_nginx` (NginxLogFormat: `main`, `combined`, a format string or a whole
+// `log_format` directive), the console's Nginx mode: iLogtail has no such plugin type, the console stores
+// the regex and keys it derives, and so does this one (it becomes a regex parser).
 
 import TailcarRegex
 
 extension PipelineValidator {
     static let processorTypes = ["processor_parse_regex_native", "processor_parse_json_native",
                                  "processor_parse_delimiter_native", "processor_parse_apsara_native",
-                                 "processor_parse_timestamp_native", "processor_filter_regex_native"]
+                                 "processor_parse_timestamp_native", "processor_filter_regex_native",
+                                 "processor_parse_nginx"]
 
     static func processor(_ value: ConfigValue, path: String, _ diagnosis: inout Diagnosis) -> ProcessorSettings? {
         guard var reader = FieldReader(value, path: path, subject: "a processor", into: &diagnosis) else { return nil }
@@ -33,6 +37,8 @@ extension PipelineValidator {
                            &diagnosis)
             }
             result = regex.map { .parseRegex(handling, regex: $0, keys: keys) }
+        case "processor_parse_nginx":
+            result = nginx(&reader, path: path, &diagnosis)
         case "processor_parse_json_native":
             result = .parseJSON(sourceHandling(&reader, &diagnosis))
         case "processor_parse_delimiter_native":
@@ -72,6 +78,19 @@ extension PipelineValidator {
             result = .filterRegex(include: include, exclude: exclude)
         }
         return diagnosis.errors.count == errorsBefore ? result : nil
+    }
+
+    private static func nginx(_ reader: inout FieldReader, path: String, _ diagnosis: inout Diagnosis) -> ProcessorSettings? {
+        let handling = sourceHandling(&reader, &diagnosis)
+        guard let format = reader.string("NginxLogFormat", required: true, &diagnosis) else { return nil }
+        let derived = NginxLogFormat.regex(forNamedOrLiteral: format)
+        checkRegex(derived.pattern, keys: derived.keys, regexAt: reader.value.member("NginxLogFormat")?.position ?? reader.value.position,
+                   regexField: path + ".NginxLogFormat", &diagnosis)
+        if derived.keys.isEmpty {
+            diagnosis.errors.append(ConfigError(reader.value.position, field: path + ".NginxLogFormat",
+                                                "names no $variable, so there is nothing to extract"))
+        }
+        return .parseRegex(handling, regex: derived.pattern, keys: derived.keys)
     }
 
     private static func sourceHandling(_ reader: inout FieldReader, _ diagnosis: inout Diagnosis) -> SourceHandling {

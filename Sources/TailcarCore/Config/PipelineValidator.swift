@@ -11,7 +11,8 @@ enum PipelineValidator {
         guard var reader = FieldReader(root, path: "", subject: "the pipeline", into: &diagnosis) else { return nil }
         let errorsBefore = diagnosis.errors.count
         _ = reader.bool("enable", default: true, &diagnosis)
-        _ = reader.raw("global")
+        var topic = TopicSettings.none
+        if let global = reader.raw("global"), !global.isNull { topic = TopicConfig.pipelineGlobal(global, &diagnosis) }
         _ = reader.raw("aggregators")
         let inputs = list(reader.raw("inputs"), "inputs", required: true, root, &diagnosis).compactMap { item, path in
             input(item, path: path, &diagnosis)
@@ -24,7 +25,7 @@ enum PipelineValidator {
         reader.finish(&diagnosis)
         guard diagnosis.errors.count == errorsBefore else { return nil }
         return PipelineSettings(name: name, origin: root.position.file, inputs: inputs, processors: processors,
-                                flushers: flushers)
+                                flushers: flushers, topic: topic)
     }
 
     /// The items of a list field with their paths (`inputs[0]`); an error when it is required and absent.

@@ -20,15 +20,29 @@ public struct PipelineSettings: Sendable {
     public var inputs: [FileInputSettings]
     public var processors: [ProcessorSettings]
     public var flushers: [FlusherSettings]
+    /// The `__topic__` of every group from a file (Logtail `topicFormat`, iLogtail `global.TopicType`).
+    public var topic: TopicSettings
 
     public init(name: String, origin: String, inputs: [FileInputSettings],
-                processors: [ProcessorSettings] = [], flushers: [FlusherSettings]) {
+                processors: [ProcessorSettings] = [], flushers: [FlusherSettings], topic: TopicSettings = .none) {
         self.name = name
         self.origin = origin
         self.inputs = inputs
         self.processors = processors
         self.flushers = flushers
+        self.topic = topic
     }
+}
+
+/// How a file's topic is found, once, when the file is opened.
+public enum TopicSettings: Sendable, Equatable {
+    /// No topic (Logtail `none`, `default`).
+    case none
+    /// The same text for every file (Logtail `customized://TEXT`, iLogtail TopicType `custom`).
+    case fixed(String)
+    /// A regex that must match the whole path; its capture groups make the topic (Logtail: any other
+    /// `topicFormat`; iLogtail TopicType `filepath`).
+    case filePath(regex: String)
 }
 
 /// `input_file`.

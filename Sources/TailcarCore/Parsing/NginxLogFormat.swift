@@ -25,6 +25,16 @@ public enum NginxLogFormat {
     /// The `main` format of nginx's sample configuration (the console's default).
     public static let main = combined + #" "$http_x_forwarded_for""#
 
+    /// `main` and `combined` name the predefined formats; anything else is a format string or a whole
+    /// `log_format` directive.
+    public static func regex(forNamedOrLiteral format: String) -> (pattern: String, keys: [String]) {
+        switch format {
+        case "main": return regex(for: main)
+        case "combined": return regex(for: combined)
+        default: return regex(for: format)
+        }
+    }
+
     public static func regex(for format: String) -> (pattern: String, keys: [String]) {
         let text = Array(directiveBody(format).utf8)
         var pattern = ""

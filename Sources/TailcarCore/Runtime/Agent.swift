@@ -122,6 +122,7 @@ public final class Agent {
         let share = max(1 << 20, context.options.maxInFlightBytes / max(1, pipelineCount))
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
                                     tags: context.options.tags, maxInFlightBytes: share)
+        runner.topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         for input in settings.inputs {
             let rules: MultilineRules?
             do {

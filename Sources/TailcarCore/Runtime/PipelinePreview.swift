@@ -2,7 +2,8 @@
 //
 // `tailcar parse`: one pipeline's line framing and processors run over sample input, each record printed
 // as the flushers would write it, with `"__unmatched__":true` when a parser could not parse it (or a time
-// fell back to the read time) and `"__dropped__":true` when the pipeline would drop it. The console's
+// fell back to the read time) and `"__dropped__":true` when the pipeline would drop it; the topic rule
+// applies to the input's path. The console's
 // "validate" button, in a terminal. Owns nothing the agent uses.
 
 public final class PipelinePreview {
@@ -10,10 +11,12 @@ public final class PipelinePreview {
     private let processors: [any EventProcessor]
     private let maxLineBytes: Int
     private let multiline: MultilineRules?
+    private let topics: TopicExtractor?
 
     public init(_ settings: PipelineSettings) throws(AgentError) {
         processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: keys)
         maxLineBytes = settings.inputs.first?.maxLineBytes ?? 512 * 1024
+        topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         do {
             multiline = try ProcessorFactory.multiline(settings.inputs.first?.multiline ?? .singleLine)
         } catch {
@@ -21,12 +24,17 @@ public final class PipelinePreview {
         }
     }
 
-    /// Frames `input` into lines and returns one JSON line per record.
+    /// Frames `input` into lines and returns one JSON line per record. `path` labels the records and,
+    /// with a topic rule, gives their topic and topic tags as the file would.
     public func run(_ input: [UInt8], path: String) -> [UInt8] {
         var output: [UInt8] = []
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         let group = EventGroup(keys: keys)
         group.source.path = path
+        if let found = topics?.topic(forPath: path) {
+            group.source.topic = found.topic
+            group.source.tags = found.tags.map { ($0.key, $0.value) }
+        }
         let (seconds, nanoseconds) = wallClock()
         var framer = multiline.map(MultilineFramer.init(rules:))
         func line(_ bytes: UnsafeRawBufferPointer) {

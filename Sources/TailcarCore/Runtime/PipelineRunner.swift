@@ -12,6 +12,9 @@ final class PipelineRunner: FlushDelegate {
     let keys = KeyTable()
     let flushers: [any Flusher]
     var processors: [any EventProcessor] = []
+    /// The pipeline's topic rule; each file's topic and topic tags are found once, when it is registered.
+    var topics: TopicExtractor?
+    private var sources: [FileKey: (topic: String, tags: [(key: String, value: String)])] = [:]
     var inputs: [InputRunner] = []
     private let diagnostics: Diagnostics
     private let tags: [(key: String, value: String)]
@@ -40,9 +43,21 @@ final class PipelineRunner: FlushDelegate {
 
     var pendingGroups: Int { remainingAcks.count }
 
-    func register(_ tailer: FileTailer) { tailersByKey[tailer.key] = tailer }
+    func register(_ tailer: FileTailer) {
+        tailersByKey[tailer.key] = tailer
+        guard let topics else { return }
+        let found = topics.topic(forPath: tailer.path)
+        if !found.matched {
+            diagnostics.record(.configWarning(
+                "pipeline \(settings.name): the topic path regex does not match \(tailer.path); its records have no topic"))
+        }
+        sources[tailer.key] = (found.topic, tags + found.tags.map { ($0.key, $0.value) })
+    }
 
-    func unregister(_ tailer: FileTailer) { tailersByKey[tailer.key] = nil }
+    func unregister(_ tailer: FileTailer) {
+        tailersByKey[tailer.key] = nil
+        sources[tailer.key] = nil
+    }
 
     /// Reads once from `tailer`, frames the window into lines and submits them. Returns the bytes read.
     func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64) throws(SystemError) -> Int {
@@ -151,7 +166,13 @@ final class PipelineRunner: FlushDelegate {
     private func takeGroup(for tailer: FileTailer) -> EventGroup {
         let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: 1 << 20, recordCapacity: 4096)
         group.source.path = tailer.path
-        group.source.tags = tags
+        if let source = sources[tailer.key] {
+            group.source.topic = source.topic
+            group.source.tags = source.tags
+        } else {
+            group.source.topic = ""
+            group.source.tags = tags
+        }
         return group
     }
 

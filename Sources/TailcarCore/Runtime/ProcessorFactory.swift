@@ -44,6 +44,16 @@ enum ProcessorFactory {
         }
     }
 
+    /// The topic rule, or nil when every file has no topic.
+    static func topics(_ settings: TopicSettings, pipeline: String) throws(AgentError) -> TopicExtractor? {
+        guard settings != .none else { return nil }
+        do {
+            return try TopicExtractor(settings)
+        } catch {
+            throw .input(pipeline: pipeline, error.description)
+        }
+    }
+
     static func compile(_ pattern: String, field: String) throws(ParserConfigError) -> CompiledRegex {
         do {
             return try CompiledRegex(pattern)
