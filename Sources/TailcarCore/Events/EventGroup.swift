@@ -103,6 +103,12 @@ public final class EventGroup {
     /// Bytes of raw input held by the arena (what batching limits count).
     public var byteCount: Int { arena.count }
 
+    /// Memory the group's content occupies: its arena and its record and field tables (what the in-flight
+    /// cap counts).
+    public var footprint: Int {
+        arena.count + records.count * MemoryLayout<EventRecord>.stride + fields.count * MemoryLayout<EventField>.stride
+    }
+
     public var isEmpty: Bool { records.isEmpty }
 
     /// Empties the group for reuse, keeping capacity.

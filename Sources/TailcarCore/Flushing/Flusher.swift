@@ -17,10 +17,12 @@ public protocol Flusher: AnyObject {
     func submit(_ group: EventGroup)
     /// Sends what is due: batches past their flush interval, retries past their back-off (every tick).
     func flushPending()
-    /// Sends everything buffered now, waits included (stop).
+    /// Sends everything buffered now, unfilled batches included (stop, and a pipeline at its cap).
     func flushAll()
     /// Groups submitted and not yet acknowledged.
     var pendingGroups: Int { get }
+    /// Bytes held besides the groups themselves (encoded bodies waiting to be sent), for the in-flight cap.
+    var heldBytes: Int { get }
     /// Releases descriptors and connections. Unacknowledged groups stay unacknowledged.
     func close()
 }
@@ -28,6 +30,9 @@ public protocol Flusher: AnyObject {
 extension Flusher {
     /// Flushers that do not batch have nothing beyond `flushPending` to send.
     public func flushAll() { flushPending() }
+
+    /// Flushers that write groups out directly hold nothing besides them.
+    public var heldBytes: Int { 0 }
 }
 
 /// Discards every group and acknowledges it at once: measures everything but the output.

@@ -104,3 +104,44 @@ final class SealedBatch {
         return (first, second)
     }
 }
+
+/// Sealed batches waiting to be sent, oldest first; a failed one goes back to the front. A slot is
+/// cleared as its batch leaves, so a sent batch's body and groups are not kept alive by the queue.
+struct BatchQueue {
+    private var slots: [SealedBatch?] = []
+    private var head = 0
+    /// Bytes of the queued bodies.
+    private(set) var bodyBytes = 0
+
+    var isEmpty: Bool { head == slots.count }
+
+    mutating func pushBack(_ batch: SealedBatch) {
+        slots.append(batch)
+        bodyBytes += batch.body.count
+    }
+
+    mutating func pushFront(_ batch: SealedBatch) {
+        if head > 0 {
+            head -= 1
+            slots[head] = batch
+        } else {
+            slots.insert(batch, at: 0)
+        }
+        bodyBytes += batch.body.count
+    }
+
+    mutating func popFront() -> SealedBatch? {
+        guard head < slots.count, let batch = slots[head] else { return nil }
+        slots[head] = nil
+        head += 1
+        if head == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 32, head * 2 >= slots.count {
+            slots.removeFirst(head)
+            head = 0
+        }
+        bodyBytes -= batch.body.count
+        return batch
+    }
+}

@@ -21,14 +21,14 @@ extension SLSFlusher {
         guard !isClosed else { return }
         let now = clock()
         if now < backoffUntil {
-            if readyHead < ready.count {
+            if !ready.isEmpty {
                 retryTimer.stop()
                 retryTimer.start(afterMilliseconds: backoffUntil - now)
             }
             return
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
-        while inFlight < limit, let batch = dequeue() {
+        while inFlight < limit, let batch = ready.popFront() {
             send(batch)
         }
     }

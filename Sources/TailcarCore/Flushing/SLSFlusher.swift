@@ -32,8 +32,7 @@ public final class SLSFlusher: Flusher {
     private let compressor: Compressor
 
     private var open: [BatchKey: OpenBatch] = [:]
-    var ready: [SealedBatch] = []
-    var readyHead = 0
+    var ready = BatchQueue()
     var inFlight = 0
     /// Slices of each group not yet delivered (open, sealed or in flight).
     var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
@@ -46,8 +45,8 @@ public final class SLSFlusher: Flusher {
 
     public var pendingGroups: Int { slicesLeft.count }
 
-    /// Bytes of compressed bodies held for sending or retrying.
-    public private(set) var heldBodyBytes = 0
+    /// Bytes of compressed bodies queued for sending or retrying.
+    public var heldBytes: Int { ready.bodyBytes }
 
     init(settings: SLSFlusherSettings, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy, client: HTTPClient,
          credentials: CredentialSource, sourceAddress: String, loop: EventLoop, diagnostics: Diagnostics,
@@ -113,11 +112,11 @@ public final class SLSFlusher: Flusher {
         sendReady()
     }
 
-    /// Stop: seals every batch and tries at once, back-off or not.
+    /// Stop, or the pipeline reached its in-flight cap: seals every open batch and sends what the
+    /// back-off allows (a paused pipeline's open batches would otherwise wait out their interval).
     public func flushAll() {
         for batch in open.values { seal(batch) }
         open = [:]
-        backoffUntil = min(backoffUntil, clock())
         sendReady()
     }
 
@@ -152,30 +151,7 @@ public final class SLSFlusher: Flusher {
     }
 
     func enqueue(_ batch: SealedBatch, atFront: Bool) {
-        heldBodyBytes += batch.body.count
-        if !atFront {
-            ready.append(batch)
-        } else if readyHead > 0 {
-            readyHead -= 1
-            ready[readyHead] = batch
-        } else {
-            ready.insert(batch, at: 0)
-        }
-    }
-
-    func dequeue() -> SealedBatch? {
-        guard readyHead < ready.count else { return nil }
-        let batch = ready[readyHead]
-        readyHead += 1
-        if readyHead == ready.count {
-            ready.removeAll(keepingCapacity: true)
-            readyHead = 0
-        } else if readyHead >= 64, readyHead * 2 >= ready.count {
-            ready.removeFirst(readyHead)
-            readyHead = 0
-        }
-        heldBodyBytes -= batch.body.count
-        return batch
+        if atFront { ready.pushFront(batch) } else { ready.pushBack(batch) }
     }
 
     /// A slice is done (delivered, or rejected for good): the group is acknowledged with its last slice.

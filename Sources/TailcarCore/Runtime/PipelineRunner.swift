@@ -39,7 +39,8 @@ final class PipelineRunner: FlushDelegate {
         for flusher in flushers { flusher.delegate = self }
     }
 
-    var isPaused: Bool { inFlightBytes >= maxInFlightBytes }
+    /// Records in flight plus what flushers hold besides them (compressed bodies waiting to be sent).
+    var isPaused: Bool { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
 
     var pendingGroups: Int { remainingAcks.count }
 
@@ -139,7 +140,7 @@ final class PipelineRunner: FlushDelegate {
         }
         remainingAcks[id] = nil
         let wasPaused = isPaused
-        inFlightBytes -= group.byteCount
+        inFlightBytes -= group.footprint
         complete(group)
         if wasPaused && !isPaused { onResume() }
     }
@@ -164,7 +165,7 @@ final class PipelineRunner: FlushDelegate {
     }
 
     private func takeGroup(for tailer: FileTailer) -> EventGroup {
-        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: 1 << 20, recordCapacity: 4096)
+        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: 576 << 10, recordCapacity: 4096)
         group.source.path = tailer.path
         if let source = sources[tailer.key] {
             group.source.topic = source.topic
@@ -185,8 +186,10 @@ final class PipelineRunner: FlushDelegate {
             return
         }
         remainingAcks[ObjectIdentifier(group)] = flushers.count
-        inFlightBytes += group.byteCount
+        inFlightBytes += group.footprint
         for flusher in flushers { flusher.submit(group) }
+        // Reading stops here until acknowledgements come: nothing may wait for a batch to fill.
+        if isPaused { flushAll() }
     }
 
     /// Every flusher has the group: commit its progress and recycle it.
@@ -197,7 +200,9 @@ final class PipelineRunner: FlushDelegate {
             }
         }
         group.reset()
-        if pool.count < 8 { pool.append(group) }
+        // Two spare groups cover the read-submit-acknowledge cycle of a fast flusher; more would hold memory
+        // outside the in-flight cap after a slow flusher's burst.
+        if pool.count < 2 { pool.append(group) }
     }
 }
 
