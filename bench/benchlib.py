@@ -16,14 +16,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GIB = 1 << 30
-# --quick divides data sizes by this and shortens live runs (smoke runs and the pytest smoke test).
-QUICK_DIVISOR = 20
-settings = {"quick": False}
+# run.py's --scale-down (--quick is 20) divides every data size; live_seconds is each live run's length.
+settings = {"divisor": 1, "live_seconds": 20.0}
 
 
 def scaled(count):
-    """A record count, smaller under --quick."""
-    return max(1000, count // QUICK_DIVISOR) if settings["quick"] else count
+    """A record count divided by --scale-down, at least 1,000."""
+    return max(1000, count // settings["divisor"])
 
 
 @functools.cache
@@ -62,10 +61,17 @@ def generator():
 
 
 def data_dir():
+    """Where data and scratch files go (created): $TAILCAR_BENCH_DATA, else /dev/shm when it has room, else
+    bench/data."""
     shm = Path("/dev/shm")
-    if shm.exists() and shutil.disk_usage(shm).free > 3 * GIB:
-        return shm / "tailcar-bench"
-    return REPO / "bench/data"
+    if os.environ.get("TAILCAR_BENCH_DATA"):
+        directory = Path(os.environ["TAILCAR_BENCH_DATA"])
+    elif shm.exists() and shutil.disk_usage(shm).free > 3 * GIB:
+        directory = shm / "tailcar-bench"
+    else:
+        directory = REPO / "bench/data"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def nginx_data(directory, seed=1, size=GIB):

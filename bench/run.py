@@ -5,6 +5,7 @@ bench/RESULTS.md with medians, min and max, the machine and the command.
   python3 bench/run.py                 # every case, 5 runs each
   python3 bench/run.py json --runs 3   # one case
   python3 bench/run.py --quick --runs 1 multiline json   # 1/20 of the data, live runs of 4 s: a smoke run
+  TAILCAR_BENCH_DATA=/tmp/d python3 bench/run.py ...    # data and scratch files there (default /dev/shm)
   TAILCAR_BIN=/path/to/other/tailcar python3 bench/run.py   # compare another build
 
 CPU time is the child's user+sys from wait4 (nothing subtracted); peak RSS comes from GNU time's %M.
@@ -56,7 +57,7 @@ case_delimiter = mode_case("delimiter", "delimiter `\\|` with quotes, 10 keys (p
 
 
 def case_simple(binary, runs, rows):
-    data = nginx_data(data_dir(), size=(1 << 30) // (20 if settings["quick"] else 1))
+    data = nginx_data(data_dir(), size=(1 << 30) // settings["divisor"])
     size = data.stat().st_size
     work = Path(tempfile.mkdtemp(prefix="tailcar-bench-"))
     config = work / "simple-blackhole.yaml"
@@ -103,7 +104,7 @@ def case_file(binary, runs, rows):
 def case_verify(binary, runs, rows):
     """Every mode once at a small size into flusher_file; tailcar-gen --verify counts what arrived."""
     for mode in MODES:
-        data, records = mode_data(mode, count=20000)
+        data, records = mode_data(mode, count=scaled(200000))
         work = Path(tempfile.mkdtemp(prefix="tailcar-verify-", dir=data_dir()))
         output = work / "out.jsonl"
         flusher = f"  - Type: flusher_file\n    FilePath: {output}\n"
@@ -198,7 +199,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cases", nargs="*", default=list(CASES), metavar="case", help=", ".join(CASES))
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="1/20 of the data and 4 s live runs (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="--scale-down 20 --live-seconds 4 (a smoke run)")
+    parser.add_argument("--scale-down", type=int, default=1, help="divide every data size by N (at least 1,000 records)")
     parser.add_argument("--live-seconds", type=float, default=20.0, help="length of each live-tail run")
     parser.add_argument("--note", default="", help="a line added to RESULTS.md (e.g. 'measured on a busy machine')")
     parser.add_argument("--output", default=str(REPO / "bench/RESULTS.md"))
@@ -206,7 +208,7 @@ def main():
     unknown = [c for c in args.cases if c not in CASES]
     if unknown:
         parser.error(f"unknown case {', '.join(unknown)}; known: {', '.join(CASES)}")
-    settings["quick"] = args.quick
+    settings["divisor"] = 20 if args.quick else args.scale_down
     settings["live_seconds"] = 4.0 if args.quick else args.live_seconds
     binary = build()
     rows = []
