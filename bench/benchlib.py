@@ -150,9 +150,10 @@ def summary(values, fmt="{:.2f}"):
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def run_argv(binary, config, state, drained="0.05"):
+def run_argv(binary, config, state, drained="0.05", poll="0.05"):
+    """`tailcar run` until drained. The drained check runs on the poll timer, so a run lasts at least one poll."""
     return [str(binary), "run", "--config", str(config), "--checkpoint-dir", str(state),
-            "--exit-when-drained", drained, "--poll-interval", "0.05", "--http-port", "0"]
+            "--exit-when-drained", drained, "--poll-interval", poll, "--http-port", "0"]
 
 
 def run_tailcar(binary, config, work, runs, after_each=None):

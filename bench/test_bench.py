@@ -41,12 +41,12 @@ def test_every_cheap_case_runs_and_every_record_arrives(binaries, tmp_path):
     output = tmp_path / "RESULTS.md"
     env = dict(os.environ, TAILCAR_BIN=binaries[0], TAILCAR_DYNAMIC_BIN=binaries[0], TAILCAR_GEN=binaries[1],
                TAILCAR_BENCH_DATA=str(tmp_path / "data"))
-    cases = ["multiline", "json", "delimiter", "file", "verify", "alloc", "scale-tree"]
+    cases = ["multiline", "json", "delimiter", "file", "verify", "scale-tree"]  # alloc and live need seconds each
     result = subprocess.run([sys.executable, str(ROOT / "bench/run.py"), *cases, "--runs", "1", "--scale-down",
                              "100000", "--output", str(output)], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     text = output.read_text()
-    for heading in ["## Throughput", "## Every record arrives", "## Heap allocations", "## Many files"]:
+    for heading in ["## Throughput", "## Every record arrives", "## Many files"]:
         assert heading in text
     assert "INCOMPLETE" not in text
     assert text.count("| complete |") == 5 + 1
