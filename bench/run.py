@@ -15,6 +15,7 @@ import argparse
 import datetime
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -191,7 +192,7 @@ def machine():
 
 
 def report(rows, binary, args):
-    command = "python3 bench/run.py " + " ".join(sys.argv[1:])
+    command = "python3 bench/run.py " + shlex.join(sys.argv[1:])
     lines = ["# Tailcar benchmark results", "",
              f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
              f"- Machine: {machine()}",
