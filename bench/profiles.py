@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-import modes as suite
+import modes
 from benchlib import (REPO, data_dir, dynamic_build, free_port, gen_data, generator, http_get, measure, metric,
                       pipeline, run_argv, scaled, settings, summary, verify, wait_until)
 
@@ -21,7 +21,7 @@ TABLES = {
     ALLOC: ("Heap allocations per record (dynamic release build under bench/alloccount.c, LD_PRELOAD)",
             ["mode", "records", "allocations: run − empty run (walls)", "allocations per record",
              "reallocations per record"]),
-    LIVE: ("Live tail (tailcar-gen writing at a fixed rate while tailcar runs; simple mode -> blackhole)",
+    LIVE: ("Live tail (lines written at a fixed rate while tailcar runs; simple mode -> blackhole)",
            ["rate", "records read / written", "mean CPU", "peak RSS", "samples"]),
     SCALE: ("Many files (appended round-robin while tailcar runs; -> flusher_file, verified)",
             ["case", "CPU-s per GB of input", "wall", "peak RSS", "verified"]),
@@ -86,13 +86,13 @@ def case_alloc(binary, runs, rows):
     library = alloc_library(work)
     empty = data_dir() / "empty.log"  # beside the data: each poll tick scans the directory, entry by entry
     empty.touch()
-    modes = [(mode, "  - Type: flusher_blackhole\n") for mode in suite.MODES]
-    modes.append(("simple", f"  - Type: flusher_file\n    FilePath: {work / 'out.jsonl'}\n"))
-    for mode, flusher in modes:
-        data, records = suite.mode_data(mode, count=scaled(200000))
+    runs_of = [(mode, "  - Type: flusher_blackhole\n") for mode in modes.MODES]
+    runs_of.append(("simple", f"  - Type: flusher_file\n    FilePath: {work / 'out.jsonl'}\n"))
+    for mode, flusher in runs_of:
+        data, records = modes.mode_data(mode, count=scaled(200000))
         label = mode + (" -> flusher_file" if "flusher_file" in flusher else " -> blackhole")
-        (work / "empty.yaml").write_text(suite.mode_pipeline(mode, [empty], flusher))
-        (work / "full.yaml").write_text(suite.mode_pipeline(mode, [data], flusher))
+        (work / "empty.yaml").write_text(modes.mode_pipeline(mode, [empty], flusher))
+        (work / "full.yaml").write_text(modes.mode_pipeline(mode, [data], flusher))
         per_record, reallocs, totals = [], [], []
         for run in range(max(1, runs // 2)):
             base, base_wall = count_allocations(dynamic, library, work / "empty.yaml", work, f"{mode}-empty-{run}")
@@ -108,6 +108,7 @@ def case_alloc(binary, runs, rows):
     entries = len(os.listdir(empty.parent))
     rows.append((ALLOC, (f"one idle poll tick (one file watched, {entries} entries in its directory)", "", "",
                          f"{allocations:.1f} per tick, {size / 1024:.1f} KiB per tick", "")))
+    empty.unlink()
     shutil.rmtree(work, ignore_errors=True)
 
 
