@@ -2,6 +2,7 @@
 sidecar's live-tail profile at fixed rates (live), and many files at once (scale-files, scale-tree).
 Each case is a function (binary, runs, rows) appending (table, cells) rows, as in run.py."""
 
+import json
 import os
 import shutil
 import signal
@@ -154,11 +155,14 @@ def start_writer(work, rate, written, per_line):
     return lambda: gen.poll() is None
 
 
-def live_run(binary, rate, seconds, per_line=False):
+def live_run(binary, rate, seconds, per_line=False, flusher=None):
     """One live run: returns (records read, records written, mean CPU %, peak RSS MiB, samples)."""
     work = Path(tempfile.mkdtemp(prefix="tailcar-live-", dir=data_dir()))
     (work / "logs").mkdir()
-    (work / "p.yaml").write_text(pipeline([f"{work}/logs/*.log"], from_start=False))
+    if flusher:
+        (work / "p.yaml").write_text(pipeline([f"{work}/logs/*.log"], from_start=False, flusher=flusher))
+    else:
+        (work / "p.yaml").write_text(pipeline([f"{work}/logs/*.log"], from_start=False))
     port = free_port()
     tailcar = subprocess.Popen([str(binary), "run", "--config", str(work / "p.yaml"), "--checkpoint-dir",
                                 str(work / "state"), "--http-port", str(port)], stderr=subprocess.DEVNULL)
@@ -194,6 +198,38 @@ def case_live(binary, runs, rows):
                             ("" if read == written else " **LOST**"), summary([r[2] for r in results], "{:.1f}") +
                             f" % ({statistics.median(r[2] for r in results) * 10:.0f} millicores)",
                             summary([r[3] for r in results], "{:.1f}") + " MiB", str(results[0][4]))))
+
+
+def case_live_sls(binary, runs, rows):
+    """The issue's memory profile: about 10 MB/s of nginx lines (56k lines/s) shipped with flusher_sls lz4
+    to the SLS test receiver for live_seconds; CPU and peak RSS as in `live`, arrival counted by the receiver."""
+    python = REPO / ".venv" / "bin" / "python"
+    if not python.exists():
+        return
+    os.environ.update({"ALIBABA_CLOUD_ACCESS_KEY_ID": "mockAccessKeyID",
+                       "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "mockAccessKeySecret"})
+    seconds, rate = settings["live_seconds"], 56000
+    receiver = subprocess.Popen([str(python), str(REPO / "Tests/harness/sls_receiver.py"), "--port", "0", "--summary"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port = int(receiver.stdout.readline().split()[1])
+        flusher = (f"  - Type: flusher_sls\n    Endpoint: http://127.0.0.1:{port}\n    Project: bench\n"
+                   "    Logstore: live\n")
+        results = []
+        for _ in range(max(1, runs // 2)):
+            before = json.loads(http_get(port, "/_stats")[1])["logs"]
+            result = live_run(binary, rate, seconds, flusher=flusher)
+            arrived = json.loads(http_get(port, "/_stats")[1])["logs"] - before
+            results.append((arrived,) + result[1:])
+        arrived, written = min(r[0] for r in results), results[0][1]
+        rows.append((LIVE, (f"{rate:,} lines/s (~10 MB/s) for {seconds:g} s -> flusher_sls lz4 to the test receiver",
+                            f"{arrived} / {written}" + ("" if arrived == written else " **LOST**"),
+                            summary([r[2] for r in results], "{:.1f}") +
+                            f" % ({statistics.median(r[2] for r in results) * 10:.0f} millicores)",
+                            summary([r[3] for r in results], "{:.1f}") + " MiB", str(results[0][4]))))
+    finally:
+        receiver.kill()
+        receiver.wait()
 
 
 def layout_flat(root):
@@ -254,6 +290,6 @@ def scale_case(layout, label):
     return case
 
 
-CASES = {"alloc": case_alloc, "live": case_live,
+CASES = {"alloc": case_alloc, "live": case_live, "live-sls": case_live_sls,
          "scale-files": scale_case(layout_flat, "1,000 files in one directory (`*.log`)"),
          "scale-tree": scale_case(layout_tree, "10 x 10 x 10 tree (`**/*.log`, MaxDirSearchDepth 2)")}

@@ -12,6 +12,7 @@ CPU time is the child's user+sys from wait4 (nothing subtracted); peak RSS comes
 The throughput cases live here; allocations, live tail and scale in profiles.py."""
 
 import argparse
+import json
 import datetime
 import os
 import platform
@@ -26,8 +27,8 @@ from pathlib import Path
 
 import profiles
 from modes import MODES, mode_data, mode_pipeline
-from benchlib import (REPO, build, data_dir, generator, measure, nginx_data, pipeline, run_argv, run_tailcar, scaled,
-                      settings, summary, verify)
+from benchlib import (REPO, build, data_dir, generator, http_get, measure, nginx_data, pipeline, run_argv, run_tailcar,
+                      scaled, settings, summary, verify)
 
 THROUGHPUT, CHECK = "throughput", "check"
 def throughput_row(label, size, records, cpu, wall, rss):
@@ -102,6 +103,43 @@ def case_file(binary, runs, rows):
                                f"{reports[-1].split()[1]})", size, records, cpu, wall, rss))
 
 
+def case_sls(binary, runs, rows):
+    """Simple mode into flusher_sls (lz4 and zstd) against the SLS test receiver on loopback, which checks
+    every signature and decodes every request with the official SDK (counts only). Tailcar's CPU alone."""
+    python = REPO / ".venv" / "bin" / "python"
+    if not python.exists():
+        rows.append((THROUGHPUT, ("flusher_sls: skipped, no .venv (bash scripts/venv.sh)", "", "", "", "")))
+        return
+    data, records = mode_data("simple")
+    size = data.stat().st_size
+    os.environ.update({"ALIBABA_CLOUD_ACCESS_KEY_ID": "mockAccessKeyID",
+                       "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "mockAccessKeySecret"})
+    for compression in ("lz4", "zstd"):
+        receiver = subprocess.Popen([str(python), str(REPO / "Tests/harness/sls_receiver.py"), "--port", "0",
+                                     "--summary"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            port = int(receiver.stdout.readline().split()[1])
+            work = Path(tempfile.mkdtemp(prefix="tailcar-bench-", dir=data_dir()))
+            config = work / f"simple-sls-{compression}.yaml"
+            config.write_text(pipeline([data], flusher=f"  - Type: flusher_sls\n    Endpoint: http://127.0.0.1:{port}\n"
+                                       f"    Project: bench\n    Logstore: simple\n    CompressType: {compression}\n"))
+            stats = {}
+
+            def check(run):
+                stats.update(json.loads(http_get(port, "/_stats")[1]))
+                assert stats["logs"] == records * (run + 1), f"receiver has {stats['logs']} logs after run {run}"
+
+            cpu, wall, rss = run_tailcar(binary, config, work, runs, after_each=check)
+            shutil.rmtree(work, ignore_errors=True)
+            ratio = stats["raw_bytes"] / max(1, stats["body_bytes"])
+            rows.append(throughput_row(f"simple mode, {size / 1e6:.0f} MB nginx -> flusher_sls {compression} to the "
+                                       f"test receiver ({stats['requests'] // runs} requests a run, ratio {ratio:.1f})",
+                                       size, records, cpu, wall, rss))
+        finally:
+            receiver.kill()
+            receiver.wait()
+
+
 def case_verify(binary, runs, rows):
     """Every mode once at a small size into flusher_file; tailcar-gen --verify counts what arrived."""
     for mode in MODES:
@@ -173,7 +211,7 @@ def case_gen(binary, runs, rows):
 
 
 CASES = {"simple": case_simple, "regex": case_regex, "multiline": case_multiline, "json": case_json,
-         "delimiter": case_delimiter, "file": case_file, "verify": case_verify, "idle": case_idle, "gen": case_gen,
+         "delimiter": case_delimiter, "file": case_file, "sls": case_sls, "verify": case_verify, "idle": case_idle, "gen": case_gen,
          **profiles.CASES}
 
 TABLES = {

@@ -10,6 +10,7 @@ Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (Wr
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
 of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
+With --summary it keeps only counts (GET /_stats: requests, logs, raw and body bytes), for benchmarks.
 With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
 tests can tell how many connections carried the requests.
 
@@ -38,15 +39,23 @@ FAULTS = {"none", "500", "429", "reset", "slow", "garbage", "invalid", "toolarge
 
 
 class State:
-    def __init__(self, keys, fault, records_path):
+    def __init__(self, keys, fault, records_path, summary=False):
         self.keys = keys
         self.fault = fault
         self.records_path = records_path
+        self.summary = summary
+        self.stats = {"requests": 0, "logs": 0, "raw_bytes": 0, "body_bytes": 0}
         self.received = []
         self.lock = threading.Lock()
 
     def record(self, entry):
         with self.lock:
+            self.stats["requests"] += 1
+            self.stats["logs"] += len(entry["logs"])
+            self.stats["raw_bytes"] += entry["raw_size"]
+            self.stats["body_bytes"] += entry.get("body_size", 0)
+            if self.summary:
+                return
             self.received.append(entry)
             if self.records_path:
                 with open(self.records_path, "a") as out:
@@ -74,7 +83,7 @@ def text(value):
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def decode_group(headers, body):
+def decode_group(headers, body, summary=False):
     raw_size = int(headers.get("x-log-bodyrawsize", "0"))
     kind = headers.get("x-log-compresstype", "")
     if kind == "lz4":
@@ -89,6 +98,8 @@ def decode_group(headers, body):
         raise ValueError("InvalidBodyRawSize %d != %d" % (len(raw), raw_size))
     group = LogGroup()
     group.ParseFromString(raw)
+    if summary:
+        return {"logs": group.Logs, "raw_size": raw_size, "body_size": len(body)}
     logs = []
     for log in group.Logs:
         entry = {"time": log.Time, "contents": [[c.Key, text(c.Value)] for c in log.Contents]}
@@ -119,6 +130,10 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, json.dumps({"errorCode": code, "errorMessage": message}).encode())
 
     def do_GET(self):
+        if self.path == "/_stats":
+            with self.server.state.lock:
+                body = json.dumps(self.server.state.stats).encode()
+            return self.answer(200, body)
         if self.path == "/_received":
             with self.server.state.lock:
                 body = json.dumps(self.server.state.received).encode()
@@ -184,11 +199,14 @@ class Handler(BaseHTTPRequestHandler):
         if auth != expected:
             return self.error(401, "SignatureNotMatch", "expected " + str(expected))
         try:
-            group = decode_group(headers, body)
+            group = decode_group(headers, body, self.server.state.summary)
         except Exception as failure:  # the SDK raises several types; all mean the body is unusable
             return self.error(400, "PostBodyInvalid", str(failure))
         if fault == "toolarge" and len(group["logs"]) > 1:
             return self.error(413, "PostBodyTooLarge", "injected: more than one log")
+        if self.server.state.summary:
+            self.server.state.record(group)
+            return self.answer(200)
         group["logstore"] = match.group(1)
         group["host"] = headers.get("Host", "")
         group["token"] = headers.get("x-acs-security-token")
@@ -203,6 +221,7 @@ def main():
     parser.add_argument("--key", action="append", default=[], help="ACCESS_KEY_ID:SECRET (repeatable)")
     parser.add_argument("--fault", default="none", choices=sorted(FAULTS))
     parser.add_argument("--records", help="append accepted groups to this file as JSON lines")
+    parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
@@ -213,7 +232,7 @@ def main():
         context.load_cert_chain(args.tls_cert, args.tls_key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
-    server.state = State(keys, args.fault, args.records)
+    server.state = State(keys, args.fault, args.records, args.summary)
     print("PORT %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

@@ -105,42 +105,26 @@ final class SealedBatch {
     }
 }
 
-/// Sealed batches waiting to be sent, oldest first; a failed one goes back to the front. A slot is
-/// cleared as its batch leaves, so a sent batch's body and groups are not kept alive by the queue.
+/// Sealed batches waiting to be sent, oldest first; a failed one goes back to the front.
 struct BatchQueue {
-    private var slots: [SealedBatch?] = []
-    private var head = 0
+    private var queue = FIFOQueue<SealedBatch>()
     /// Bytes of the queued bodies.
     private(set) var bodyBytes = 0
 
-    var isEmpty: Bool { head == slots.count }
+    var isEmpty: Bool { queue.isEmpty }
 
     mutating func pushBack(_ batch: SealedBatch) {
-        slots.append(batch)
+        queue.pushBack(batch)
         bodyBytes += batch.body.count
     }
 
     mutating func pushFront(_ batch: SealedBatch) {
-        if head > 0 {
-            head -= 1
-            slots[head] = batch
-        } else {
-            slots.insert(batch, at: 0)
-        }
+        queue.pushFront(batch)
         bodyBytes += batch.body.count
     }
 
     mutating func popFront() -> SealedBatch? {
-        guard head < slots.count, let batch = slots[head] else { return nil }
-        slots[head] = nil
-        head += 1
-        if head == slots.count {
-            slots.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 32, head * 2 >= slots.count {
-            slots.removeFirst(head)
-            head = 0
-        }
+        guard let batch = queue.popFront() else { return nil }
         bodyBytes -= batch.body.count
         return batch
     }

@@ -18,9 +18,8 @@ final class HTTPClient {
 
     private final class Pool {
         var connections: [HTTPClientConnection] = []
-        var waiting: [Waiting] = []
-        var waitingHead = 0
-        var pendingCount: Int { waiting.count - waitingHead }
+        var waiting = FIFOQueue<Waiting>()
+        var pendingCount: Int { waiting.count }
     }
 
     private let loop: EventLoop
@@ -56,7 +55,7 @@ final class HTTPClient {
         }
         let pool = pools[endpoint] ?? Pool()
         pools[endpoint] = pool
-        pool.waiting.append(Waiting(bytes: bytes, completion: completion))
+        pool.waiting.pushBack(Waiting(bytes: bytes, completion: completion))
         dispatch(pool, endpoint: endpoint, serverName: serverName)
     }
 
@@ -64,9 +63,7 @@ final class HTTPClient {
     func shutDown() {
         isShutDown = true
         for pool in pools.values {
-            let waiting = pool.waiting[pool.waitingHead...]
-            pool.waiting = []
-            pool.waitingHead = 0
+            let waiting = pool.waiting.removeAll()
             for connection in pool.connections { connection.close() }
             for request in waiting { request.completion(.failure(.cancelled)) }
         }
@@ -75,8 +72,7 @@ final class HTTPClient {
 
     private func dispatch(_ pool: Pool, endpoint: HTTPEndpoint, serverName: String) {
         while pool.pendingCount > 0 {
-            if let idle = pool.connections.first(where: \.isIdle) {
-                let request = takeWaiting(pool)
+            if let idle = pool.connections.first(where: \.isIdle), let request = pool.waiting.popFront() {
                 idle.send(request.bytes, completion: request.completion)
                 continue
             }
@@ -122,17 +118,6 @@ final class HTTPClient {
     }
 
     private func failOldest(_ pool: Pool, _ error: HTTPClientError) {
-        guard pool.pendingCount > 0 else { return }
-        takeWaiting(pool).completion(.failure(error))
-    }
-
-    private func takeWaiting(_ pool: Pool) -> Waiting {
-        let request = pool.waiting[pool.waitingHead]
-        pool.waitingHead += 1
-        if pool.waitingHead > 64 && pool.waitingHead * 2 > pool.waiting.count {
-            pool.waiting.removeFirst(pool.waitingHead)
-            pool.waitingHead = 0
-        }
-        return request
+        pool.waiting.popFront()?.completion(.failure(error))
     }
 }
