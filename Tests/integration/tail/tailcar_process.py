@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "tailcar"
 
 # Generous deadlines: the suite must pass on a loaded 2-core machine.
