@@ -9,6 +9,10 @@ struct Environment {
     var checkpointDirectory: String?
     var stopDelay: String?
     var httpPort: String?
+    /// TAILCAR_TASK_DIR, TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE: the Job handshake files.
+    var taskDirectory: String?
+    var cornerstone: String?
+    var tombstone: String?
     /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag.
     var envTags: [(key: String, value: String)]
 
@@ -21,6 +25,8 @@ struct Environment {
             }
         }
         return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
-                           httpPort: get("TAILCAR_HTTP_PORT"), envTags: tags)
+                           httpPort: get("TAILCAR_HTTP_PORT"), taskDirectory: get("TAILCAR_TASK_DIR"),
+                           cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),
+                           envTags: tags)
     }
 }

@@ -28,6 +28,13 @@ run options:
                               Exits sooner once every file sat at its end, delivered, for 1 s.
   --exit-when-drained SECONDS Exit 0 once every file sat at its end, delivered, for SECONDS
                               (Jobs and benchmarks).
+  --task-dir DIR              The Logtail sidecar's Job handshake on a shared volume (default
+                              $TAILCAR_TASK_DIR; the vendor's examples use /tasksite): once started,
+                              tailcar writes DIR/cornerstone; when the application writes
+                              DIR/tombstone, tailcar scans once more, reads every file to its end,
+                              waits until everything is delivered and checkpointed, and exits 0.
+  --cornerstone PATH          The cornerstone alone (default $TAILCAR_CORNERSTONE, else DIR/cornerstone).
+  --tombstone PATH            The tombstone alone (default $TAILCAR_TOMBSTONE, else DIR/tombstone).
   --poll-interval SECONDS     How often files are checked for rotation and new files are searched
                               for (default 0.5). inotify reports changes sooner where available.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is

@@ -8,7 +8,8 @@ import TailcarCore
 
 enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
-                                      "poll-interval", "idle-close", "max-in-flight-mb", "http-port"]
+                                      "poll-interval", "idle-close", "max-in-flight-mb", "http-port",
+                                      "task-dir", "cornerstone", "tombstone"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
@@ -66,7 +67,22 @@ enum RunCommand {
             options.httpPortIsDefault = true
         }
         options.tags = environment.envTags
+        try taskFiles(parsed, environment: environment, into: &options)
         return options
+    }
+
+    /// The Job handshake files: `--task-dir DIR` (or TAILCAR_TASK_DIR) names both, as the vendor's
+    /// `/tasksite/cornerstone` and `/tasksite/tombstone`; `--cornerstone` and `--tombstone` (or
+    /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory.
+    static func taskFiles(_ parsed: Arguments, environment: Environment, into options: inout AgentOptions) throws(UsageError) {
+        let directory = parsed.value("task-dir") ?? environment.taskDirectory
+        if let directory, directory.isEmpty { throw UsageError(description: "--task-dir (TAILCAR_TASK_DIR) is empty") }
+        let base = directory.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        options.cornerstonePath = parsed.value("cornerstone") ?? environment.cornerstone ?? base.map { $0 + "/cornerstone" }
+        options.tombstonePath = parsed.value("tombstone") ?? environment.tombstone ?? base.map { $0 + "/tombstone" }
+        for (name, path) in [("cornerstone", options.cornerstonePath), ("tombstone", options.tombstonePath)] {
+            if let path, path.isEmpty { throw UsageError(description: "--\(name) is empty") }
+        }
     }
 
     /// Loads the configuration, printing warnings as events and errors to stderr. Nil when it has errors.

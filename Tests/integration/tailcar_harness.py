@@ -69,7 +69,7 @@ def pipeline_yaml(patterns, output, depth=0, tailing_all=False, tail_size_kb=Non
 class Tailcar:
     """One running `tailcar run`, its stderr events collected by a reader thread."""
 
-    def __init__(self, workdir, config_text, *extra):
+    def __init__(self, workdir, config_text, *extra, env=None):
         self.workdir = Path(workdir)
         self.config = self.workdir / "pipeline.yaml"
         self.config.write_text(config_text)
@@ -80,7 +80,7 @@ class Tailcar:
         self.process = subprocess.Popen(
             [str(BINARY), "run", "--config", str(self.config), "--checkpoint-dir", str(self.checkpoints),
              "--poll-interval", "0.1", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self._threads = [threading.Thread(target=self._read_stderr, daemon=True),
                          threading.Thread(target=self._read_stdout, daemon=True)]
         for thread in self._threads:

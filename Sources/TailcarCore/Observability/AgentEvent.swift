@@ -25,6 +25,9 @@ public enum AgentEvent {
     case flushFailed(flusher: String, reason: String)
     case configWarning(String)
     case healthEndpointUnavailable(address: String, reason: String)
+    case cornerstoneWritten(path: String)
+    case cornerstoneFailed(SystemError)
+    case tombstoneFound(path: String)
 }
 
 /// Why a file starts where it does.

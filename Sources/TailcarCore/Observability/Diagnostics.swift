@@ -130,5 +130,11 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("warn", "config_warning", [("message", .text(message))])
     case let .healthEndpointUnavailable(address, reason):
         return ("warn", "health_endpoint_unavailable", [("address", .text(address)), ("reason", .text(reason))])
+    case let .cornerstoneWritten(path):
+        return ("info", "cornerstone_written", [("path", .text(path))])
+    case let .cornerstoneFailed(error):
+        return ("error", "cornerstone_failed", [("error", .text(error.description))])
+    case let .tombstoneFound(path):
+        return ("info", "tombstone_found", [("path", .text(path))])
     }
 }

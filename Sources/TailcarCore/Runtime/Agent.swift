@@ -30,6 +30,8 @@ public enum AgentError: Error, CustomStringConvertible {
 public final class Agent {
     enum Phase {
         case running
+        /// The tombstone appeared (Agent+Tombstone.swift): read every file to its end, then finish.
+        case tombstoned
         /// SIGTERM: keep collecting until quiet or the deadline, then finish.
         case stopping(reason: String, deadline: UInt64)
         /// Everything read is handed to flushers; waiting for acknowledgements until the deadline.
@@ -98,6 +100,7 @@ public final class Agent {
         let files = pipelines.flatMap(\.inputs).map(\.tailers.count).reduce(0, +)
         context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
                                                  watchedDirectories: watches.count))
+        writeCornerstone()
         pump.start()
         let interval = context.options.pollInterval.milliseconds
         tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
@@ -152,11 +155,15 @@ public final class Agent {
     // MARK: Loop callbacks
 
     private func onTick() {
-        let stopping: Bool
+        var stopping: Bool
         switch phase {
         case .running: stopping = false
-        case .stopping, .finishing: stopping = true
+        case .tombstoned, .stopping, .finishing: stopping = true
         case .stopped: return
+        }
+        if !stopping, tombstoneAppeared() {
+            beginTombstoneDrain()
+            stopping = true
         }
         checkAll(stopping: stopping)
         if case .running = phase { discoverAll() }
@@ -207,9 +214,15 @@ public final class Agent {
             // Discovery ends here; one last pass finds every file created before the signal.
             checkAll(stopping: false)
             discoverAll()
-            let deadline = context.now + context.options.stopDelay.milliseconds
-            phase = .stopping(reason: reason, deadline: deadline)
-            report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
+            enterStopping(reason: reason)
+            onTick()
+        case .tombstoned:
+            // The application is done and the pod is going away: collect for at most the stop delay.
+            enterStopping(reason: reason)
+            onTick()
+        case .finishing(let reason, let deadline) where deadline == .max:
+            // Waiting on acknowledgements after the tombstone, without a deadline until now.
+            phase = .finishing(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
             onTick()
         case .stopping(let reason, _), .finishing(let reason, _):
             // A second signal: stop waiting.
@@ -218,6 +231,11 @@ public final class Agent {
         case .stopped:
             break
         }
+    }
+
+    private func enterStopping(reason: String) {
+        phase = .stopping(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
+        report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
     }
 
     // MARK: Discovery and watching
