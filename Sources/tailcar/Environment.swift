@@ -1,11 +1,17 @@
 // Environment.swift
 //
-// The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOG_ENV_TAGS and the
-// variables it names) and Tailcar's own TAILCAR_* defaults.
+// The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOGTAIL_USER_DEFINED_ID,
+// ALIYUN_LOGTAIL_CONFIG, ALIYUN_LOG_ENV_TAGS and the variables it names) and Tailcar's own TAILCAR_* defaults.
 
 import Glibc
 
 struct Environment {
+    /// TAILCAR_CONFIG: what `run` and `check-config` load when no path is given.
+    var config: String?
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID: resources apply when their machineGroups name it.
+    var userDefinedID: String?
+    /// ALIYUN_LOGTAIL_CONFIG: the region's ilogtail_config.json (the SLS data endpoint).
+    var logtailConfig: String?
     var checkpointDirectory: String?
     var stopDelay: String?
     var httpPort: String?
@@ -24,7 +30,9 @@ struct Environment {
                 if let value = get(name) { tags.append((name, value)) }
             }
         }
-        return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
+        return Environment(config: get("TAILCAR_CONFIG"), userDefinedID: get("ALIYUN_LOGTAIL_USER_DEFINED_ID"),
+                           logtailConfig: get("ALIYUN_LOGTAIL_CONFIG"),
+                           checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
                            httpPort: get("TAILCAR_HTTP_PORT"), taskDirectory: get("TAILCAR_TASK_DIR"),
                            cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),
                            envTags: tags)

@@ -9,9 +9,10 @@ let helpText = """
 tailcar \(tailcarVersion): a sidecar log collector for Kubernetes pods.
 
 Usage:
-  tailcar run --config PATH [options]   Tail the files the pipelines name and ship their records.
+  tailcar run [--config PATH] [options] Tail the files the pipelines name and ship their records.
   tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
-  tailcar check-config PATH             Load PATH and print the effective pipelines, or the errors.
+  tailcar check-config [PATH]           Load PATH (default as run) with run's environment and print
+                                        the effective pipelines, or the errors.
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
@@ -20,7 +21,9 @@ Usage:
   tailcar help | --help                 This text.
 
 run options:
-  --config PATH               A pipeline file (YAML or JSON, iLogtail form) or a directory of them.
+  --config PATH               A pipeline file or a directory of them (*.yaml, *.yml, *.json): iLogtail
+                              pipelines, AliyunLogConfig resources (several per file), Logtail configs.
+                              Default $TAILCAR_CONFIG, else /etc/tailcar/conf.d.
   --checkpoint-dir DIR        Where acknowledged offsets are kept (default $TAILCAR_CHECKPOINT_DIR,
                               else /var/lib/tailcar). Put it on a volume that outlives the container.
   --stop-delay SECONDS        After SIGTERM, keep collecting and delivering at most this long, then
@@ -51,6 +54,18 @@ status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).
   --timeout SECONDS           Give up after this long (default 3). Exit 0 on 200, else 1 with one
                               line saying why; a liveness exec probe.
+
+Environment (the Logtail sidecar's contract; `tailcar run` needs no arguments):
+  ALIYUN_LOGTAIL_USER_DEFINED_ID  An AliyunLogConfig applies when its spec.machineGroups name this id
+                              (or name none); others are skipped with a config_note. Unset: all apply.
+  ALIYUN_LOGTAIL_CONFIG       The region's ilogtail_config.json: data_server_list[0].endpoint is the
+                              SLS endpoint of resources that name none. When the file is absent, the
+                              vendor layout /etc/ilogtail/conf/<region>[-internet]/ilogtail_config.json
+                              gives <region>-intranet.log.aliyuncs.com (<region>.log.aliyuncs.com).
+  ALIYUN_LOG_ENV_TAGS         `|`-separated names of variables attached to every record as tags.
+  ALIYUN_LOGTAIL_USER_ID      Accepted for compatibility (the account is the credentials' business).
+  TAILCAR_CONFIG, TAILCAR_CHECKPOINT_DIR, TAILCAR_STOP_DELAY, TAILCAR_HTTP_PORT, TAILCAR_TASK_DIR,
+  TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE   Defaults of the options above.
 
 Pipelines (iLogtail form):
   inputs:   [{Type: input_file, FilePaths: ["/var/log/app/*.log"], MaxDirSearchDepth: 0,

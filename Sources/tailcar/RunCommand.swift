@@ -18,11 +18,15 @@ enum RunCommand {
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
-            guard let configPath = parsed.value("config") else {
-                throw UsageError(description: "tailcar run needs --config PATH")
-            }
+            let configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
             let options = try agentOptions(parsed, environment: environment)
-            guard let settings = loadSettings(configPath, diagnostics: diagnostics) else { return 2 }
+            guard let context = sidecarContext(environment),
+                  let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
+            guard !settings.pipelines.isEmpty else {
+                printError("tailcar run: no pipeline in \(configPath) applies to this sidecar "
+                           + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                return 2
+            }
             let agent: Agent
             do {
                 agent = try Agent(settings: settings, options: options, diagnostics: diagnostics)
@@ -85,15 +89,37 @@ enum RunCommand {
         }
     }
 
-    /// Loads the configuration, printing warnings as events and errors to stderr. Nil when it has errors.
-    static func loadSettings(_ path: String, diagnostics: Diagnostics) -> AgentSettings? {
-        let result = ConfigLoader.load(path: path)
+    /// Loads the configuration, printing notes and warnings as events and errors to stderr. Nil when it has
+    /// errors.
+    static func loadSettings(_ path: String, context: SidecarContext = SidecarContext(),
+                             diagnostics: Diagnostics) -> AgentSettings? {
+        let result = ConfigLoader.load(path: path, context: context)
+        if let source = context.endpointSource, let endpoint = context.dataEndpoint {
+            diagnostics.record(.configNote("SLS endpoint \(endpoint): \(source)"))
+        }
+        for note in result.notes { diagnostics.record(.configNote(note.description)) }
         for warning in result.warnings { diagnostics.record(.configWarning(warning.description)) }
         guard result.errors.isEmpty, let settings = result.settings else {
             for error in result.errors { printError(error.description) }
             return nil
         }
         return settings
+    }
+}
+
+/// What `run` and `check-config` load when neither a path nor TAILCAR_CONFIG is given: a directory of
+/// AliyunLogConfig resources, Logtail configs or iLogtail pipelines (a mounted ConfigMap).
+let defaultConfigPath = "/etc/tailcar/conf.d"
+
+/// The sidecar's identity and region from the environment; nil (and the error printed) when
+/// ALIYUN_LOGTAIL_CONFIG cannot be used.
+func sidecarContext(_ environment: Environment) -> SidecarContext? {
+    do {
+        return try SidecarContext.load(userDefinedID: environment.userDefinedID,
+                                       logtailConfigPath: environment.logtailConfig)
+    } catch {
+        printError(error.description)
+        return nil
     }
 }
 

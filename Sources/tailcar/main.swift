@@ -14,7 +14,7 @@ case "run":
 case "status":
     status = StatusCommand.run(rest, environment: environment)
 case "check-config":
-    status = CheckConfigCommand.run(rest)
+    status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
     status = ParseCommand.run(rest)
 case "regex":

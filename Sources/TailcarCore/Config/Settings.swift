@@ -20,14 +20,18 @@ public struct PipelineSettings: Sendable {
     public var inputs: [FileInputSettings]
     public var processors: [ProcessorSettings]
     public var flushers: [FlusherSettings]
+    /// An AliyunLogConfig's spec.machineGroups: the pipeline applies to a sidecar whose
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID is one of them. Empty: it applies everywhere.
+    public var machineGroups: [String]
 
     public init(name: String, origin: String, inputs: [FileInputSettings],
-                processors: [ProcessorSettings] = [], flushers: [FlusherSettings]) {
+                processors: [ProcessorSettings] = [], flushers: [FlusherSettings], machineGroups: [String] = []) {
         self.name = name
         self.origin = origin
         self.inputs = inputs
         self.processors = processors
         self.flushers = flushers
+        self.machineGroups = machineGroups
     }
 }
 

@@ -24,6 +24,7 @@ public enum AgentEvent {
     case checkpointFailed(String)
     case flushFailed(flusher: String, reason: String)
     case configWarning(String)
+    case configNote(String)
     case healthEndpointUnavailable(address: String, reason: String)
     case cornerstoneWritten(path: String)
     case cornerstoneFailed(SystemError)

@@ -128,6 +128,8 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("error", "flush_failed", [("flusher", .text(flusher)), ("error", .text(reason))])
     case let .configWarning(message):
         return ("warn", "config_warning", [("message", .text(message))])
+    case let .configNote(message):
+        return ("info", "config_note", [("message", .text(message))])
     case let .healthEndpointUnavailable(address, reason):
         return ("warn", "health_endpoint_unavailable", [("address", .text(address)), ("reason", .text(reason))])
     case let .cornerstoneWritten(path):
