@@ -17,6 +17,9 @@ Usage:
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
+  tailcar inject -f FILE --log-dir DIR [options]
+                                        Add the Tailcar sidecar to the workloads of a manifest
+                                        (FILE, or - for stdin); write the YAML to stdout.
   tailcar version | --version           Print the version.
   tailcar help | --help                 This text.
 
@@ -54,6 +57,24 @@ status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).
   --timeout SECONDS           Give up after this long (default 3). Exit 0 on 200, else 1 with one
                               line saying why; a liveness exec probe.
+
+inject options (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, and Lists of them;
+other kinds pass through; a pod that already has the sidecar is left as it is; comments are not kept):
+  -f, --filename FILE         The manifest, one or more YAML documents; - reads standard input.
+  --log-dir DIR               The application's log directory: shared through the volume an application
+                              container mounts there, else a new emptyDir mounted in every container.
+  --image IMAGE               The sidecar image (default tailcar:\(tailcarVersion)).
+  --config-map NAME           The ConfigMap of pipelines or AliyunLogConfig resources, mounted at
+                              /etc/tailcar/conf.d (TAILCAR_CONFIG; default tailcar-config).
+  --classic                   A regular container instead of a native sidecar (an init container with
+                              restartPolicy Always, Kubernetes 1.29+). Jobs then get /tasksite and
+                              TAILCAR_TASK_DIR: the application must touch /tasksite/tombstone at its end.
+  --user-defined-id ID        ALIYUN_LOGTAIL_USER_DEFINED_ID (default: the workload's name).
+  --user-id ID                ALIYUN_LOGTAIL_USER_ID (omitted unless given).
+  --region REGION             ALIYUN_LOGTAIL_CONFIG=/etc/ilogtail/conf/REGION/ilogtail_config.json, e.g.
+                              cn-hangzhou (intranet) or cn-hangzhou-internet.
+  --stop-delay SECONDS        The sidecar's --stop-delay (default 10).
+  --name NAME                 The sidecar container's name (default tailcar).
 
 Environment (the Logtail sidecar's contract; `tailcar run` needs no arguments):
   ALIYUN_LOGTAIL_USER_DEFINED_ID  An AliyunLogConfig applies when its spec.machineGroups name this id

@@ -17,6 +17,8 @@ case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
     status = ParseCommand.run(rest)
+case "inject":
+    status = InjectCommand.run(rest)
 case "regex":
     status = RegexCommand.run(arguments: Array(rest))
 case "version", "--version", "-V":
