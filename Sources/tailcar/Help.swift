@@ -43,6 +43,10 @@ run options:
   --tombstone PATH            The tombstone alone (default $TAILCAR_TOMBSTONE, else DIR/tombstone).
   --poll-interval SECONDS     How often files are checked for rotation and new files are searched
                               for (default 0.5). inotify reports changes sooner where available.
+  --no-reload                 Do not watch the configuration. By default the pipeline files are
+                              checked every poll interval (a ConfigMap's ..data swap included); a
+                              change adds, replaces or removes pipelines without a restart, and files
+                              of changed pipelines continue at their acknowledged offsets.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
                               unavailable or its watches run out).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);

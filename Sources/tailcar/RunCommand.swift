@@ -14,7 +14,7 @@ enum RunCommand {
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
-            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify"])
+            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
@@ -33,6 +33,9 @@ enum RunCommand {
             } catch {
                 printError("tailcar: \(error)")
                 return 1
+            }
+            if !parsed.flag("no-reload") {
+                agent.configReload = ConfigReload(path: configPath) { ConfigLoader.load(path: configPath, context: context) }
             }
             return agent.run()
         } catch {

@@ -12,7 +12,7 @@ public struct AgentSettings: Sendable {
 }
 
 /// One pipeline: inputs feed processors feed flushers.
-public struct PipelineSettings: Sendable {
+public struct PipelineSettings: Sendable, Equatable {
     /// The pipeline's name: the file's base name without extension, or the config's `configName`.
     public var name: String
     /// The file the pipeline was read from, for messages.
@@ -36,7 +36,7 @@ public struct PipelineSettings: Sendable {
 }
 
 /// `input_file`.
-public struct FileInputSettings: Sendable {
+public struct FileInputSettings: Sendable, Equatable {
     /// Glob patterns (`*`, `?`, `[...]`, `**`) of absolute paths.
     public var filePaths: [String]
     /// How many directory levels below a pattern's fixed prefix `**` may descend (iLogtail MaxDirSearchDepth).

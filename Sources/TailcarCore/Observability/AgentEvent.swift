@@ -25,6 +25,8 @@ public enum AgentEvent {
     case flushFailed(flusher: String, reason: String)
     case configWarning(String)
     case configNote(String)
+    case configReloaded(added: [String], changed: [String], removed: [String])
+    case configReloadFailed(reason: String)
     case healthEndpointUnavailable(address: String, reason: String)
     case cornerstoneWritten(path: String)
     case cornerstoneFailed(SystemError)

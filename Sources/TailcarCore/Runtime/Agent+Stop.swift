@@ -75,6 +75,7 @@ extension Agent {
     }
 
     private func finish(reason: String) {
+        finishRetirements(force: true)
         saveCheckpointsIfDue(force: true)
         var unacknowledged: UInt64 = 0
         for pipeline in pipelines {

@@ -54,6 +54,10 @@ public final class Agent {
     var lastActivity: UInt64 = 0
     /// The local HTTP endpoint (Agent+Health.swift), when `options.httpPort` is set.
     var health: HealthEndpoint?
+    /// Where the configuration came from and how to load it again (Agent+Reload.swift); nil: no reload.
+    public var configReload: ConfigReload?
+    /// Pipelines a reload removed or replaced, waiting for their flushers' acknowledgements.
+    var retiring: [Retirement] = []
     private var lastCheckpoint: UInt64 = 0
 
     public init(settings: AgentSettings, options: AgentOptions, diagnostics: Diagnostics) throws(AgentError) {
@@ -69,7 +73,7 @@ public final class Agent {
                                checkpoints: CheckpointKeeper(store: store, diagnostics: diagnostics),
                                clock: { [loop] in loop.nowMilliseconds }, maxLineBytes: maxLine)
         pollingOnly = !options.useInotify
-        for pipeline in settings.pipelines { try build(pipeline) }
+        for pipeline in settings.pipelines { pipelines.append(try makeRunner(pipeline)) }
         do {
             try makeHandles()
         } catch { throw .loop(error) }
@@ -106,7 +110,8 @@ public final class Agent {
         tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
     }
 
-    private func build(_ settings: PipelineSettings) throws(AgentError) {
+    /// A runner for `settings`, its flushers and processors built; it opens no file until discovery.
+    func makeRunner(_ settings: PipelineSettings) throws(AgentError) -> PipelineRunner {
         var flushers: [any Flusher] = []
         for flusher in settings.flushers {
             switch flusher {
@@ -131,8 +136,11 @@ public final class Agent {
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
         runner.onResume = { [unowned self] in self.pump.start() }
-        pipelines.append(runner)
+        return runner
     }
+
+    /// Starts the read pump (after a reload added files to read).
+    func wakePump() { pump.start() }
 
     private func makeHandles() throws(LoopError) {
         tick = try LoopTimer(loop: loop)
@@ -166,7 +174,11 @@ public final class Agent {
             stopping = true
         }
         checkAll(stopping: stopping)
-        if case .running = phase { discoverAll() }
+        if case .running = phase {
+            discoverAll()
+            checkConfig()
+        }
+        finishRetirements(force: false)
         for pipeline in pipelines { pipeline.flushPending() }
         if anyRunnable() { pump.start() }
         saveCheckpointsIfDue()
@@ -330,7 +342,7 @@ public final class Agent {
         let dirty = pipelines.contains(where: \.checkpointDirty)
         guard force || (dirty && context.now &- lastCheckpoint >= 1000) else { return }
         var live: [CheckpointEntry] = []
-        for pipeline in pipelines {
+        for pipeline in pipelines + retiring.map(\.runner) {
             for input in pipeline.inputs {
                 for tailer in input.tailers {
                     live.append(tailer.checkpointEntry(pipeline: pipeline.settings.name))
