@@ -96,13 +96,19 @@ extension Agent {
         }
         let wantedNames = Set(settings.pipelines.map(\.name))
         let removed = pipelines.filter { !wantedNames.contains($0.settings.name) }
-        let changed = built.filter { current[$0.settings.name] != nil }
-        let added = built.filter { current[$0.settings.name] == nil }
+        var changed: [String] = []
+        var added: [String] = []
         for runner in removed { retire(runner, replacement: nil) }
-        for runner in changed { retire(current[runner.settings.name]!, replacement: runner) }
-        for runner in added { adopt(runner) }
-        report(.configReloaded(added: added.map(\.settings.name), changed: changed.map(\.settings.name),
-                               removed: removed.map(\.settings.name)))
+        for runner in built {
+            if let old = current[runner.settings.name] {
+                retire(old, replacement: runner)
+                changed.append(runner.settings.name)
+            } else {
+                adopt(runner)
+                added.append(runner.settings.name)
+            }
+        }
+        report(.configReloaded(added: added, changed: changed, removed: removed.map(\.settings.name)))
         finishRetirements(force: false)
         discoverAll()
         if anyRunnable() { wakePump() }
