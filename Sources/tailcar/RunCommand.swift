@@ -19,6 +19,10 @@ enum RunCommand {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
             let configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
+            if parsed.value("config") == nil, environment.config == nil, access(defaultConfigPath, F_OK) != 0 {
+                throw UsageError(description: "no configuration: give --config PATH, set TAILCAR_CONFIG, or mount "
+                                 + "pipelines or AliyunLogConfig resources at \(defaultConfigPath)")
+            }
             let options = try agentOptions(parsed, environment: environment)
             guard let context = sidecarContext(environment),
                   let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }

@@ -149,6 +149,14 @@ def test_injecting_twice_changes_nothing_and_says_so():
     assert twice.stderr.count("already has a container named tailcar") == len(KINDS)
 
 
+def test_a_grace_period_shorter_than_the_stop_delay_is_pointed_out():
+    doc = yaml.safe_load(workload("Pod", "quick"))
+    doc["spec"]["terminationGracePeriodSeconds"] = 5
+    result = inject(yaml.safe_dump(doc), "--log-dir", "/var/log/app", "--stop-delay", "10")
+    assert "terminationGracePeriodSeconds 5 does not exceed the sidecar's stop delay 10" in result.stderr
+    assert yaml.safe_load(result.stdout)["spec"]["initContainers"][0]["args"] == ["run", "--stop-delay", "10"]
+
+
 def test_lists_are_injected_item_by_item():
     items = [yaml.safe_load(workload("Deployment", "a")), yaml.safe_load(SERVICE)]
     text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items})
@@ -184,8 +192,12 @@ def test_kubectl_dry_run_accepts_the_injected_manifest(tmp_path):
     server.groups["apps/v1"] = server.groups.get("apps/v1", []) + [
         ("statefulsets", "StatefulSet", True), ("daemonsets", "DaemonSet", True)]
     server.groups["batch/v1"] = server.groups.get("batch/v1", []) + [("cronjobs", "CronJob", True)]
-    with server:
-        result = subprocess.run(["kubectl", "apply", "--dry-run=client", "--validate=false", "--server", server.url,
-                                 "-o", "name", "-f", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    try:
+        with server:
+            result = subprocess.run(["kubectl", "apply", "--dry-run=client", "--validate=false", "--server",
+                                     server.url, "-o", "name", "-f", str(out)], capture_output=True, text=True,
+                                    env=env, timeout=120)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.split()) == 2 * (len(KINDS) + 1)

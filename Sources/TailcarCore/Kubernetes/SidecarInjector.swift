@@ -125,6 +125,10 @@ public struct SidecarInjector {
             notes.append("\(label): already has a container named \(options.containerName); left as it is")
             return object
         }
+        if let grace = spec["terminationGracePeriodSeconds"]?.text.flatMap({ Int($0) }), grace <= options.stopDelaySeconds {
+            notes.append("\(label): terminationGracePeriodSeconds \(grace) does not exceed the sidecar's stop delay "
+                         + "\(options.stopDelaySeconds) s: the kubelet may kill it before it delivered everything")
+        }
         let isJob = kind == "Job" || kind == "CronJob"
         var updated = object
         updated[path: path] = injectPod(spec, workloadName: name, handshake: isJob && !options.nativeSidecar)
