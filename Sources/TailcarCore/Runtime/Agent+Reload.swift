@@ -94,6 +94,7 @@ extension Agent {
             report(.configReloadFailed(reason: "\(error.description); the running pipelines stay"))
             return
         }
+        for runner in built { context.accommodate(maxLineBytes: runner.settings.inputs.map(\.maxLineBytes).max() ?? 0) }
         let wantedNames = Set(settings.pipelines.map(\.name))
         let removed = pipelines.filter { !wantedNames.contains($0.settings.name) }
         var changed: [String] = []

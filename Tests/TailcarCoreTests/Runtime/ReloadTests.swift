@@ -83,6 +83,22 @@ struct ReloadTests {
         #expect(fixture.lines("g.jsonl").isEmpty)
     }
 
+    @Test("a reload that allows longer lines than any before grows the shared read buffer")
+    func longerLines() throws {
+        let fixture = try Fixture(AgentSettings(pipelines: []))
+        defer { fixture.finish() }
+        let before = fixture.agent.context.buffer.capacity
+        var input = FileInputSettings(filePaths: [fixture.path + "/logs/long.log"])
+        input.maxLineBytes = 4 << 20
+        fixture.agent.apply(AgentSettings(pipelines: [PipelineSettings(name: "long", origin: "test", inputs: [input],
+                                                                       flushers: [.file(path: fixture.path + "/long.jsonl")])]))
+        #expect(fixture.agent.context.buffer.capacity > before)
+        #expect(fixture.agent.context.buffer.capacity >= (4 << 20))
+        fixture.append("long.log", String(repeating: "x", count: 3 << 20) + "\n")
+        #expect(drive(fixture.agent.loop, []) { fixture.lines("long.jsonl").count == 1 })
+        #expect(fixture.lines("long.jsonl").first.map { $0.count > 3 << 20 } == true)
+    }
+
     @Test("swapping ..data changes the stamp of the directory's files; the same content under the same inode does not")
     func stamps() throws {
         let scratch = ScratchDirectory()
