@@ -35,7 +35,8 @@ run options:
   --exit-when-drained SECONDS Exit 0 once every file sat at its end, delivered, for SECONDS
                               (Jobs and benchmarks).
   --task-dir DIR              The Logtail sidecar's Job handshake on a shared volume (default
-                              $TAILCAR_TASK_DIR; the vendor's examples use /tasksite): once started,
+                              $TAILCAR_TASK_DIR, else /tasksite when that directory exists, as in
+                              the vendor's examples, and no other task option is set): once started,
                               tailcar writes DIR/cornerstone; when the application writes
                               DIR/tombstone, tailcar scans once more, reads every file to its end,
                               waits until everything is delivered and checkpointed, and exits 0.

@@ -84,9 +84,16 @@ enum RunCommand {
 
     /// The Job handshake files: `--task-dir DIR` (or TAILCAR_TASK_DIR) names both, as the vendor's
     /// `/tasksite/cornerstone` and `/tasksite/tombstone`; `--cornerstone` and `--tombstone` (or
-    /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory.
+    /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory. With none
+    /// of them, a mounted `/tasksite` directory (the vendor's examples) is the task directory.
     static func taskFiles(_ parsed: Arguments, environment: Environment, into options: inout AgentOptions) throws(UsageError) {
-        let directory = parsed.value("task-dir") ?? environment.taskDirectory
+        let named = [parsed.value("task-dir"), parsed.value("cornerstone"), parsed.value("tombstone"),
+                     environment.taskDirectory, environment.cornerstone, environment.tombstone]
+        var vendorDirectory: String?
+        if named.allSatisfy({ $0 == nil }), (try? FileStatus.of(path: vendorTaskDirectory))?.isDirectory == true {
+            vendorDirectory = vendorTaskDirectory
+        }
+        let directory = parsed.value("task-dir") ?? environment.taskDirectory ?? vendorDirectory
         if let directory, directory.isEmpty { throw UsageError(description: "--task-dir (TAILCAR_TASK_DIR) is empty") }
         let base = directory.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         options.cornerstonePath = parsed.value("cornerstone") ?? environment.cornerstone ?? base.map { $0 + "/cornerstone" }
@@ -113,6 +120,9 @@ enum RunCommand {
         return settings
     }
 }
+
+/// Where the vendor's Job examples mount the volume the cornerstone and tombstone are written to.
+let vendorTaskDirectory = "/tasksite"
 
 /// What `run` and `check-config` load when neither a path nor TAILCAR_CONFIG is given: a directory of
 /// AliyunLogConfig resources, Logtail configs or iLogtail pipelines (a mounted ConfigMap).
