@@ -24,8 +24,12 @@ enum RunCommand {
                                  + "pipelines or AliyunLogConfig resources at \(defaultConfigPath)")
             }
             let options = try agentOptions(parsed, environment: environment)
-            guard let context = sidecarContext(environment),
-                  let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
+            guard let context = sidecarContext(environment) else { return 2 }
+            // Stamped before the first load, so a change made while it loads is seen by the first check.
+            let reload = parsed.flag("no-reload") ? nil : ConfigReload(path: configPath) {
+                ConfigLoader.load(path: configPath, context: context)
+            }
+            guard let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
             guard !settings.pipelines.isEmpty else {
                 printError("tailcar run: no pipeline in \(configPath) applies to this sidecar "
                            + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
@@ -38,9 +42,7 @@ enum RunCommand {
                 printError("tailcar: \(error)")
                 return 1
             }
-            if !parsed.flag("no-reload") {
-                agent.configReload = ConfigReload(path: configPath) { ConfigLoader.load(path: configPath, context: context) }
-            }
+            agent.configReload = reload
             return agent.run()
         } catch {
             printError("tailcar run: \(error)")

@@ -138,7 +138,7 @@ extension Agent {
 
     /// Ends every retirement whose flushers acknowledged everything (or whose deadline passed, or all of
     /// them with `force`): offsets to the checkpoints, descriptors and flushers closed, replacement started
-    /// (unless the agent is stopping).
+    /// (unless `force`: the agent is finishing).
     func finishRetirements(force: Bool) {
         guard !retiring.isEmpty else { return }
         var waiting: [Retirement] = []
@@ -158,10 +158,11 @@ extension Agent {
             }
             for flusher in runner.flushers { flusher.close() }
             if let replacement = retirement.replacement {
-                if case .running = phase, !force {
-                    adopt(replacement)
-                } else {
+                // Also while draining to a tombstone or stopping: the replacement collects what is left.
+                if force {
                     for flusher in replacement.flushers { flusher.close() }
+                } else {
+                    adopt(replacement)
                 }
             }
             finished = true
@@ -169,10 +170,9 @@ extension Agent {
         retiring = waiting
         guard finished else { return }
         saveCheckpointsIfDue(force: true)
-        if case .running = phase, !force {
-            discoverAll()
-            if anyRunnable() { wakePump() }
-        }
+        guard !force else { return }
+        if case .running = phase { discoverAll() }
+        if anyRunnable() { wakePump() }
     }
 }
 
