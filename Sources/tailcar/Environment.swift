@@ -1,15 +1,25 @@
 // Environment.swift
 //
-// The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOG_ENV_TAGS and the
-// variables it names) and Tailcar's own TAILCAR_* defaults.
+// The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOGTAIL_USER_DEFINED_ID,
+// ALIYUN_LOGTAIL_CONFIG, ALIYUN_LOG_ENV_TAGS and the variables it names) and Tailcar's own TAILCAR_* defaults.
 
 import Glibc
 import TailcarCore
 
 struct Environment {
+    /// TAILCAR_CONFIG: what `run` and `check-config` load when no path is given.
+    var config: String?
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID: resources apply when their machineGroups name it.
+    var userDefinedID: String?
+    /// ALIYUN_LOGTAIL_CONFIG: the region's ilogtail_config.json (the SLS data endpoint).
+    var logtailConfig: String?
     var checkpointDirectory: String?
     var stopDelay: String?
     var httpPort: String?
+    /// TAILCAR_TASK_DIR, TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE: the Job handshake files.
+    var taskDirectory: String?
+    var cornerstone: String?
+    var tombstone: String?
     /// ALIYUN_LOG_ENV_TAGS names variables, separated by `|`; each present one becomes a tag; then
     /// `__hostname__` (AgentTags).
     var envTags: [(key: String, value: String)]
@@ -21,8 +31,11 @@ struct Environment {
     static func current() -> Environment {
         func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         let tags = AgentTags.make(envTagNames: get("ALIYUN_LOG_ENV_TAGS"), hostname: AgentTags.hostname(), lookup: get)
-        return Environment(checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
-                           httpPort: get("TAILCAR_HTTP_PORT"), envTags: tags,
-                           podIP: get("_pod_ip_") ?? get("POD_IP"), lookup: get)
+        return Environment(config: get("TAILCAR_CONFIG"), userDefinedID: get("ALIYUN_LOGTAIL_USER_DEFINED_ID"),
+                           logtailConfig: get("ALIYUN_LOGTAIL_CONFIG"),
+                           checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
+                           httpPort: get("TAILCAR_HTTP_PORT"), taskDirectory: get("TAILCAR_TASK_DIR"),
+                           cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),
+                           envTags: tags, podIP: get("_pod_ip_") ?? get("POD_IP"), lookup: get)
     }
 }

@@ -9,18 +9,24 @@ let helpText = """
 tailcar \(tailcarVersion): a sidecar log collector for Kubernetes pods.
 
 Usage:
-  tailcar run --config PATH [options]   Tail the files the pipelines name and ship their records.
+  tailcar run [--config PATH] [options] Tail the files the pipelines name and ship their records.
   tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
-  tailcar check-config PATH             Load PATH and print the effective pipelines, or the errors.
+  tailcar check-config [PATH]           Load PATH (default as run) with run's environment and print
+                                        the effective pipelines, or the errors.
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
+  tailcar inject -f FILE --log-dir DIR [options]
+                                        Add the Tailcar sidecar to the workloads of a manifest
+                                        (FILE, or - for stdin); write the YAML to stdout.
   tailcar version | --version           Print the version.
   tailcar help | --help                 This text.
 
 run options:
-  --config PATH               A pipeline file (YAML or JSON, iLogtail form) or a directory of them.
+  --config PATH               A pipeline file or a directory of them (*.yaml, *.yml, *.json): iLogtail
+                              pipelines, AliyunLogConfig resources (several per file), Logtail configs.
+                              Default $TAILCAR_CONFIG, else /etc/tailcar/conf.d.
   --checkpoint-dir DIR        Where acknowledged offsets are kept (default $TAILCAR_CHECKPOINT_DIR,
                               else /var/lib/tailcar). Put it on a volume that outlives the container.
   --stop-delay SECONDS        After SIGTERM, keep collecting and delivering at most this long, then
@@ -28,8 +34,20 @@ run options:
                               Exits sooner once every file sat at its end, delivered, for 1 s.
   --exit-when-drained SECONDS Exit 0 once every file sat at its end, delivered, for SECONDS
                               (Jobs and benchmarks).
+  --task-dir DIR              The Logtail sidecar's Job handshake on a shared volume (default
+                              $TAILCAR_TASK_DIR, else /tasksite when that directory exists, as in
+                              the vendor's examples, and no other task option is set): once started,
+                              tailcar writes DIR/cornerstone; when the application writes
+                              DIR/tombstone, tailcar scans once more, reads every file to its end,
+                              waits until everything is delivered and checkpointed, and exits 0.
+  --cornerstone PATH          The cornerstone alone (default $TAILCAR_CORNERSTONE, else DIR/cornerstone).
+  --tombstone PATH            The tombstone alone (default $TAILCAR_TOMBSTONE, else DIR/tombstone).
   --poll-interval SECONDS     How often files are checked for rotation and new files are searched
                               for (default 0.5). inotify reports changes sooner where available.
+  --no-reload                 Do not watch the configuration. By default the pipeline files are
+                              checked every poll interval (a ConfigMap's ..data swap included); a
+                              change adds, replaces or removes pipelines without a restart, and files
+                              of changed pipelines continue at their acknowledged offsets.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
                               unavailable or its watches run out).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
@@ -45,6 +63,36 @@ status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).
   --timeout SECONDS           Give up after this long (default 3). Exit 0 on 200, else 1 with one
                               line saying why; a liveness exec probe.
+
+inject options (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, and Lists of them;
+other kinds pass through; a pod that already has the sidecar is left as it is; comments are not kept):
+  -f, --filename FILE         The manifest, one or more YAML documents; - reads standard input.
+  --log-dir DIR               The application's log directory: shared through the volume an application
+                              container mounts there, else a new emptyDir mounted in every container.
+  --image IMAGE               The sidecar image (default tailcar:\(tailcarVersion)).
+  --config-map NAME           The ConfigMap of pipelines or AliyunLogConfig resources, mounted at
+                              /etc/tailcar/conf.d (TAILCAR_CONFIG; default tailcar-config).
+  --classic                   A regular container instead of a native sidecar (an init container with
+                              restartPolicy Always, Kubernetes 1.29+). Jobs then get /tasksite and
+                              TAILCAR_TASK_DIR: the application must touch /tasksite/tombstone at its end.
+  --user-defined-id ID        ALIYUN_LOGTAIL_USER_DEFINED_ID (default: the workload's name).
+  --user-id ID                ALIYUN_LOGTAIL_USER_ID (omitted unless given).
+  --region REGION             ALIYUN_LOGTAIL_CONFIG=/etc/ilogtail/conf/REGION/ilogtail_config.json, e.g.
+                              cn-hangzhou (intranet) or cn-hangzhou-internet.
+  --stop-delay SECONDS        The sidecar's --stop-delay (default 10).
+  --name NAME                 The sidecar container's name (default tailcar).
+
+Environment (the Logtail sidecar's contract; `tailcar run` needs no arguments):
+  ALIYUN_LOGTAIL_USER_DEFINED_ID  An AliyunLogConfig applies when its spec.machineGroups name this id
+                              (or name none); others are skipped with a config_note. Unset: all apply.
+  ALIYUN_LOGTAIL_CONFIG       The region's ilogtail_config.json: data_server_list[0].endpoint is the
+                              SLS endpoint of resources that name none. When the file is absent, the
+                              vendor layout /etc/ilogtail/conf/<region>[-internet]/ilogtail_config.json
+                              gives <region>-intranet.log.aliyuncs.com (<region>.log.aliyuncs.com).
+  ALIYUN_LOG_ENV_TAGS         `|`-separated names of variables attached to every record as tags.
+  ALIYUN_LOGTAIL_USER_ID      Accepted for compatibility (the account is the credentials' business).
+  TAILCAR_CONFIG, TAILCAR_CHECKPOINT_DIR, TAILCAR_STOP_DELAY, TAILCAR_HTTP_PORT, TAILCAR_TASK_DIR,
+  TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE   Defaults of the options above.
 
 Pipelines (iLogtail form):
   inputs:   [{Type: input_file, FilePaths: ["/var/log/app/*.log"], MaxDirSearchDepth: 0,

@@ -50,7 +50,8 @@ enum ParseCommand {
         }
     }
 
-    private static func readAll(_ path: String?) throws(SystemError) -> [UInt8] {
+    /// The whole of `path`, or of standard input when nil.
+    static func readAll(_ path: String?) throws(SystemError) -> [UInt8] {
         let fd: Int32 = try path.map { path throws(SystemError) in
             try systemCall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
         } ?? 0

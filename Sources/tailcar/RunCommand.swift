@@ -8,20 +8,33 @@ import TailcarCore
 
 enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
-                                      "poll-interval", "idle-close", "max-in-flight-mb", "http-port"]
+                                      "poll-interval", "idle-close", "max-in-flight-mb", "http-port",
+                                      "task-dir", "cornerstone", "tombstone"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
-            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify"])
+            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
-            guard let configPath = parsed.value("config") else {
-                throw UsageError(description: "tailcar run needs --config PATH")
+            let configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
+            if parsed.value("config") == nil, environment.config == nil, access(defaultConfigPath, F_OK) != 0 {
+                throw UsageError(description: "no configuration: give --config PATH, set TAILCAR_CONFIG, or mount "
+                                 + "pipelines or AliyunLogConfig resources at \(defaultConfigPath)")
             }
             let options = try agentOptions(parsed, environment: environment)
-            guard let settings = loadSettings(configPath, diagnostics: diagnostics) else { return 2 }
+            guard let context = sidecarContext(environment) else { return 2 }
+            // Stamped before the first load, so a change made while it loads is seen by the first check.
+            let reload = parsed.flag("no-reload") ? nil : ConfigReload(path: configPath) {
+                ConfigLoader.load(path: configPath, context: context)
+            }
+            guard let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
+            guard !settings.pipelines.isEmpty else {
+                printError("tailcar run: no pipeline in \(configPath) applies to this sidecar "
+                           + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                return 2
+            }
             let agent: Agent
             do {
                 agent = try Agent(settings: settings, options: options, diagnostics: diagnostics)
@@ -29,6 +42,7 @@ enum RunCommand {
                 printError("tailcar: \(error)")
                 return 1
             }
+            agent.configReload = reload
             return agent.run()
         } catch {
             printError("tailcar run: \(error)")
@@ -74,18 +88,65 @@ enum RunCommand {
         } catch {
             throw UsageError(description: error.description)
         }
+        try taskFiles(parsed, environment: environment, into: &options)
         return options
     }
 
-    /// Loads the configuration, printing warnings as events and errors to stderr. Nil when it has errors.
-    static func loadSettings(_ path: String, diagnostics: Diagnostics) -> AgentSettings? {
-        let result = ConfigLoader.load(path: path)
+    /// The Job handshake files: `--task-dir DIR` (or TAILCAR_TASK_DIR) names both, as the vendor's
+    /// `/tasksite/cornerstone` and `/tasksite/tombstone`; `--cornerstone` and `--tombstone` (or
+    /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory. With none
+    /// of them, a mounted `/tasksite` directory (the vendor's examples) is the task directory.
+    static func taskFiles(_ parsed: Arguments, environment: Environment, into options: inout AgentOptions) throws(UsageError) {
+        let named = [parsed.value("task-dir"), parsed.value("cornerstone"), parsed.value("tombstone"),
+                     environment.taskDirectory, environment.cornerstone, environment.tombstone]
+        var vendorDirectory: String?
+        if named.allSatisfy({ $0 == nil }), (try? FileStatus.of(path: vendorTaskDirectory))?.isDirectory == true {
+            vendorDirectory = vendorTaskDirectory
+        }
+        let directory = parsed.value("task-dir") ?? environment.taskDirectory ?? vendorDirectory
+        if let directory, directory.isEmpty { throw UsageError(description: "--task-dir (TAILCAR_TASK_DIR) is empty") }
+        let base = directory.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        options.cornerstonePath = parsed.value("cornerstone") ?? environment.cornerstone ?? base.map { $0 + "/cornerstone" }
+        options.tombstonePath = parsed.value("tombstone") ?? environment.tombstone ?? base.map { $0 + "/tombstone" }
+        for (name, path) in [("cornerstone", options.cornerstonePath), ("tombstone", options.tombstonePath)] {
+            if let path, path.isEmpty { throw UsageError(description: "--\(name) is empty") }
+        }
+    }
+
+    /// Loads the configuration, printing notes and warnings as events and errors to stderr. Nil when it has
+    /// errors.
+    static func loadSettings(_ path: String, context: SidecarContext = SidecarContext(),
+                             diagnostics: Diagnostics) -> AgentSettings? {
+        let result = ConfigLoader.load(path: path, context: context)
+        if let source = context.endpointSource, let endpoint = context.dataEndpoint {
+            diagnostics.record(.configNote("SLS endpoint \(endpoint): \(source)"))
+        }
+        for note in result.notes { diagnostics.record(.configNote(note.description)) }
         for warning in result.warnings { diagnostics.record(.configWarning(warning.description)) }
         guard result.errors.isEmpty, let settings = result.settings else {
             for error in result.errors { printError(error.description) }
             return nil
         }
         return settings
+    }
+}
+
+/// Where the vendor's Job examples mount the volume the cornerstone and tombstone are written to.
+let vendorTaskDirectory = "/tasksite"
+
+/// What `run` and `check-config` load when neither a path nor TAILCAR_CONFIG is given: a directory of
+/// AliyunLogConfig resources, Logtail configs or iLogtail pipelines (a mounted ConfigMap).
+let defaultConfigPath = "/etc/tailcar/conf.d"
+
+/// The sidecar's identity and region from the environment; nil (and the error printed) when
+/// ALIYUN_LOGTAIL_CONFIG cannot be used.
+func sidecarContext(_ environment: Environment) -> SidecarContext? {
+    do {
+        return try SidecarContext.load(userDefinedID: environment.userDefinedID,
+                                       logtailConfigPath: environment.logtailConfig)
+    } catch {
+        printError(error.description)
+        return nil
     }
 }
 

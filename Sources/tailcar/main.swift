@@ -14,9 +14,11 @@ case "run":
 case "status":
     status = StatusCommand.run(rest, environment: environment)
 case "check-config":
-    status = CheckConfigCommand.run(rest)
+    status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
     status = ParseCommand.run(rest)
+case "inject":
+    status = InjectCommand.run(rest)
 case "regex":
     status = RegexCommand.run(arguments: Array(rest))
 case "version", "--version", "-V":

@@ -23,10 +23,10 @@ def tailcars():
     """Starts tailcar processes and kills any still running at the end."""
     started = []
 
-    def start(workdir, config_text, *extra, env=None):
+    def start(workdir, config_text, *extra, env=None, argv=None):
         if not BINARY.exists():
             pytest.skip(f"tailcar binary not built at {BINARY} (run swift build)")
-        process = Tailcar(workdir, config_text, *extra, env=env)
+        process = Tailcar(workdir, config_text, *extra, env=env, argv=argv)
         started.append(process)
         return process
 

@@ -69,18 +69,21 @@ def pipeline_yaml(patterns, output, depth=0, tailing_all=False, tail_size_kb=Non
 class Tailcar:
     """One running `tailcar run`, its stderr events collected by a reader thread."""
 
-    def __init__(self, workdir, config_text, *extra, env=None):
+    def __init__(self, workdir, config_text, *extra, env=None, argv=None):
+        """`argv`, when given, replaces the whole command line (`config_text` is then not written)."""
         self.workdir = Path(workdir)
         self.config = self.workdir / "pipeline.yaml"
-        self.config.write_text(config_text)
+        if argv is None:
+            self.config.write_text(config_text)
         self.checkpoints = self.workdir / "checkpoints"
         self.events = []
         self.stdout_lines = []
         self._lock = threading.Lock()
-        self.process = subprocess.Popen(
-            [str(BINARY), "run", "--config", str(self.config), "--checkpoint-dir", str(self.checkpoints),
-             "--poll-interval", "0.1", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        if argv is None:
+            argv = ["run", "--config", str(self.config), "--checkpoint-dir", str(self.checkpoints),
+                    "--poll-interval", "0.1", *extra]
+        self.process = subprocess.Popen([str(BINARY), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env=env)
         self._threads = [threading.Thread(target=self._read_stderr, daemon=True),
                          threading.Thread(target=self._read_stdout, daemon=True)]
         for thread in self._threads:

@@ -29,6 +29,11 @@ def receivers(workdir):
         receiver.stop()
 
 
+def sls_env(**extra):
+    """The test's environment with the receiver's credentials (tailcar gets exactly this environment)."""
+    return {**os.environ, **CREDENTIALS, **extra}
+
+
 def append(path, text):
     with open(path, "a") as handle:
         handle.write(text)
@@ -39,7 +44,7 @@ def test_every_line_arrives_once_through_rotation(workdir, tailcars, receivers, 
     receiver = receivers()
     log = workdir / "logs" / "app.log"
     tailcar = tailcars(workdir, sls_yaml(workdir / "logs" / "app.log*", receiver, compression),
-                       env=CREDENTIALS).started()
+                       env=sls_env()).started()
     append(log, numbered(0, 3000))
     wait_for_sequence(receiver, range(0, 3000))
     log.rename(workdir / "logs" / "app.log.1")
@@ -60,7 +65,7 @@ def test_every_line_arrives_once_through_rotation(workdir, tailcars, receivers, 
 def test_requests_share_keep_alive_connections(workdir, tailcars, receivers):
     receiver = receivers()
     log = workdir / "logs" / "app.log"
-    tailcars(workdir, sls_yaml(log, receiver), env=CREDENTIALS).started()
+    tailcars(workdir, sls_yaml(log, receiver), env=sls_env()).started()
     for batch in range(8):
         append(log, numbered(batch * 100, 100))
         wait_for_sequence(receiver, range(0, batch * 100 + 100))
@@ -73,7 +78,7 @@ def test_requests_share_keep_alive_connections(workdir, tailcars, receivers):
 def test_faults_are_retried_until_delivered(workdir, tailcars, receivers, fault):
     receiver = receivers("--fault", fault)
     log = workdir / "logs" / "app.log"
-    tailcar = tailcars(workdir, sls_yaml(log, receiver), env=CREDENTIALS).started()
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), env=sls_env()).started()
     append(log, numbered(0, 2000))
     if fault != "slow":
         tailcar.wait_event("send_failed", timeout=20, count=2)
@@ -95,7 +100,7 @@ def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receiv
     receiver = receivers()
     log = workdir / "logs" / "app.log"
     config = sls_yaml(log, receiver)
-    first = tailcars(workdir, config, env=CREDENTIALS).started()
+    first = tailcars(workdir, config, env=sls_env()).started()
     append(log, numbered(0, 5000))
     wait_for_sequence(receiver, range(0, 5000))
     receiver.control("500")  # what is read from now on is in flight, never acknowledged
@@ -105,7 +110,7 @@ def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receiv
     first.process.wait(timeout=10)
     receiver.control("none")
     append(log, numbered(10000, 1000))
-    second = tailcars(workdir, config, env=CREDENTIALS).started()
+    second = tailcars(workdir, config, env=sls_env()).started()
     seen = wait_for_sequence(receiver, range(0, 11000))
     assert second.stop() == 0
     assert set(seen) == set(range(0, 11000))
@@ -116,7 +121,7 @@ def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receiv
 def test_outage_keeps_memory_bounded_and_delivers_everything_after(workdir, tailcars, receivers):
     receiver = receivers()
     log = workdir / "logs" / "app.log"
-    tailcar = tailcars(workdir, sls_yaml(log, receiver), "--max-in-flight-mb", "4", env=CREDENTIALS).started()
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), "--max-in-flight-mb", "4", env=sls_env()).started()
     append(log, numbered(0, 1000))
     wait_for_sequence(receiver, range(0, 1000))
     sampler = RSSSampler(tailcar.process.pid)
@@ -147,7 +152,7 @@ def test_credentials_file_is_reread_when_it_changes(workdir, tailcars, receivers
     credentials = workdir / "credentials.json"
     credentials.write_text('{"AccessKeyId": "unknownKey", "AccessKeySecret": "wrongSecretValue"}')
     tailcar = tailcars(workdir, sls_yaml(log, receiver),
-                       env={"ALIBABA_CLOUD_CREDENTIALS_FILE": str(credentials)}).started()
+                       env={**os.environ, "ALIBABA_CLOUD_CREDENTIALS_FILE": str(credentials)}).started()
     append(log, numbered(0, 100))
     tailcar.wait_event("send_failed", timeout=20)
     failure = tailcar.events_named("send_failed")[0]
@@ -166,8 +171,8 @@ def test_credentials_file_is_reread_when_it_changes(workdir, tailcars, receivers
 
 def test_missing_credentials_is_a_clear_error(workdir, tailcars, receivers):
     receiver = receivers()
-    env = {name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                 "ALIBABA_CLOUD_CREDENTIALS_FILE")}
+    env = {**os.environ, **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                                  "ALIBABA_CLOUD_CREDENTIALS_FILE")}}
     tailcar = tailcars(workdir, sls_yaml(workdir / "logs" / "a.log", receiver), env=env)
     assert tailcar.process.wait(timeout=20) == 1
     tailcar.stop()
@@ -179,7 +184,7 @@ def test_https_with_a_test_ca(workdir, tailcars, receivers):
     ca, cert, key = make_test_ca(workdir)
     receiver = receivers("--tls-cert", str(cert), "--tls-key", str(key))
     log = workdir / "logs" / "app.log"
-    trusted = tailcars(workdir, sls_yaml(log, receiver), env={**CREDENTIALS, "SSL_CERT_FILE": str(ca)}).started()
+    trusted = tailcars(workdir, sls_yaml(log, receiver), env=sls_env(SSL_CERT_FILE=str(ca))).started()
     append(log, numbered(0, 500))
     wait_for_sequence(receiver, range(0, 500))
     assert trusted.stop() == 0
@@ -190,7 +195,7 @@ def test_https_refuses_an_untrusted_server(workdir, tailcars, receivers):
     receiver = receivers("--tls-cert", str(cert), "--tls-key", str(key))
     log = workdir / "logs" / "app.log"
     system_ca = "/etc/ssl/certs/ca-certificates.crt"
-    env = {**CREDENTIALS, "SSL_CERT_FILE": system_ca if os.path.exists(system_ca) else str(workdir / "none.pem")}
+    env = sls_env(SSL_CERT_FILE=system_ca if os.path.exists(system_ca) else str(workdir / "none.pem"))
     tailcar = tailcars(workdir, sls_yaml(log, receiver), env=env).started()
     append(log, numbered(0, 10))
     tailcar.wait_event("send_failed", timeout=20)

@@ -33,6 +33,20 @@ public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
     public var description: String { render(position, "warning", field, message) }
 }
 
+/// Information about what loading decided, neither wrong nor suspicious: a resource skipped because it is for
+/// other machine groups, where the SLS endpoint came from.
+public struct ConfigNote: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+
+    public init(file: String, _ message: String) {
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String { "\(file): info: \(message)" }
+}
+
 private func render(_ position: SourcePosition, _ level: String, _ field: String, _ message: String) -> String {
     let document = position.document > 0 ? " (document \(position.document + 1))" : ""
     let subject = field.isEmpty ? "" : "\(field): "

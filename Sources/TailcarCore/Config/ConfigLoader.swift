@@ -2,7 +2,8 @@
 //
 // Loads what `--config` names: one pipeline file (YAML or JSON, iLogtail form) or a directory of them
 // (*.yaml, *.yml, *.json; dotfiles and other names skipped; in name order). Each file is a pipeline named
-// after its base name. Every error of every file is collected, so one run shows them all.
+// after its base name. Every error of every file is collected, so one run shows them all. The sidecar's
+// environment (SidecarContext) then decides which resources apply here and fills in the SLS endpoint.
 
 import Glibc
 
@@ -11,13 +12,15 @@ public struct ConfigLoadResult: Sendable {
     public var settings: AgentSettings?
     public var warnings: [ConfigWarning]
     public var errors: [ConfigError]
+    /// Resources skipped for other machine groups, where the endpoint came from.
+    public var notes: [ConfigNote] = []
 }
 
 public enum ConfigLoader {
     /// Larger files are refused before parsing: no pipeline needs megabytes.
     static let maxFileBytes = 4 << 20
 
-    public static func load(path: String) -> ConfigLoadResult {
+    public static func load(path: String, context: SidecarContext = SidecarContext()) -> ConfigLoadResult {
         var diagnosis = Diagnosis()
         var pipelines: [PipelineSettings] = []
         let files: [String]
@@ -32,13 +35,49 @@ public enum ConfigLoader {
                                                 "no pipeline files (*.yaml, *.yml, *.json) found"))
         }
         for file in files { pipelines += load(file: file, &diagnosis) }
+        var notes: [ConfigNote] = []
+        pipelines = applying(context, to: pipelines, notes: &notes)
         var seen = Set<String>()
         for pipeline in pipelines where !seen.insert(pipeline.name).inserted {
             diagnosis.errors.append(ConfigError(SourcePosition(file: pipeline.origin, line: 1, column: 1),
                                                 "a second pipeline is named \"\(pipeline.name)\""))
         }
         let settings = diagnosis.errors.isEmpty ? AgentSettings(pipelines: pipelines) : nil
-        return ConfigLoadResult(settings: settings, warnings: diagnosis.warnings, errors: diagnosis.errors)
+        return ConfigLoadResult(settings: settings, warnings: diagnosis.warnings, errors: diagnosis.errors, notes: notes)
+    }
+
+    /// Keeps the pipelines for this sidecar's machine group and gives SLS flushers without an endpoint the
+    /// region's. A resource whose machineGroups do not name ALIYUN_LOGTAIL_USER_DEFINED_ID is skipped with a
+    /// note; with no user-defined id set, machine groups are not checked (one note says so).
+    static func applying(_ context: SidecarContext, to pipelines: [PipelineSettings],
+                         notes: inout [ConfigNote]) -> [PipelineSettings] {
+        var kept: [PipelineSettings] = []
+        var unchecked: [String] = []
+        for var pipeline in pipelines {
+            if !pipeline.machineGroups.isEmpty {
+                if let id = context.userDefinedID {
+                    guard pipeline.machineGroups.contains(id) else {
+                        notes.append(ConfigNote(file: pipeline.origin, "resource \"\(pipeline.name)\" is for machine groups "
+                                                + "\(pipeline.machineGroups), not ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(id)\": skipped"))
+                        continue
+                    }
+                } else {
+                    unchecked.append(pipeline.name)
+                }
+            }
+            pipeline.flushers = pipeline.flushers.map { flusher in
+                guard case .sls(var sls) = flusher, sls.endpoint.isEmpty, let endpoint = context.dataEndpoint else { return flusher }
+                sls.endpoint = endpoint
+                if sls.region.isEmpty, let region = context.region { sls.region = region }
+                return .sls(sls)
+            }
+            kept.append(pipeline)
+        }
+        if !unchecked.isEmpty {
+            notes.append(ConfigNote(file: "environment", "ALIYUN_LOGTAIL_USER_DEFINED_ID is not set: the machineGroups of "
+                                    + "\(unchecked) are not checked, they apply"))
+        }
+        return kept
     }
 
     static func load(file: String, _ diagnosis: inout Diagnosis) -> [PipelineSettings] {
@@ -131,7 +170,9 @@ public func describe(_ settings: AgentSettings) -> String {
             case .file(let path): lines.append("  flusher_file \(path)")
             case .blackhole: lines.append("  flusher_blackhole")
             case .sls(let sls):
-                lines.append("  flusher_sls \(sls.project).\(sls.endpoint) logstore \(sls.logstore), \(sls.compression.rawValue)")
+                let host = sls.endpoint.isEmpty ? "(no endpoint: set ALIYUN_LOGTAIL_CONFIG or outputDetail.endpoint)"
+                                                : "\(sls.project).\(sls.endpoint)"
+                lines.append("  flusher_sls project \(sls.project) logstore \(sls.logstore) at \(host), \(sls.compression.rawValue)")
             }
         }
     }

@@ -39,7 +39,7 @@ enum LogtailConfigValidator {
         root.finish(&diagnosis)
         let project = spec.string("project", default: "", &diagnosis) ?? ""
         let logstore = spec.string("logstore", required: true, &diagnosis)
-        _ = spec.stringList("machineGroups", &diagnosis)
+        let machineGroups = spec.stringList("machineGroups", &diagnosis)
         spec.accept(["shardCount", "lifeCycle", "logstoreHotTTL", "logstoreMode", "logstoreTelemetryType",
                      "productCode", "productLang", "machineGroupTopic", "enableWebTracking", "appendMeta",
                      "autoSplit", "maxSplitShard", "preserveStorage", "ttl"])
@@ -47,8 +47,10 @@ enum LogtailConfigValidator {
         if config == nil { diagnosis.errors.append(ConfigError(specValue.position, field: "spec.logtailConfig", "is required")) }
         spec.finish(&diagnosis)
         guard let config, let logstore, diagnosis.errors.count == errorsBefore else { return nil }
-        return plainConfig(config, path: "spec.logtailConfig", project: project, logstore: logstore,
-                           fallbackName: name, &diagnosis)
+        var pipeline = plainConfig(config, path: "spec.logtailConfig", project: project, logstore: logstore,
+                                   fallbackName: name, &diagnosis)
+        pipeline?.machineGroups = machineGroups
+        return pipeline
     }
 
     /// The Logtail config object; the resource's spec supplies project and logstore when there is one.

@@ -12,7 +12,7 @@ public struct AgentSettings: Sendable {
 }
 
 /// One pipeline: inputs feed processors feed flushers.
-public struct PipelineSettings: Sendable {
+public struct PipelineSettings: Sendable, Equatable {
     /// The pipeline's name: the file's base name without extension, or the config's `configName`.
     public var name: String
     /// The file the pipeline was read from, for messages.
@@ -22,15 +22,20 @@ public struct PipelineSettings: Sendable {
     public var flushers: [FlusherSettings]
     /// The `__topic__` of every group from a file (Logtail `topicFormat`, iLogtail `global.TopicType`).
     public var topic: TopicSettings
+    /// An AliyunLogConfig's spec.machineGroups: the pipeline applies to a sidecar whose
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID is one of them. Empty: it applies everywhere.
+    public var machineGroups: [String]
 
     public init(name: String, origin: String, inputs: [FileInputSettings],
-                processors: [ProcessorSettings] = [], flushers: [FlusherSettings], topic: TopicSettings = .none) {
+                processors: [ProcessorSettings] = [], flushers: [FlusherSettings], topic: TopicSettings = .none,
+                machineGroups: [String] = []) {
         self.name = name
         self.origin = origin
         self.inputs = inputs
         self.processors = processors
         self.flushers = flushers
         self.topic = topic
+        self.machineGroups = machineGroups
     }
 }
 
@@ -46,7 +51,7 @@ public enum TopicSettings: Sendable, Equatable {
 }
 
 /// `input_file`.
-public struct FileInputSettings: Sendable {
+public struct FileInputSettings: Sendable, Equatable {
     /// Glob patterns (`*`, `?`, `[...]`, `**`) of absolute paths.
     public var filePaths: [String]
     /// How many directory levels below a pattern's fixed prefix `**` may descend (iLogtail MaxDirSearchDepth).

@@ -30,7 +30,13 @@ public enum AgentEvent {
     /// SLS will never accept this batch as sent: its records are dropped and counted.
     case sendRejected(flusher: String, reason: String, records: Int)
     case configWarning(String)
+    case configNote(String)
+    case configReloaded(added: [String], changed: [String], removed: [String])
+    case configReloadFailed(reason: String)
     case healthEndpointUnavailable(address: String, reason: String)
+    case cornerstoneWritten(path: String)
+    case cornerstoneFailed(SystemError)
+    case tombstoneFound(path: String)
 }
 
 /// Why a file starts where it does.

@@ -147,7 +147,21 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
                                            ("records_dropped", num(records))])
     case let .configWarning(message):
         return ("warn", "config_warning", [("message", .text(message))])
+    case let .configNote(message):
+        return ("info", "config_note", [("message", .text(message))])
+    case let .configReloaded(added, changed, removed):
+        return ("info", "config_reloaded", [("added", .text(added.joined(separator: ","))),
+                                            ("changed", .text(changed.joined(separator: ","))),
+                                            ("removed", .text(removed.joined(separator: ",")))])
+    case let .configReloadFailed(reason):
+        return ("error", "config_reload_failed", [("error", .text(reason))])
     case let .healthEndpointUnavailable(address, reason):
         return ("warn", "health_endpoint_unavailable", [("address", .text(address)), ("reason", .text(reason))])
+    case let .cornerstoneWritten(path):
+        return ("info", "cornerstone_written", [("path", .text(path))])
+    case let .cornerstoneFailed(error):
+        return ("error", "cornerstone_failed", [("error", .text(error.description))])
+    case let .tombstoneFound(path):
+        return ("info", "tombstone_found", [("path", .text(path))])
     }
 }

@@ -3,7 +3,8 @@
 // The agent's local HTTP surface, when `AgentOptions.httpPort` is set (127.0.0.1 only):
 //
 //   GET  /healthz       200 {"status":"ok","phase":"running","uptime_seconds":12.345} while running,
-//                       503 with phase "stopping", "finishing" or "stopped" once a stop began
+//                       503 with phase "stopping", "finishing" or "stopped" once a stop began; 200 with
+//                       phase "tombstone" (or "finishing") while it delivers what the application wrote
 //   GET  /metrics       Prometheus text (Observability/Metrics.swift)
 //   POST /quitquitquit  begins a graceful stop exactly as SIGTERM does, answers 200
 //
@@ -76,13 +77,15 @@ extension Agent {
 
     private func healthResponse() -> LocalHTTPResponse {
         let name: String
+        // Healthy while the agent works towards its end without a deadline (after the tombstone).
+        var running = false
         switch phase {
-        case .running: name = "running"
+        case .running: name = "running"; running = true
+        case .tombstoned: name = "tombstone"; running = true
         case .stopping: name = "stopping"
-        case .finishing: name = "finishing"
+        case .finishing(_, let deadline): name = "finishing"; running = deadline == .max
         case .stopped: name = "stopped"
         }
-        let running = name == "running"
         let body = "{\"status\":\"\(running ? "ok" : "stopping")\",\"phase\":\"\(name)\",\"uptime_seconds\":"
             + PrometheusText.seconds(uptimeMilliseconds) + "}\n"
         return LocalHTTPResponse(status: running ? 200 : 503, contentType: "application/json", body: body)

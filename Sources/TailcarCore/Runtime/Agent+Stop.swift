@@ -4,6 +4,9 @@
 //
 //   running   --SIGTERM/SIGINT-->            stopping(deadline = now + stopDelay)
 //   running   --drained for exitWhenDrained--> finishing
+//   running   --the tombstone file appears-->  tombstoned (Agent+Tombstone.swift)
+//   tombstoned --every file read to its end-->  finishing(no deadline): waits for every acknowledgement
+//   tombstoned, finishing(no deadline) --SIGTERM--> stopping, finishing(deadline = now + stopDelay)
 //   stopping  --drained and quiet, or deadline--> finishing: incomplete lines sent, flushers flushed
 //   finishing --all acknowledged, or deadline--> stopped: checkpoints written, handles closed, exit 0
 //
@@ -21,6 +24,9 @@ extension Agent {
                now &- lastActivity >= wait.milliseconds {
                 beginFinishing(reason: "drained", deadline: now + context.options.stopDelay.milliseconds)
             }
+        case .tombstoned:
+            // No quiet period: the application said it is done, so what is on disk now is everything.
+            if isDrained() { beginFinishing(reason: "tombstone", deadline: .max) }
         case .stopping(let reason, let deadline):
             let quiet = now &- lastActivity >= context.options.stopQuietPeriod.milliseconds
             if (isDrained() && quiet) || now >= deadline {
@@ -69,6 +75,7 @@ extension Agent {
     }
 
     private func finish(reason: String) {
+        finishRetirements(force: true)
         saveCheckpointsIfDue(force: true)
         var unacknowledged: UInt64 = 0
         for pipeline in pipelines {

@@ -30,6 +30,8 @@ public enum AgentError: Error, CustomStringConvertible {
 public final class Agent {
     enum Phase {
         case running
+        /// The tombstone appeared (Agent+Tombstone.swift): read every file to its end, then finish.
+        case tombstoned
         /// SIGTERM: keep collecting until quiet or the deadline, then finish.
         case stopping(reason: String, deadline: UInt64)
         /// Everything read is handed to flushers; waiting for acknowledgements until the deadline.
@@ -52,6 +54,10 @@ public final class Agent {
     var lastActivity: UInt64 = 0
     /// The local HTTP endpoint (Agent+Health.swift), when `options.httpPort` is set.
     var health: HealthEndpoint?
+    /// Where the configuration came from and how to load it again (Agent+Reload.swift); nil: no reload.
+    public var configReload: ConfigReload?
+    /// Pipelines a reload removed or replaced, waiting for their flushers' acknowledgements.
+    var retiring: [Retirement] = []
     private var lastCheckpoint: UInt64 = 0
     /// Shared by every flusher_sls; made with the first one.
     private var httpClient: HTTPClient?
@@ -73,7 +79,7 @@ public final class Agent {
                                clock: { [loop] in loop.nowMilliseconds }, maxLineBytes: maxLine)
         pollingOnly = !options.useInotify
         pipelineCount = settings.pipelines.count
-        for pipeline in settings.pipelines { try build(pipeline) }
+        for pipeline in settings.pipelines { pipelines.append(try makeRunner(pipeline)) }
         do {
             try makeHandles()
         } catch { throw .loop(error) }
@@ -104,12 +110,14 @@ public final class Agent {
         let files = pipelines.flatMap(\.inputs).map(\.tailers.count).reduce(0, +)
         context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
                                                  watchedDirectories: watches.count))
+        writeCornerstone()
         pump.start()
         let interval = context.options.pollInterval.milliseconds
         tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
     }
 
-    private func build(_ settings: PipelineSettings) throws(AgentError) {
+    /// A runner for `settings`, its flushers and processors built; it opens no file until discovery.
+    func makeRunner(_ settings: PipelineSettings) throws(AgentError) -> PipelineRunner {
         var flushers: [any Flusher] = []
         for flusher in settings.flushers {
             switch flusher {
@@ -136,7 +144,7 @@ public final class Agent {
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
         runner.onResume = { [unowned self] in self.pump.start() }
-        pipelines.append(runner)
+        return runner
     }
 
     private func makeSLSFlusher(_ settings: SLSFlusherSettings, pipeline: String) throws(AgentError) -> SLSFlusher {
@@ -160,6 +168,9 @@ public final class Agent {
         } catch { throw .loop(error) }
     }
 
+    /// Starts the read pump (after a reload added files to read).
+    func wakePump() { pump.start() }
+
     private func makeHandles() throws(LoopError) {
         tick = try LoopTimer(loop: loop)
         tick.onFire = { [unowned self] in self.onTick() }
@@ -181,14 +192,22 @@ public final class Agent {
     // MARK: Loop callbacks
 
     private func onTick() {
-        let stopping: Bool
+        var stopping: Bool
         switch phase {
         case .running: stopping = false
-        case .stopping, .finishing: stopping = true
+        case .tombstoned, .stopping, .finishing: stopping = true
         case .stopped: return
         }
+        if !stopping, tombstoneAppeared() {
+            beginTombstoneDrain()
+            stopping = true
+        }
         checkAll(stopping: stopping)
-        if case .running = phase { discoverAll() }
+        if case .running = phase {
+            discoverAll()
+            checkConfig()
+        }
+        finishRetirements(force: false)
         for pipeline in pipelines { pipeline.flushPending() }
         if anyRunnable() { pump.start() }
         saveCheckpointsIfDue()
@@ -236,9 +255,15 @@ public final class Agent {
             // Discovery ends here; one last pass finds every file created before the signal.
             checkAll(stopping: false)
             discoverAll()
-            let deadline = context.now + context.options.stopDelay.milliseconds
-            phase = .stopping(reason: reason, deadline: deadline)
-            report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
+            enterStopping(reason: reason)
+            onTick()
+        case .tombstoned:
+            // The application is done and the pod is going away: collect for at most the stop delay.
+            enterStopping(reason: reason)
+            onTick()
+        case .finishing(let reason, let deadline) where deadline == .max:
+            // Waiting on acknowledgements after the tombstone, without a deadline until now.
+            phase = .finishing(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
             onTick()
         case .stopping(let reason, _), .finishing(let reason, _):
             // A second signal: stop waiting.
@@ -247,6 +272,11 @@ public final class Agent {
         case .stopped:
             break
         }
+    }
+
+    private func enterStopping(reason: String) {
+        phase = .stopping(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
+        report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
     }
 
     // MARK: Discovery and watching
@@ -341,7 +371,7 @@ public final class Agent {
         let dirty = pipelines.contains(where: \.checkpointDirty)
         guard force || (dirty && context.now &- lastCheckpoint >= 1000) else { return }
         var live: [CheckpointEntry] = []
-        for pipeline in pipelines {
+        for pipeline in pipelines + retiring.map(\.runner) {
             for input in pipeline.inputs {
                 for tailer in input.tailers {
                     live.append(tailer.checkpointEntry(pipeline: pipeline.settings.name))

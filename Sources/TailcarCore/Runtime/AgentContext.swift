@@ -7,7 +7,8 @@ final class AgentContext {
     let options: AgentOptions
     let diagnostics: Diagnostics
     let checkpoints: CheckpointKeeper
-    let buffer: ReadBuffer
+    /// Replaced (never while a read is in progress) when a reload brings longer lines; see `accommodate`.
+    private(set) var buffer: ReadBuffer
     private let clock: () -> UInt64
     private var nextKey: UInt64 = 1
     /// True until the first discovery finished: files found then existed before the agent started.
@@ -20,6 +21,13 @@ final class AgentContext {
         self.diagnostics = diagnostics
         self.checkpoints = checkpoints
         self.clock = clock
+        buffer = ReadBuffer(readChunk: options.readChunkBytes, maxCarry: maxLineBytes)
+    }
+
+    /// Grows the shared read buffer when a pipeline added by a reload allows longer lines than any before:
+    /// a tailer's carried tail must always fit beside a read chunk.
+    func accommodate(maxLineBytes: Int) {
+        guard maxLineBytes > buffer.capacity - options.readChunkBytes else { return }
         buffer = ReadBuffer(readChunk: options.readChunkBytes, maxCarry: maxLineBytes)
     }
 

@@ -40,6 +40,12 @@ public struct AgentOptions: Sendable {
     public var delivery = SLSDeliveryPolicy()
     /// CA bundle for https endpoints (nil: $SSL_CERT_FILE, else the system bundle).
     public var caFile: String?
+    /// Written once the agent has started and made its first scan: the application may begin (the Logtail
+    /// sidecar's `/tasksite/cornerstone`). Nil: none is written.
+    public var cornerstonePath: String?
+    /// When this file appears the application is done: collect and deliver everything, then exit 0 (the
+    /// Logtail sidecar's `/tasksite/tombstone`). Nil: only signals and /quitquitquit stop the agent.
+    public var tombstonePath: String?
 
     public init(checkpointDirectory: String, stopDelay: Duration = .seconds(10),
                 stopQuietPeriod: Duration = .seconds(1), exitWhenDrained: Duration? = nil,
