@@ -12,6 +12,9 @@ public protocol FlushDelegate: AnyObject {
 public protocol Flusher: AnyObject {
     /// The plugin name and destination, for messages (`flusher_file /tmp/out.jsonl`).
     var name: String { get }
+    /// The pipeline that owns the flusher, and outlives it. Held `unowned`, not `weak`: a weak
+    /// reference would move the pipeline's reference count to a side table and slow every retain of it
+    /// on the per-line path.
     var delegate: (any FlushDelegate)? { get set }
     /// Takes a group. May acknowledge it before returning.
     func submit(_ group: EventGroup)
@@ -38,7 +41,7 @@ extension Flusher {
 /// Discards every group and acknowledges it at once: measures everything but the output.
 public final class BlackholeFlusher: Flusher {
     public let name = "flusher_blackhole"
-    public weak var delegate: (any FlushDelegate)?
+    public unowned var delegate: (any FlushDelegate)?
     public var pendingGroups: Int { 0 }
 
     public init() {}

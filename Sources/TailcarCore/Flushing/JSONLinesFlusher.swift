@@ -14,7 +14,7 @@ public final class JSONLinesFlusher: Flusher {
     }
 
     public let name: String
-    public weak var delegate: (any FlushDelegate)?
+    public unowned var delegate: (any FlushDelegate)?
     private let destination: Destination
     private var descriptor: Int32 = -1
     private var encoded: [UInt8] = []

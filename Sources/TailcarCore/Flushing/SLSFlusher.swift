@@ -14,7 +14,7 @@ import Glibc
 
 public final class SLSFlusher: Flusher {
     public let name: String
-    public weak var delegate: (any FlushDelegate)?
+    public unowned var delegate: (any FlushDelegate)?
 
     let settings: SLSFlusherSettings
     let policy: SLSDeliveryPolicy

@@ -22,6 +22,13 @@ struct PrometheusTextTests {
         counters.discoveryErrors = 9
         counters.checkpointFailures = 10
         counters.flushFailures = 11
+        counters.batchesSent = 12
+        counters.logsSent = 13
+        counters.rawBytesSent = 14
+        counters.bodyBytesSent = 15
+        counters.sendLatencyMilliseconds = 16
+        counters.sendFailures = 17
+        counters.recordsRejected = 18
         let files = [FileMetrics(path: "/l/a.log", readOffset: 900, acknowledgedOffset: 800, size: 1000),
                      FileMetrics(path: "/l/b\"\\\n.log", readOffset: 10, acknowledgedOffset: 10, size: 10)]
         return MetricsSnapshot(counters: counters,
@@ -75,6 +82,27 @@ struct PrometheusTextTests {
         # HELP tailcar_flush_failures_total Failed flusher writes.
         # TYPE tailcar_flush_failures_total counter
         tailcar_flush_failures_total 11
+        # HELP tailcar_batches_sent_total Batches accepted by a remote sink (SLS).
+        # TYPE tailcar_batches_sent_total counter
+        tailcar_batches_sent_total 12
+        # HELP tailcar_logs_sent_total Logs in accepted batches.
+        # TYPE tailcar_logs_sent_total counter
+        tailcar_logs_sent_total 13
+        # HELP tailcar_raw_bytes_sent_total Uncompressed LogGroup bytes in accepted batches.
+        # TYPE tailcar_raw_bytes_sent_total counter
+        tailcar_raw_bytes_sent_total 14
+        # HELP tailcar_body_bytes_sent_total Request body bytes (compressed) in accepted batches.
+        # TYPE tailcar_body_bytes_sent_total counter
+        tailcar_body_bytes_sent_total 15
+        # HELP tailcar_send_latency_milliseconds_total Summed send latency of accepted batches.
+        # TYPE tailcar_send_latency_milliseconds_total counter
+        tailcar_send_latency_milliseconds_total 16
+        # HELP tailcar_send_failures_total Failed send attempts, each retried.
+        # TYPE tailcar_send_failures_total counter
+        tailcar_send_failures_total 17
+        # HELP tailcar_records_rejected_total Records in batches the sink rejected for good (dropped).
+        # TYPE tailcar_records_rejected_total counter
+        tailcar_records_rejected_total 18
         # HELP tailcar_files_watched Files tracked: open, idle-released or draining.
         # TYPE tailcar_files_watched gauge
         tailcar_files_watched 2
