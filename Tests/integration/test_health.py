@@ -161,7 +161,8 @@ def test_metrics_after_collecting_a_file(agent_factory):
     assert "tailcar_in_flight_bytes{pipeline=" in text
     assert "tailcar_pipeline_paused{pipeline=" in text
     assert "# TYPE tailcar_bytes_read_total counter" in text
-    assert "batch" not in text, "no placeholder metrics before the SLS flusher exists"
+    assert metric(text, "tailcar_batches_sent_total") == 0, "no remote sink in this pipeline"
+    assert metric(text, "tailcar_send_failures_total") == 0
 
 
 def test_unknown_paths_and_garbage(agent_factory):

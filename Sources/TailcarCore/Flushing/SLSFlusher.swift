@@ -28,7 +28,10 @@ public final class SLSFlusher: Flusher {
     let retryTimer: LoopTimer
     /// `__source__` of every LogGroup: the pod IP, else the host's.
     private let sourceAddress: String
-    private var encoder = LogGroupEncoder()
+    /// Nanoseconds are sent (Log.Time_ns), so SLS keeps the read or parsed time exactly.
+    private var encoder = LogGroupEncoder(includeNanoseconds: true)
+    /// iLogtail's TopicKey: a record's value of this field is its LogGroup's topic.
+    private let topicKey: [UInt8]?
     private let compressor: Compressor
 
     private var open: [BatchKey: OpenBatch] = [:]
@@ -62,6 +65,7 @@ public final class SLSFlusher: Flusher {
         projectHost = "\(settings.project).\(endpoint.authority)"
         name = "flusher_sls \(settings.project)/\(settings.logstore)"
         compressor = Compressor(BodyCompression(settings.compression))
+        topicKey = settings.topicKey.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         retryTimer = try LoopTimer(loop: loop)
         retryTimer.onFire = { [unowned self] in self.sendReady() }
     }
@@ -71,12 +75,37 @@ public final class SLSFlusher: Flusher {
             delegate?.flusher(self, acknowledged: group)
             return
         }
-        let key = BatchKey(group.source)
-        var batch = open[key] ?? OpenBatch(meta: LogGroupMeta(group: group.source, source: sourceAddress),
-                                           openedAt: clock())
-        var sliceStart = 0
         var slices = 0
-        for index in group.records.indices {
+        if let topicKey {
+            // Runs of records with the same TopicKey value share a topic, and so a LogGroup.
+            var start = 0
+            var current = topicValue(of: 0, in: group, key: topicKey)
+            for index in 1..<group.records.count {
+                let value = topicValue(of: index, in: group, key: topicKey)
+                if !sameBytes(value, current, in: group) {
+                    slices += add(group, records: start..<index, topic: current)
+                    start = index
+                    current = value
+                }
+            }
+            slices += add(group, records: start..<group.records.count, topic: current)
+        } else {
+            slices += add(group, records: 0..<group.records.count, topic: nil)
+        }
+        slicesLeft[ObjectIdentifier(group)] = (group, slices)
+        sendReady()
+    }
+
+    /// Adds `records` of `group` to the open batch of their LogGroup, sealing it whenever it is full.
+    /// `topic`, when given, replaces the group's topic. Returns the number of slices made.
+    private func add(_ group: EventGroup, records: Range<Int>, topic: ByteRange?) -> Int {
+        var source = group.source
+        if let topic { source.topic = group.withBytes(topic) { String(decoding: $0, as: UTF8.self) } }
+        let key = BatchKey(source)
+        var batch = open[key] ?? OpenBatch(meta: LogGroupMeta(group: source, source: sourceAddress), openedAt: clock())
+        var sliceStart = records.lowerBound
+        var slices = 0
+        for index in records {
             let size = encoder.encodedSize(of: group.records[index], in: group)
             if batch.logs > 0, batch.logs + 1 > policy.maxLogs || batch.bytes + size > policy.maxBytes {
                 if index > sliceStart {
@@ -90,16 +119,30 @@ public final class SLSFlusher: Flusher {
             batch.logs += 1
             batch.bytes += size
         }
-        batch.slices.append(RecordSlice(group: group, records: sliceStart..<group.records.count))
+        batch.slices.append(RecordSlice(group: group, records: sliceStart..<records.upperBound))
         slices += 1
-        slicesLeft[ObjectIdentifier(group)] = (group, slices)
         if batch.logs >= policy.maxLogs || batch.bytes >= policy.maxBytes {
             seal(batch)
             open[key] = nil
         } else {
             open[key] = batch
         }
-        sendReady()
+        return slices
+    }
+
+    /// The value of the record's field named `key` (the first one), nil when it has none.
+    private func topicValue(of index: Int, in group: EventGroup, key: [UInt8]) -> ByteRange? {
+        for fieldIndex in group.records[index].fields {
+            let field = group.fields[fieldIndex]
+            if group.withKeyBytes(field.key, { $0.elementsEqual(key) }) { return field.value }
+        }
+        return nil
+    }
+
+    private func sameBytes(_ a: ByteRange?, _ b: ByteRange?, in group: EventGroup) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        guard a.count == b.count else { return false }
+        return group.withBytes(a) { left in group.withBytes(b) { right in left.elementsEqual(right) } }
     }
 
     /// Seals batches whose flush interval passed and sends what may be sent (the agent's tick).

@@ -22,12 +22,13 @@ struct SLSFlusherTests {
         let diagnostics = Diagnostics(quiet: true)
         let acks = Acks()
 
-        init(port: UInt16, policy: SLSDeliveryPolicy) throws {
+        init(port: UInt16, policy: SLSDeliveryPolicy, topicKey: String? = nil) throws {
             loop = try EventLoop()
             client = HTTPClient(loop: loop)
             let credentials = CredentialSource(.fixed(Credentials(accessKeyID: "mockAccessKeyID",
                                                                   accessKeySecret: "mockAccessKeySecret")))
-            let settings = SLSFlusherSettings(endpoint: "http://127.0.0.1:\(port)", project: "proj", logstore: "store")
+            let settings = SLSFlusherSettings(endpoint: "http://127.0.0.1:\(port)", project: "proj", logstore: "store",
+                                              topicKey: topicKey)
             flusher = try SLSFlusher(settings: settings, endpoint: try HTTPEndpoint(parsing: settings.endpoint),
                                      policy: policy, client: client, credentials: credentials, sourceAddress: "10.0.0.9",
                                      loop: loop, diagnostics: diagnostics, clock: { [loop] in loop.nowMilliseconds })
@@ -110,6 +111,29 @@ struct SLSFlusherTests {
         fixture.run { fixture.acks.groups.count == 2 }
         #expect(fixture.acks.groups.last == ObjectIdentifier(rejected))
         #expect(fixture.diagnostics.counters.recordsRejected == 4)
+        fixture.finish()
+    }
+
+    @Test("TopicKey: runs of records with the same field value share a topic; records without it keep the file's")
+    func topicKey() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0"])
+        defer { receiver.stop() }
+        let fixture = try Fixture(port: receiver.port, policy: SLSDeliveryPolicy(), topicKey: "svc")
+        let group = makeGroup([(1_795_744_200, 7, [("content", "a1"), ("svc", "api")]),
+                               (1_795_744_200, 0, [("content", "a2"), ("svc", "api")]),
+                               (1_795_744_201, 0, [("content", "b1"), ("svc", "db")]),
+                               (1_795_744_202, 0, [("content", "n1")]),
+                               (1_795_744_203, 0, [("content", "a3"), ("svc", "api")])])
+        group.source = EventSource(path: "/a.log", topic: "file-topic")
+        fixture.flusher.submit(group)
+        fixture.flusher.flushAll()
+        fixture.run { fixture.acks.groups.count == 1 }
+        let text = try receiver.received()
+        #expect(text.contains("{\"topic\": \"api\", \"source\": \"10.0.0.9\""))
+        #expect(text.contains("{\"topic\": \"db\""))
+        #expect(text.contains("{\"topic\": \"file-topic\""))
+        #expect(text.contains("\"time_ns\": 7"))
+        #expect(try batchSizes(receiver).sorted() == [1, 1, 3])
         fixture.finish()
     }
 
