@@ -202,3 +202,34 @@ def test_https_refuses_an_untrusted_server(workdir, tailcars, receivers):
     assert "certificate" in tailcar.events_named("send_failed")[0]["error"]
     assert sequence_numbers(receiver) == []
     tailcar.kill()
+
+
+def test_reload_while_batches_wait_for_retry_loses_nothing(workdir, tailcars, receivers):
+    """A ConfigMap swap changes a flusher_sls pipeline (another logstore) while its batches are failing:
+    the old pipeline delivers or hands back what it read, the new one continues at the acknowledged
+    offsets; every line arrives."""
+    from test_reload import publish
+
+    receiver = receivers()
+    conf = workdir / "conf"
+    conf.mkdir()
+    log = workdir / "logs" / "app.log"
+    publish(conf, {"a.yaml": sls_yaml(log, receiver, logstore="one")})
+    tailcar = tailcars(workdir, "", argv=["run", "--config", str(conf), "--checkpoint-dir", str(workdir / "state"),
+                                          "--poll-interval", "0.1", "--http-port", "0", "--stop-delay", "3"],
+                       env=sls_env()).started()
+    append(log, numbered(0, 1000))
+    wait_for_sequence(receiver, range(0, 1000))
+    receiver.control("500")
+    append(log, numbered(1000, 1000))
+    tailcar.wait_event("send_failed", timeout=20)
+    publish(conf, {"a.yaml": sls_yaml(log, receiver, logstore="two")})
+    tailcar.wait_event("config_reloaded", timeout=20)
+    receiver.control("none")
+    append(log, numbered(2000, 1000))
+    seen = wait_for_sequence(receiver, range(0, 3000), timeout=60)
+    assert tailcar.stop() == 0
+    assert set(seen) == set(range(0, 3000))
+    later = {g["logstore"] for g in receiver.groups() for log_ in g["logs"]
+             if int(dict(log_["contents"])["content"][4:12]) >= 2000}
+    assert later == {"two"}
