@@ -142,6 +142,16 @@ def test_no_endpoint_and_no_credentials_are_reported(workdir, receiver):
     assert result.returncode == 2 and "AccessKey" in result.stderr
 
 
+def test_an_endpoint_that_does_not_answer_fails_every_resource_naming_the_address(workdir, receiver):
+    env = environment(workdir, receiver)
+    receiver.stop()
+    result = bootstrap(env)
+    assert result.returncode == 1
+    assert outcomes(result.stdout) == {name: "failed:" for name in EXPECTED_RESOURCES}, result.stdout
+    assert all("no answer from SLS: " in line and f"127.0.0.1:{receiver.port}" in line
+               for line in result.stdout.splitlines()), result.stdout
+
+
 def test_run_bootstrap_creates_the_resources_before_it_starts(workdir, receiver, tailcars):
     env = environment(workdir, receiver, TAILCAR_CHECKPOINT_DIR=workdir / "checkpoints", TAILCAR_HTTP_PORT=0)
     config = workdir / "resource.yaml"

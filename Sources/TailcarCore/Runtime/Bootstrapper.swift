@@ -71,6 +71,9 @@ public final class Bootstrapper {
     private let caFile: String?
     private let epochSeconds: () -> Int
     private var done: Set<String> = []
+    /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
+    /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
+    private var unreachable: [String: BootstrapError] = [:]
 
     public init(credentials: CredentialSource, caFile: String? = nil,
                 epochSeconds: @escaping () -> Int = { Int(time(nil)) }) {
@@ -203,6 +206,7 @@ public final class Bootstrapper {
 
     private func send(_ call: ControlPlaneCall, project: String, endpoint text: String,
                       session: Session) -> Result<HTTPResponse, BootstrapError> {
+        if let failure = unreachable[text] { return .failure(failure) }
         let endpoint: HTTPEndpoint
         let signing: Credentials
         do { endpoint = try HTTPEndpoint(parsing: text) } catch { return .failure(.unusable(error.description)) }
@@ -212,7 +216,9 @@ public final class Bootstrapper {
         let serverName = endpoint.hostIsIPLiteral ? endpoint.host : "\(project).\(endpoint.host)"
         switch session.exchange(request.wireBytes, endpoint: endpoint, serverName: serverName) {
         case .failure(let error):
-            return .failure(.transport(error.description))
+            let failure = BootstrapError.transport(error.description)
+            unreachable[text] = failure
+            return .failure(failure)
         case .success(let response):
             if let error = SLSResponse.error(from: response) { return .failure(.sls(error)) }
             return .success(response)
