@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from sls_support import CREDENTIALS, PYTHON, Receiver
+from sls_support import CREDENTIALS, PYTHON, Receiver, make_test_ca
 from tailcar_harness import BINARY, REPO
 
 pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason="test venv missing (bash scripts/venv.sh)")
@@ -31,7 +31,7 @@ def region_config(workdir, receiver):
     """An ilogtail_config.json whose data endpoint is the receiver, as ALIYUN_LOGTAIL_CONFIG names it."""
     path = workdir / "ilogtail_config.json"
     path.write_text(json.dumps({"data_server_list": [
-        {"cluster": "cn-hangzhou", "endpoint": f"http://127.0.0.1:{receiver.port}"}]}))
+        {"cluster": "cn-hangzhou", "endpoint": f"{receiver.scheme}://127.0.0.1:{receiver.port}"}]}))
     return path
 
 
@@ -105,6 +105,19 @@ def test_the_seed_resource_creates_six_resources_then_finds_them_all(workdir, re
                  "ConfigAlreadyExist"]:
         assert f"({code})" in second.stdout
     assert resources(receiver) == held
+
+
+def test_https_endpoints_are_verified_against_the_ca(workdir):
+    ca, cert, key = make_test_ca(workdir)
+    receiver = Receiver(workdir, "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        trusted = bootstrap(environment(workdir, receiver, SSL_CERT_FILE=ca))
+        assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+        assert outcomes(trusted.stdout) == {name: "created" for name in EXPECTED_RESOURCES}
+        untrusted = bootstrap(environment(workdir, receiver, SSL_CERT_FILE=workdir / "none.pem"))
+        assert untrusted.returncode == 1 and "no answer from SLS" in untrusted.stdout
+    finally:
+        receiver.stop()
 
 
 def test_shard_count_and_life_cycle_come_from_the_spec(workdir, receiver):
