@@ -13,6 +13,7 @@ Usage:
   tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
   tailcar check-config [PATH]           Load PATH (default as run) with run's environment and print
                                         the effective pipelines, or the errors.
+  tailcar bootstrap [--config PATH]     Create in SLS what the AliyunLogConfig resources name (see below).
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
@@ -48,6 +49,8 @@ run options:
                               checked every poll interval (a ConfigMap's ..data swap included); a
                               change adds, replaces or removes pipelines without a restart, and files
                               of changed pipelines continue at their acknowledged offsets.
+  --bootstrap                 Before starting, do what `tailcar bootstrap` does; failures are logged
+                              (event bootstrap, level warn) and the run goes on.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
                               unavailable or its watches run out).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
@@ -58,6 +61,15 @@ run options:
   --http-port PORT            Serve on 127.0.0.1:PORT (default $TAILCAR_HTTP_PORT, else 18765; 0: off):
                               GET /healthz (200 while running, 503 once stopping), GET /metrics
                               (Prometheus text), POST /quitquitquit (a graceful stop, as SIGTERM).
+
+bootstrap (PATH as run; the same environment: machine group, SLS endpoint, AccessKey):
+  For each AliyunLogConfig resource that applies here, creates through the SLS API what the vendor's
+  controller creates: the project, the logstore (ttl spec.lifeCycle, default 90 days; spec.shardCount
+  shards, default 2), a full-text index, a machine group per spec.machineGroups entry (identified by
+  user-defined id), the Logtail config (spec.logtailConfig), and the config applied to each group.
+  "Already exists" answers count as success. One line per resource: created, exists, or failed with
+  the SLS error code and request id. Exit 0 when every resource exists, 1 when one does not, 2 for
+  a usage or configuration error.
 
 status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).

@@ -14,7 +14,7 @@ enum RunCommand {
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
-            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload"])
+            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload", "bootstrap"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
@@ -34,6 +34,9 @@ enum RunCommand {
                 printError("tailcar run: no pipeline in \(configPath) applies to this sidecar "
                            + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
                 return 2
+            }
+            if parsed.flag("bootstrap") {
+                BootstrapCommand.bootstrap(settings, credentials: options.credentials, diagnostics: diagnostics)
             }
             let agent: Agent
             do {

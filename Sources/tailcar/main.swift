@@ -13,6 +13,8 @@ case "run":
     status = RunCommand.run(rest, environment: environment)
 case "status":
     status = StatusCommand.run(rest, environment: environment)
+case "bootstrap":
+    status = BootstrapCommand.run(rest, environment: environment)
 case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":

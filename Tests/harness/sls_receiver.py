@@ -6,6 +6,14 @@ decompression) and recomputes the v1 signature with the SDK's own signing code (
 a mismatch is answered 401 SignatureNotMatch. Accepted groups are kept in memory (GET /_received returns
 them as a JSON list) and, with --records FILE, appended to FILE as JSON lines.
 
+Also the control-plane calls `tailcar bootstrap` makes (CreateProject, CreateLogStore, CreateIndex,
+CreateMachineGroup, CreateConfig, ListAppliedConfigs, ApplyConfigToMachineGroup), signature-checked the
+same way, with the project taken from the Host header (`{project}.127.0.0.1:PORT`). What they create is
+kept in memory (GET /_resources returns it as JSON); creating a resource again is answered with the SLS
+"already exists" error codes the SDK's own helpers check for (ProjectAlreadyExist, LogStoreAlreadyExist,
+IndexAlreadyExist, MachineGroupAlreadyExist, ConfigAlreadyExist), and a missing parent with
+ProjectNotExist, LogStoreNotExist, MachineGroupNotExist or ConfigNotExist.
+
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
@@ -35,6 +43,10 @@ from aliyun.log.credentials import StaticCredentialsProvider
 from aliyun.log.log_logs_pb2 import LogGroup
 
 PUTLOGS = re.compile(r"^/logstores/([^/]+)/shards/(lb|route)$")
+INDEX = re.compile(r"^/logstores/([^/]+)/index$")
+APPLIED = re.compile(r"^/machinegroups/([^/]+)/configs$")
+APPLY = re.compile(r"^/machinegroups/([^/]+)/configs/([^/]+)$")
+IP_HOST = re.compile(r"^[0-9.]+(:[0-9]+)?$|^\[")
 FAULTS = {"none", "500", "429", "reset", "slow", "garbage", "invalid", "toolarge"}
 
 
@@ -46,6 +58,8 @@ class State:
         self.summary = summary
         self.stats = {"requests": 0, "logs": 0, "raw_bytes": 0, "body_bytes": 0}
         self.received = []
+        self.resources = {"projects": {}, "logstores": {}, "indexes": {}, "machinegroups": {}, "configs": {},
+                          "applied": {}}
         self.lock = threading.Lock()
 
     def record(self, entry):
@@ -110,6 +124,109 @@ def decode_group(headers, body, summary=False):
             "logs": logs, "compress": kind, "raw_size": raw_size}
 
 
+class ControlPlane:
+    """One control-plane call against `resources` (the caller holds the state's lock). Answers
+    (200, body or None) or (status, (errorCode, errorMessage)) as SLS does."""
+
+    def __init__(self, resources, project):
+        self.r = resources
+        self.project = project
+
+    def handle(self, method, path, body):
+        if not self.project:
+            return 400, ("ProjectNotExist", "the Host header names no project")
+        if method == "POST" and path == "/":
+            return self.create_project(body or {})
+        if self.project not in self.r["projects"]:
+            return 404, ("ProjectNotExist", "Project %s does not exist" % self.project)
+        if method == "POST" and path == "/logstores":
+            return self.create_logstore(body or {})
+        match = INDEX.match(path)
+        if method == "POST" and match:
+            return self.create_index(match.group(1), body or {})
+        if method == "POST" and path == "/machinegroups":
+            return self.create_group(body or {})
+        if method == "POST" and path == "/configs":
+            return self.create_config(body or {})
+        match = APPLIED.match(path)
+        if method == "GET" and match:
+            return self.list_applied(match.group(1))
+        match = APPLY.match(path)
+        if method == "PUT" and match:
+            return self.apply(match.group(2), match.group(1))
+        return 404, ("NotFound", "%s %s" % (method, path))
+
+    def key(self, name):
+        return self.project + "/" + name
+
+    def create_project(self, body):
+        if body.get("projectName") != self.project:
+            return 400, ("ParameterInvalid", "projectName %r differs from the Host's %r"
+                         % (body.get("projectName"), self.project))
+        if self.project in self.r["projects"]:
+            return 400, ("ProjectAlreadyExist", "Project %s already exist" % self.project)
+        self.r["projects"][self.project] = {"projectName": self.project, "description": body.get("description", "")}
+        return 200, None
+
+    def create_logstore(self, body):
+        name, ttl, shards = body.get("logstoreName"), body.get("ttl"), body.get("shardCount")
+        if not isinstance(name, str) or not isinstance(ttl, int) or not isinstance(shards, int):
+            return 400, ("ParameterInvalid", "logstoreName, ttl and shardCount are required")
+        if self.key(name) in self.r["logstores"]:
+            return 400, ("LogStoreAlreadyExist", "logstore %s already exist" % name)
+        self.r["logstores"][self.key(name)] = body
+        return 200, None
+
+    def create_index(self, logstore, body):
+        if self.key(logstore) not in self.r["logstores"]:
+            return 404, ("LogStoreNotExist", "logstore %s does not exist" % logstore)
+        if "line" not in body and "keys" not in body:
+            return 400, ("ParameterInvalid", "an index needs line or keys")
+        if self.key(logstore) in self.r["indexes"]:
+            return 400, ("IndexAlreadyExist", "log store index is already created")
+        self.r["indexes"][self.key(logstore)] = body
+        return 200, None
+
+    def create_group(self, body):
+        name = body.get("groupName")
+        if not isinstance(name, str) or body.get("machineIdentifyType") not in ("ip", "userdefined") \
+                or not isinstance(body.get("machineList"), list):
+            return 400, ("ParameterInvalid", "groupName, machineIdentifyType (ip|userdefined), machineList")
+        if self.key(name) in self.r["machinegroups"]:
+            return 400, ("MachineGroupAlreadyExist", "MachineGroup %s already exist" % name)
+        self.r["machinegroups"][self.key(name)] = body
+        return 200, None
+
+    def create_config(self, body):
+        name = body.get("configName")
+        output = body.get("outputDetail") or {}
+        if not isinstance(name, str) or body.get("inputType") not in ("file", "plugin") \
+                or not isinstance(body.get("inputDetail"), dict):
+            return 400, ("ParameterInvalid", "configName, inputType and inputDetail are required")
+        if self.key(str(output.get("logstoreName"))) not in self.r["logstores"]:
+            return 404, ("LogStoreNotExist", "logstore %s does not exist" % output.get("logstoreName"))
+        if self.key(name) in self.r["configs"]:
+            return 400, ("ConfigAlreadyExist", "config %s already exist" % name)
+        self.r["configs"][self.key(name)] = body
+        return 200, None
+
+    def list_applied(self, group):
+        if self.key(group) not in self.r["machinegroups"]:
+            return 404, ("MachineGroupNotExist", "MachineGroup %s does not exist" % group)
+        configs = self.r["applied"].get(self.key(group), [])
+        return 200, {"count": len(configs), "configs": configs}
+
+    def apply(self, config, group):
+        if self.key(group) not in self.r["machinegroups"]:
+            return 404, ("MachineGroupNotExist", "MachineGroup %s does not exist" % group)
+        if self.key(config) not in self.r["configs"]:
+            return 404, ("ConfigNotExist", "config %s does not exist" % config)
+        applied = self.r["applied"].setdefault(self.key(group), [])
+        if config not in applied:
+            applied.append(config)
+        return 200, None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sls-test-receiver"
@@ -138,7 +255,15 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.state.lock:
                 body = json.dumps(self.server.state.received).encode()
             return self.answer(200, body)
-        self.error(404, "NotFound", self.path)
+        if self.path == "/_resources":
+            with self.server.state.lock:
+                body = json.dumps(self.server.state.resources).encode()
+            return self.answer(200, body)
+        self.control_plane("GET", urlsplit(self.path), b"")
+
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.control_plane("PUT", urlsplit(self.path), body)
 
     def read_body(self, fault):
         length = int(self.headers.get("Content-Length", "0"))
@@ -182,22 +307,52 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(400, "PostBodyInvalid", "injected fault")
         self.put_logs(url, body, fault)
 
-    def put_logs(self, url, body, fault="none"):
-        match = PUTLOGS.match(url.path)
-        if not match:
-            return self.error(404, "NotFound", url.path)
-        headers = {k: v for k, v in self.headers.items()}
+    def authenticate(self, method, url, headers, body):
+        """Checks the key id, Content-MD5 and the v1 signature; answers the error and returns False."""
         auth = headers.get("Authorization", "")
         key_id = auth[4:].split(":", 1)[0] if auth.startswith("LOG ") else ""
         secret = self.server.state.keys.get(key_id)
         if secret is None:
-            return self.error(401, "InvalidAccessKeyId", "unknown access key id " + key_id)
+            self.error(401, "InvalidAccessKeyId", "unknown access key id " + key_id)
+            return False
         params = dict(parse_qsl(url.query))
-        expected, md5 = expected_authorization(key_id, secret, "POST", url.path, params, headers, body)
+        expected, md5 = expected_authorization(key_id, secret, method, url.path, params, headers, body)
         if headers.get("Content-MD5") != md5:
-            return self.error(400, "InvalidContentMD5", "Content-MD5 does not match the body")
+            self.error(400, "InvalidContentMD5", "Content-MD5 does not match the body")
+            return False
         if auth != expected:
-            return self.error(401, "SignatureNotMatch", "expected " + str(expected))
+            self.error(401, "SignatureNotMatch", "expected " + str(expected))
+            return False
+        return True
+
+    def control_plane(self, method, url, body):
+        """The control-plane calls: signature first, then the in-memory resources (ControlPlane)."""
+        headers = {k: v for k, v in self.headers.items()}
+        if not self.authenticate(method, url, headers, body):
+            return
+        host = headers.get("Host", "")
+        project = "" if IP_HOST.match(host) else host.split(".", 1)[0]
+        document = None
+        if body:
+            if headers.get("Content-Type") != "application/json":
+                return self.error(400, "InvalidContentType", "expected application/json")
+            try:
+                document = json.loads(body)
+            except ValueError as failure:
+                return self.error(400, "PostBodyInvalid", "body is not JSON: %s" % failure)
+        with self.server.state.lock:
+            status, answer = ControlPlane(self.server.state.resources, project).handle(method, url.path, document)
+        if status == 200:
+            return self.answer(200, json.dumps(answer).encode() if answer is not None else b"")
+        self.error(status, answer[0], answer[1])
+
+    def put_logs(self, url, body, fault="none"):
+        match = PUTLOGS.match(url.path)
+        if not match:
+            return self.control_plane("POST", url, body)
+        headers = {k: v for k, v in self.headers.items()}
+        if not self.authenticate("POST", url, headers, body):
+            return
         try:
             group = decode_group(headers, body, self.server.state.summary)
         except Exception as failure:  # the SDK raises several types; all mean the body is unusable

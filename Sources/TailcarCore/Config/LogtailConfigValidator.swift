@@ -40,7 +40,9 @@ enum LogtailConfigValidator {
         let project = spec.string("project", default: "", &diagnosis) ?? ""
         let logstore = spec.string("logstore", required: true, &diagnosis)
         let machineGroups = spec.stringList("machineGroups", &diagnosis)
-        spec.accept(["shardCount", "lifeCycle", "logstoreHotTTL", "logstoreMode", "logstoreTelemetryType",
+        let shardCount = spec.int("shardCount", default: BootstrapPlan.defaultShardCount, range: 1...256, &diagnosis)
+        let lifeCycle = spec.int("lifeCycle", default: BootstrapPlan.defaultLifeCycleDays, range: 1...3650, &diagnosis)
+        spec.accept(["logstoreHotTTL", "logstoreMode", "logstoreTelemetryType",
                      "productCode", "productLang", "machineGroupTopic", "enableWebTracking", "appendMeta",
                      "autoSplit", "maxSplitShard", "preserveStorage", "ttl"])
         let config = spec.raw("logtailConfig")
@@ -50,6 +52,12 @@ enum LogtailConfigValidator {
         var pipeline = plainConfig(config, path: "spec.logtailConfig", project: project, logstore: logstore,
                                    fallbackName: name, &diagnosis)
         pipeline?.machineGroups = machineGroups
+        if let configName = pipeline?.name {
+            let body = BootstrapPlan.configBody(config, configName: configName, project: project, logstore: logstore)
+            pipeline?.bootstrap = BootstrapPlan(project: project, logstore: logstore, shardCount: shardCount,
+                                                lifeCycleDays: lifeCycle, machineGroups: machineGroups,
+                                                configName: configName, logtailConfig: body)
+        }
         return pipeline
     }
 

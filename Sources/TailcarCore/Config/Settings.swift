@@ -25,6 +25,8 @@ public struct PipelineSettings: Sendable, Equatable {
     /// An AliyunLogConfig's spec.machineGroups: the pipeline applies to a sidecar whose
     /// ALIYUN_LOGTAIL_USER_DEFINED_ID is one of them. Empty: it applies everywhere.
     public var machineGroups: [String]
+    /// What `tailcar bootstrap` creates in SLS for this pipeline: set for AliyunLogConfig resources only.
+    public var bootstrap: BootstrapPlan?
 
     public init(name: String, origin: String, inputs: [FileInputSettings],
                 processors: [ProcessorSettings] = [], flushers: [FlusherSettings], topic: TopicSettings = .none,

@@ -33,6 +33,8 @@ public enum AgentEvent {
     case configNote(String)
     case configReloaded(added: [String], changed: [String], removed: [String])
     case configReloadFailed(reason: String)
+    /// `run --bootstrap`: one SLS resource created, found existing, or failed (`outcome` says which).
+    case bootstrapStep(resource: String, outcome: String, failed: Bool)
     case healthEndpointUnavailable(address: String, reason: String)
     case cornerstoneWritten(path: String)
     case cornerstoneFailed(SystemError)

@@ -155,6 +155,8 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
                                             ("removed", .text(removed.joined(separator: ",")))])
     case let .configReloadFailed(reason):
         return ("error", "config_reload_failed", [("error", .text(reason))])
+    case let .bootstrapStep(resource, outcome, failed):
+        return (failed ? "warn" : "info", "bootstrap", [("resource", .text(resource)), ("outcome", .text(outcome))])
     case let .healthEndpointUnavailable(address, reason):
         return ("warn", "health_endpoint_unavailable", [("address", .text(address)), ("reason", .text(reason))])
     case let .cornerstoneWritten(path):

@@ -1,0 +1,122 @@
+// ControlPlaneRequest.swift
+//
+// The SLS control-plane calls a bootstrap makes (what the AliyunLogConfig custom resource creates) and
+// their signed requests: JSON bodies, `Content-Type: application/json`, v1 signature, Host
+// `{project}.{endpoint}` for every call, CreateProject included. Owns each call's method, path and body
+// and the header list; does not own sending, the order of calls or what an answer means (Bootstrapper).
+//
+//   POST /logstores  Host: k8s-demo.cn-hangzhou.log.aliyuncs.com
+//   {"logstoreName":"nginx-error","ttl":90,"shardCount":2}
+
+/// One control-plane call, with what it sends.
+public enum ControlPlaneCall: Sendable, Equatable {
+    /// CreateProject: `POST /`.
+    case createProject(name: String, description: String)
+    /// CreateLogStore: `POST /logstores`.
+    case createLogstore(name: String, ttlDays: Int, shardCount: Int)
+    /// CreateIndex: `POST /logstores/{logstore}/index`, a full-text index over the whole line.
+    case createIndex(logstore: String)
+    /// CreateMachineGroup: `POST /machinegroups`, identified by user-defined ids.
+    case createMachineGroup(name: String, machineList: [String])
+    /// CreateConfig: `POST /configs` with the Logtail config object.
+    case createConfig(JSONValue)
+    /// ListAppliedConfigs: `GET /machinegroups/{group}/configs`, answered `{"count":n,"configs":[...]}`.
+    case listAppliedConfigs(machineGroup: String)
+    /// ApplyConfigToMachineGroup: `PUT /machinegroups/{group}/configs/{config}`, no body.
+    case applyConfig(config: String, machineGroup: String)
+
+    /// SLS's default full-text tokens (the console's and the SDK examples').
+    public static let defaultTokens = [",", " ", "'", "\"", ";", "=", "(", ")", "[", "]", "{", "}", "?", "@", "&",
+                                       "<", ">", "/", ":", "\n", "\t", "\r"]
+
+    public var method: String {
+        switch self {
+        case .listAppliedConfigs: return "GET"
+        case .applyConfig: return "PUT"
+        default: return "POST"
+        }
+    }
+
+    public var path: String {
+        switch self {
+        case .createProject: return "/"
+        case .createLogstore: return "/logstores"
+        case .createIndex(let logstore): return "/logstores/\(logstore)/index"
+        case .createMachineGroup: return "/machinegroups"
+        case .createConfig: return "/configs"
+        case .listAppliedConfigs(let group): return "/machinegroups/\(group)/configs"
+        case .applyConfig(let config, let group): return "/machinegroups/\(group)/configs/\(config)"
+        }
+    }
+
+    /// The JSON body; nil for the calls that send none.
+    public var body: JSONValue? {
+        switch self {
+        case let .createProject(name, description):
+            return .object([JSONMember("projectName", .string(name)), JSONMember("description", .string(description))])
+        case let .createLogstore(name, ttl, shards):
+            return .object([JSONMember("logstoreName", .string(name)), JSONMember("ttl", .int(ttl)),
+                            JSONMember("shardCount", .int(shards))])
+        case .createIndex:
+            let line: JSONValue = .object([JSONMember("token", .array(Self.defaultTokens.map(JSONValue.string))),
+                                           JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false))])
+            return .object([JSONMember("line", line)])
+        case let .createMachineGroup(name, machines):
+            return .object([JSONMember("groupName", .string(name)), JSONMember("groupType", .string("")),
+                            JSONMember("groupAttribute", .object([])),
+                            JSONMember("machineIdentifyType", .string("userdefined")),
+                            JSONMember("machineList", .array(machines.map(JSONValue.string)))])
+        case .createConfig(let config):
+            return config
+        case .listAppliedConfigs, .applyConfig:
+            return nil
+        }
+    }
+}
+
+/// A signed control-plane request, ready for HTTPRequestWriter.
+public struct ControlPlaneRequest: Sendable {
+    public var method: String
+    public var path: String
+    /// Header names and values in sending order (Host first, then Authorization and x-log-date last).
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// Headers as aliyun-log-python-sdk's `_send` and AuthV1 make them: Host `{project}.{authority}`,
+    /// Content-Type (only with a body), Content-Length, Date, x-log-apiversion 0.6.0, x-log-bodyrawsize
+    /// (the body's length; 0 without one), Content-MD5 (only with a body), x-log-signaturemethod
+    /// hmac-sha1, x-acs-security-token (STS only), Authorization, then x-log-date (a copy of Date, unsigned).
+    public init(_ call: ControlPlaneCall, project: String, authority: String, credentials: Credentials, epochSeconds: Int) {
+        method = call.method
+        path = call.path
+        body = call.body?.bytes ?? []
+        let contentType = body.isEmpty ? "" : "application/json"
+        let md5 = body.isEmpty ? "" : body.withUnsafeBytes { SLSSigner.contentMD5($0) }
+        let date = SLSSigner.httpDate(epochSeconds: epochSeconds)
+        var list: [(name: String, value: String)] = [("Host", "\(project).\(authority)")]
+        if !contentType.isEmpty { list.append(("Content-Type", contentType)) }
+        list += [("Content-Length", String(body.count)), ("Date", date), ("x-log-apiversion", "0.6.0"),
+                 ("x-log-bodyrawsize", String(body.count))]
+        if !md5.isEmpty { list.append(("Content-MD5", md5)) }
+        list.append(("x-log-signaturemethod", "hmac-sha1"))
+        if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }
+        let text = SLSSigner.stringToSign(method: method, contentMD5: md5, contentType: contentType, date: date,
+                                          headers: list, path: path, query: [])
+        list.append(("Authorization", SLSSigner.authorization(credentials: credentials, stringToSign: text)))
+        list.append(("x-log-date", date))
+        headers = list
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// The whole request as it goes on the wire.
+    public var wireBytes: [UInt8] {
+        var writer = HTTPRequestWriter(initialCapacity: body.count + 1024)
+        body.withUnsafeBytes { writer.write(method: method, target: path, headers: headers, body: $0) }
+        return writer.bytes
+    }
+}

@@ -1,0 +1,66 @@
+// BootstrapCommand.swift
+//
+// `tailcar bootstrap [--config PATH]`: loads the configuration as `run` does (same environment: machine
+// group, SLS endpoint, credentials) and creates in SLS what its AliyunLogConfig resources name: project,
+// logstore, index, machine groups, the Logtail config and its application to each group. Prints one line
+// per resource (created, exists, or failed with the SLS error code and request id). Exit 0 when every
+// resource exists now, 1 when one does not, 2 for a usage or configuration error. `run --bootstrap` calls
+// `bootstrap(_:credentials:diagnostics:)` before it starts; there failures are logged and the run goes on.
+
+import TailcarCore
+
+enum BootstrapCommand {
+    static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
+        let configPath: String
+        let credentials: CredentialSource
+        do throws(UsageError) {
+            let parsed = try Arguments(arguments, valued: ["config"], flags: [])
+            guard parsed.positional.isEmpty else {
+                throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
+            }
+            configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
+            let source: CredentialSource?
+            do { source = try CredentialSource.fromEnvironment(environment.lookup) } catch {
+                throw UsageError(description: error.description)
+            }
+            guard let source else {
+                throw UsageError(description: "no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                                 + "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or ALIBABA_CLOUD_CREDENTIALS_FILE")
+            }
+            credentials = source
+        } catch {
+            printError("tailcar bootstrap: \(error)")
+            return 2
+        }
+        guard let context = sidecarContext(environment) else { return 2 }
+        let diagnostics = Diagnostics()
+        guard let settings = RunCommand.loadSettings(configPath, context: context, diagnostics: diagnostics) else {
+            return 2
+        }
+        guard settings.pipelines.contains(where: { $0.bootstrap != nil }) else {
+            printError("tailcar bootstrap: no AliyunLogConfig resource in \(configPath) applies to this sidecar "
+                       + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+            return 1
+        }
+        let steps = Bootstrapper(credentials: credentials).run(settings.pipelines) { step in print(step.description) }
+        return steps.contains { $0.outcome.isFailure } ? 1 : 0
+    }
+
+    /// `run --bootstrap`: the same steps, each one an event; nothing here stops the run.
+    static func bootstrap(_ settings: AgentSettings, credentials: CredentialSource.Origin?, diagnostics: Diagnostics) {
+        guard settings.pipelines.contains(where: { $0.bootstrap != nil }) else {
+            diagnostics.record(.bootstrapStep(resource: "(none)", outcome: "no AliyunLogConfig resource to bootstrap",
+                                              failed: false))
+            return
+        }
+        guard let credentials else {
+            diagnostics.record(.bootstrapStep(resource: "(all)", outcome: "failed: no AccessKey in the environment",
+                                              failed: true))
+            return
+        }
+        _ = Bootstrapper(credentials: CredentialSource(credentials)).run(settings.pipelines) { step in
+            diagnostics.record(.bootstrapStep(resource: step.resource, outcome: step.outcome.description,
+                                              failed: step.outcome.isFailure))
+        }
+    }
+}
