@@ -223,3 +223,23 @@ def test_quitquitquit_stops_gracefully_with_everything_delivered(agent_factory):
     stopped = subprocess.run([BIN, "status", "--port", str(agent.port), "--timeout", "2"],
                              capture_output=True, timeout=DEADLINE)
     assert stopped.returncode == 1
+
+
+def test_parse_failures_are_counted_per_pipeline(workdir, tailcars):
+    """Lines the regex parser cannot parse are counted in tailcar_parse_failures_total (and, with iLogtail's
+    default KeepingSourceWhenParseFail false, dropped and counted as dropped)."""
+    from tailcar_harness import pipeline_yaml, read_records
+
+    out = workdir / "out.jsonl"
+    processors = ("processors:\n  - Type: processor_parse_regex_native\n    SourceKey: content\n"
+                  "    Regex: '(\\d+) (\\w+)'\n    Keys: [n, word]\n")
+    config = pipeline_yaml([workdir / "logs" / "*.log"], out).replace("flushers:", processors + "flushers:")
+    port = free_port()
+    tailcars(workdir, config, "--http-port", str(port)).started()
+    with open(workdir / "logs" / "a.log", "w") as handle:
+        handle.write("".join(f"{i} ok\n" if i % 4 else f"not parsable {i}\n" for i in range(40)))
+    wait_for(lambda: len(read_records(out)) == 30, "the 30 parsable records delivered")
+    text = wait_for(lambda: (lambda t: t if metric(t, "tailcar_records_read_total") == 40 else None)(
+        http(port, "/metrics")[1]), "40 records counted")
+    assert f'tailcar_parse_failures_total{{pipeline="pipeline"}} 10' in text, text[-600:]
+    assert metric(text, "tailcar_records_dropped_total") == 10

@@ -37,8 +37,12 @@ public struct PipelineMetrics: Sendable, Equatable {
     /// Reading is paused because `inFlightBytes` reached the limit.
     public var paused: Bool
     public var files: [FileMetrics]
+    /// Records a parser of this pipeline could not parse (kept under __raw_log__ or dropped, as configured).
+    public var parseFailures: Int
 
-    public init(name: String, inFlightBytes: Int, pendingGroups: Int, paused: Bool, files: [FileMetrics]) {
+    public init(name: String, inFlightBytes: Int, pendingGroups: Int, paused: Bool, files: [FileMetrics],
+                parseFailures: Int = 0) {
+        self.parseFailures = parseFailures
         self.name = name
         self.inFlightBytes = inFlightBytes
         self.pendingGroups = pendingGroups
@@ -125,6 +129,8 @@ public enum PrometheusText {
         for p in pipelines { out += "tailcar_in_flight_bytes{pipeline=\"\(escapeLabel(p.name))\"} \(p.inFlightBytes)\n" }
         header(&out, "pending_groups", "Groups handed to flushers and not yet acknowledged.", "gauge")
         for p in pipelines { out += "tailcar_pending_groups{pipeline=\"\(escapeLabel(p.name))\"} \(p.pendingGroups)\n" }
+        header(&out, "parse_failures_total", "Records a parser could not parse (kept raw or dropped).", "counter")
+        for p in pipelines { out += "tailcar_parse_failures_total{pipeline=\"\(escapeLabel(p.name))\"} \(p.parseFailures)\n" }
         header(&out, "pipeline_paused", "1 while reading is paused by the in-flight limit.", "gauge")
         for p in pipelines {
             out += "tailcar_pipeline_paused{pipeline=\"\(escapeLabel(p.name))\"} \(p.paused ? 1 : 0)\n"

@@ -108,7 +108,10 @@ extension Agent {
                 }
             }
             return PipelineMetrics(name: pipeline.settings.name, inFlightBytes: pipeline.inFlightBytes,
-                                   pendingGroups: pipeline.pendingGroups, paused: pipeline.isPaused, files: files)
+                                   pendingGroups: pipeline.pendingGroups, paused: pipeline.isPaused, files: files,
+                                   parseFailures: pipeline.processors.reduce(0) {
+                                       $0 + (($1 as? any CountingProcessor)?.unmatchedCount ?? 0)
+                                   })
         }
         return MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
                                filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,

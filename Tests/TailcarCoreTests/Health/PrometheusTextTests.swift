@@ -33,7 +33,7 @@ struct PrometheusTextTests {
                      FileMetrics(path: "/l/b\"\\\n.log", readOffset: 10, acknowledgedOffset: 10, size: 10)]
         return MetricsSnapshot(counters: counters,
                                pipelines: [PipelineMetrics(name: "web", inFlightBytes: 100, pendingGroups: 1,
-                                                           paused: false, files: files),
+                                                           paused: false, files: files, parseFailures: 3),
                                            PipelineMetrics(name: "jobs", inFlightBytes: 0, pendingGroups: 0,
                                                            paused: true, files: [])],
                                filesWatched: 2, filesOpen: 1, watchedDirectories: 1, pollingOnly: true,
@@ -126,6 +126,10 @@ struct PrometheusTextTests {
         # TYPE tailcar_pending_groups gauge
         tailcar_pending_groups{pipeline="web"} 1
         tailcar_pending_groups{pipeline="jobs"} 0
+        # HELP tailcar_parse_failures_total Records a parser could not parse (kept raw or dropped).
+        # TYPE tailcar_parse_failures_total counter
+        tailcar_parse_failures_total{pipeline="web"} 3
+        tailcar_parse_failures_total{pipeline="jobs"} 0
         # HELP tailcar_pipeline_paused 1 while reading is paused by the in-flight limit.
         # TYPE tailcar_pipeline_paused gauge
         tailcar_pipeline_paused{pipeline="web"} 0
