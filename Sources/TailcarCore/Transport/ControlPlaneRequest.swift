@@ -90,21 +90,12 @@ public struct ControlPlaneRequest: Sendable {
         method = call.method
         path = call.path
         body = call.body?.bytes ?? []
-        let contentType = body.isEmpty ? "" : "application/json"
-        let md5 = body.isEmpty ? "" : body.withUnsafeBytes { SLSSigner.contentMD5($0) }
-        let date = SLSSigner.httpDate(epochSeconds: epochSeconds)
-        var list: [(name: String, value: String)] = [("Host", "\(project).\(authority)")]
-        if !contentType.isEmpty { list.append(("Content-Type", contentType)) }
-        list += [("Content-Length", String(body.count)), ("Date", date), ("x-log-apiversion", "0.6.0"),
-                 ("x-log-bodyrawsize", String(body.count))]
-        if !md5.isEmpty { list.append(("Content-MD5", md5)) }
-        list.append(("x-log-signaturemethod", "hmac-sha1"))
-        if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }
-        let text = SLSSigner.stringToSign(method: method, contentMD5: md5, contentType: contentType, date: date,
-                                          headers: list, path: path, query: [])
-        list.append(("Authorization", SLSSigner.authorization(credentials: credentials, stringToSign: text)))
-        list.append(("x-log-date", date))
-        headers = list
+        let (method, path) = (call.method, call.path)
+        headers = body.withUnsafeBytes { raw in
+            SLSSigner.signedHeaders(method: method, path: path, host: "\(project).\(authority)",
+                                    contentType: raw.isEmpty ? nil : "application/json", body: raw, rawSize: raw.count,
+                                    compressType: nil, credentials: credentials, epochSeconds: epochSeconds)
+        }
     }
 
     /// The value of the first header named `name` (case-insensitive).

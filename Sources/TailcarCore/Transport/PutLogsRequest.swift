@@ -12,36 +12,17 @@ public struct PutLogsRequest: Sendable {
     /// Header names and values in sending order (Host first, Authorization last).
     public var headers: [(name: String, value: String)]
 
-    /// Builds the headers the Python SDK sends for `put_logs`:
-    /// Host `{project}.{endpoint}`, Content-Type, Content-Length, Content-MD5 (upper-case hex of `body`
-    /// as sent), Date, x-log-apiversion 0.6.0, x-log-bodyrawsize, x-log-compresstype (absent for
-    /// `.none`), x-log-signaturemethod hmac-sha1, x-acs-security-token (STS only), then Authorization,
-    /// and x-log-date (a copy of Date added after signing, as the SDK does; not signed).
+    /// Builds the headers the Python SDK sends for `put_logs` (SLSSigner.signedHeaders): Host
+    /// `{project}.{endpoint}`, Content-Type application/x-protobuf, x-log-bodyrawsize the raw size,
+    /// x-log-compresstype (absent for `.none`), signed with v1.
     public init(project: String, endpoint: String, logstore: String, credentials: Credentials,
                 body: UnsafeRawBufferPointer, rawSize: Int, compression: BodyCompression, epochSeconds: Int) {
         method = "POST"
         path = "/logstores/\(logstore)/shards/lb"
-        // Like the SDK: an empty body has no Content-MD5 and signs an empty line in its place.
-        let md5 = body.isEmpty ? "" : SLSSigner.contentMD5(body)
-        let date = SLSSigner.httpDate(epochSeconds: epochSeconds)
-        let contentType = "application/x-protobuf"
-        var list: [(name: String, value: String)] = [
-            ("Host", "\(project).\(endpoint)"),
-            ("Content-Type", contentType),
-            ("Content-Length", String(body.count)),
-            ("Date", date),
-            ("x-log-apiversion", "0.6.0"),
-            ("x-log-bodyrawsize", String(rawSize)),
-        ]
-        if !md5.isEmpty { list.append(("Content-MD5", md5)) }
-        if let compressType = compression.headerValue { list.append(("x-log-compresstype", compressType)) }
-        list.append(("x-log-signaturemethod", "hmac-sha1"))
-        if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }
-        let text = SLSSigner.stringToSign(method: method, contentMD5: md5, contentType: contentType, date: date,
-                                          headers: list, path: path, query: [])
-        list.append(("Authorization", SLSSigner.authorization(credentials: credentials, stringToSign: text)))
-        list.append(("x-log-date", date))
-        headers = list
+        headers = SLSSigner.signedHeaders(method: method, path: path, host: "\(project).\(endpoint)",
+                                          contentType: "application/x-protobuf", body: body, rawSize: rawSize,
+                                          compressType: compression.headerValue, credentials: credentials,
+                                          epochSeconds: epochSeconds)
     }
 
     /// The value of the first header named `name` (case-insensitive).

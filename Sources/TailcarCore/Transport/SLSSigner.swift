@@ -102,6 +102,31 @@ public enum SLSSigner {
     }
 
     /// `LOG <id>:<base64 signature>`.
+    /// The headers of one signed request in the order aliyun-log-python-sdk sends them: Host, Content-Type
+    /// (only when given), Content-Length, Date, x-log-apiversion 0.6.0, x-log-bodyrawsize, Content-MD5
+    /// (upper-case hex of `body` as sent; only with a body, and an empty line is signed in its place),
+    /// x-log-compresstype (when given), x-log-signaturemethod hmac-sha1, x-acs-security-token (STS only),
+    /// Authorization, and x-log-date (a copy of Date added after signing, as the SDK does; not signed).
+    public static func signedHeaders(method: String, path: String, host: String, contentType: String?,
+                                     body: UnsafeRawBufferPointer, rawSize: Int, compressType: String?,
+                                     credentials: Credentials, epochSeconds: Int) -> [(name: String, value: String)] {
+        let md5 = body.isEmpty ? "" : contentMD5(body)
+        let date = httpDate(epochSeconds: epochSeconds)
+        var list: [(name: String, value: String)] = [("Host", host)]
+        if let contentType { list.append(("Content-Type", contentType)) }
+        list += [("Content-Length", String(body.count)), ("Date", date), ("x-log-apiversion", "0.6.0"),
+                 ("x-log-bodyrawsize", String(rawSize))]
+        if !md5.isEmpty { list.append(("Content-MD5", md5)) }
+        if let compressType { list.append(("x-log-compresstype", compressType)) }
+        list.append(("x-log-signaturemethod", "hmac-sha1"))
+        if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }
+        let text = stringToSign(method: method, contentMD5: md5, contentType: contentType ?? "", date: date,
+                                headers: list, path: path, query: [])
+        list.append(("Authorization", authorization(credentials: credentials, stringToSign: text)))
+        list.append(("x-log-date", date))
+        return list
+    }
+
     public static func authorization(credentials: Credentials, stringToSign: String) -> String {
         "LOG \(credentials.accessKeyID):\(hmacSHA1Base64(key: credentials.accessKeySecret, message: stringToSign))"
     }
