@@ -130,3 +130,24 @@ struct JSONParserTests {
         return String((0..<4).map { digits[Int(unit >> (12 - 4 * $0)) & 0xF] })
     }
 }
+
+@Suite("JSON string scanning")
+struct JSONStringScanTests {
+    @Test("the eight-bytes-at-a-time scan finds the first quote, backslash or control byte, as a byte loop does")
+    func matchesByteLoop() {
+        var generator = SeededGenerator(seed: 42)
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x21, 0x41, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        for _ in 0..<5000 {
+            let count = Int(generator.next() % 40)
+            let bytes = (0..<count).map { _ in
+                generator.next() % 3 == 0 ? alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                                           : UInt8(0x61 + generator.next() % 26)
+            }
+            let from = count == 0 ? 0 : Int(generator.next() % UInt64(count))
+            let expected = bytes[from...].firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 } ?? count
+            bytes.withUnsafeBytes { raw in
+                #expect(JSONScanner.skipPlainStringBytes(raw, from: from) == expected, "\(bytes) from \(from)")
+            }
+        }
+    }
+}
