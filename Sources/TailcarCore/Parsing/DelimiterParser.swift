@@ -100,41 +100,51 @@ public final class DelimiterParser: EventProcessor {
     private func splitQuoted(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8,
                              into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
         let sep = separator[0]
+        let end = range.upperBound
         var state = QuoteState.fieldStart
         var start = range.lowerBound
         var doubled = 0
-        for index in range {
-            let byte = raw[index]
+        var index = range.lowerBound
+        scan: while index < end {
             switch state {
             case .fieldStart:
+                let byte = raw[index]
                 if byte == sep {
-                    if columns.emit(.source(start..<index), rest: start..<range.upperBound, &staging) { return true }
+                    if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
                     start = index + 1
                 } else {
                     state = byte == quote ? .quoted : .unquoted
                 }
+                index += 1
             case .unquoted:
-                if byte == quote { return false }
-                if byte == sep {
-                    if columns.emit(.source(start..<index), rest: start..<range.upperBound, &staging) { return true }
-                    start = index + 1
-                    state = .fieldStart
-                }
+                // Plain bytes up to the next separator (or a stray quote, which makes the record unparsable).
+                index = ByteScan.firstOf(sep, quote, in: raw, from: index, end: end)
+                guard index < end else { break scan }
+                if raw[index] == quote { return false }
+                if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
+                start = index + 1
+                state = .fieldStart
+                index += 1
             case .quoted:
-                if byte == quote { state = .quoteInQuoted }
+                index = ByteScan.firstOf(quote, quote, in: raw, from: index, end: end)
+                guard index < end else { break scan }
+                state = .quoteInQuoted
+                index += 1
             case .quoteInQuoted:
+                let byte = raw[index]
                 if byte == quote {
                     doubled += 1
                     state = .quoted
                 } else if byte == sep {
                     let value = unquote(raw, start + 1..<index - 1, quote: quote, doubled: doubled, &staging)
-                    if columns.emit(value, rest: start..<range.upperBound, &staging) { return true }
+                    if columns.emit(value, rest: start..<end, &staging) { return true }
                     start = index + 1
                     doubled = 0
                     state = .fieldStart
                 } else {
                     return false
                 }
+                index += 1
             }
         }
         switch state {

@@ -86,15 +86,15 @@ struct JSONScanner {
     /// bytes at a time (SWAR) while eight remain; `bytes.count` when there is none.
     @inline(__always)
     static func skipPlainStringBytes(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
+        let ones = ByteScan.ones
+        let highs = ByteScan.highs
         var index = from
         while index + 8 <= bytes.count {
             let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             let quote = word ^ (0x22 &* ones)
             let backslash = word ^ (0x5C &* ones)
-            // A byte is zero (or below 0x20) exactly when subtracting 1 (or 0x20) borrows into its high bit
-            // while the byte's own high bit was clear; the lowest flagged byte is exact.
+            // Quote and backslash as in ByteScan; a byte below 0x20 borrows into its high bit when 0x20 is
+            // subtracted while its own high bit is clear. The lowest flag of the three is exact.
             let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- 0x20 &* ones) & ~word) & highs
             if found != 0 { return index + found.trailingZeroBitCount / 8 }
             index += 8

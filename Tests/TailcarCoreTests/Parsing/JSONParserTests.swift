@@ -151,3 +151,21 @@ struct JSONStringScanTests {
         }
     }
 }
+
+@Suite("Byte scanning")
+struct ByteScanTests {
+    @Test("firstOf finds the first of two bytes eight at a time, as a byte loop does, within the bounds given")
+    func matchesByteLoop() {
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<5000 {
+            let count = Int(generator.next() % 40)
+            let bytes = (0..<count).map { _ in [UInt8(0x7C), 0x22, 0x00, 0x80, 0xFC, 0x61][Int(generator.next() % 6)] }
+            let from = count == 0 ? 0 : Int(generator.next() % UInt64(count))
+            let end = from + (count == from ? 0 : Int(generator.next() % UInt64(count - from + 1)))
+            let expected = bytes[from..<end].firstIndex { $0 == 0x7C || $0 == 0x22 } ?? end
+            bytes.withUnsafeBytes { raw in
+                #expect(ByteScan.firstOf(0x7C, 0x22, in: raw, from: from, end: end) == expected, "\(bytes) \(from)..<\(end)")
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+// ByteScan.swift
+//
+// Finding the next interesting byte in a run of uninteresting ones, eight bytes at a time (SWAR: one
+// 64-bit word, no SIMD intrinsics), for the parsers' inner loops. Owns the bit tricks; does not own what
+// the bytes mean.
+//
+// A byte of `w ^ (b * 0x01..01)` is zero exactly where `w` holds b. `(x - 0x01..01) & ~x & 0x80..80`
+// flags zero bytes; a borrow can flag a byte above a true zero too, but never below one, so the lowest
+// flag is always exact.
+
+enum ByteScan {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The first index in `from..<end` holding `a` or `b`; `end` when there is none.
+    @inline(__always)
+    static func firstOf(_ a: UInt8, _ b: UInt8, in raw: UnsafeRawBufferPointer, from: Int, end: Int) -> Int {
+        let patternA = UInt64(a) &* ones
+        let patternB = UInt64(b) &* ones
+        var index = from
+        while index + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let xa = word ^ patternA
+            let xb = word ^ patternB
+            let found = ((xa &- ones) & ~xa | (xb &- ones) & ~xb) & highs
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < end {
+            let byte = raw[index]
+            if byte == a || byte == b { return index }
+            index += 1
+        }
+        return end
+    }
+}
