@@ -14,8 +14,38 @@
 // here (joined with "\n") until it closes, the flush timeout passes, or the agent stops; its first byte's
 // file offset is where the file's delivered offset must stop meanwhile.
 
+import TailcarRegex
+
+/// Whether a line matches one multi-line pattern: a regex (anchored by the caller) with its capture
+/// storage, or any test (hand-built rules, tests).
+public final class LinePredicate {
+    private let engine: RegexMatcher?
+    private let captures: UnsafeMutableBufferPointer<Int>
+    private let test: ((UnsafeRawBufferPointer) -> Bool)?
+
+    public init(regex: CompiledRegex) {
+        engine = RegexMatcher(regex)
+        captures = .allocate(capacity: max(1, regex.captureSlots))
+        captures.initialize(repeating: -1)
+        test = nil
+    }
+
+    public init(_ test: @escaping (UnsafeRawBufferPointer) -> Bool) {
+        engine = nil
+        captures = .allocate(capacity: 1)
+        self.test = test
+    }
+
+    deinit { captures.deallocate() }
+
+    public func matches(_ line: UnsafeRawBufferPointer) -> Bool {
+        if let engine { return engine.search(line, captures: captures) == .matched }
+        return test!(line)
+    }
+}
+
 public struct MultilineRules {
-    public typealias Matcher = (UnsafeRawBufferPointer) -> Bool
+    public typealias Matcher = LinePredicate
 
     public var start: Matcher?
     public var continuation: Matcher?
@@ -37,7 +67,16 @@ public struct MultilineRules {
 public struct MultilineFramer {
     public enum Output { case record, unmatched, oversized }
 
+    /// Owns the predicates. The per-line path calls them through these unmanaged references, which
+    /// cost no retain and release per line (the rules keep the objects alive as long as the framer).
     public let rules: MultilineRules
+    private let start: Unmanaged<LinePredicate>?
+    private let continuation: Unmanaged<LinePredicate>?
+    private let end: Unmanaged<LinePredicate>?
+    /// Copies of the rules' plain settings: reading them through `rules` would copy the struct (and retain
+    /// its three references) on every line.
+    private let maxRecordBytes: Int
+    private let discardUnmatched: Bool
     private var pending: [UInt8] = []
     private var isOpen = false
     /// File offset of the open record's first byte.
@@ -47,6 +86,11 @@ public struct MultilineFramer {
 
     public init(rules: MultilineRules) {
         self.rules = rules
+        start = rules.start.map { Unmanaged.passUnretained($0) }
+        continuation = rules.continuation.map { Unmanaged.passUnretained($0) }
+        end = rules.end.map { Unmanaged.passUnretained($0) }
+        maxRecordBytes = rules.maxRecordBytes
+        discardUnmatched = rules.discardUnmatched
         pending.reserveCapacity(4096)
     }
 
@@ -55,8 +99,8 @@ public struct MultilineFramer {
     /// Feeds one line (without its terminator) that starts at file offset `offset`.
     public mutating func feed(_ line: UnsafeRawBufferPointer, at offset: UInt64,
                               _ emit: (UnsafeRawBufferPointer, Output) -> Void) {
-        let isStart = rules.start?(line) ?? false
-        if let _ = rules.start {
+        let isStart = Self.test(start, line)
+        if start != nil {
             if isStart {
                 flush(emit)
                 open(line, at: offset)
@@ -64,7 +108,7 @@ public struct MultilineFramer {
                 return
             }
             guard isOpen else { return unmatched(line, emit) }
-            if let continuation = rules.continuation, !continuation(line), rules.end == nil {
+            if continuation != nil, !Self.test(continuation, line), end == nil {
                 flush(emit)
                 return unmatched(line, emit)
             }
@@ -73,8 +117,8 @@ public struct MultilineFramer {
             return
         }
         // No start pattern: records are runs ended by an end line (continue lines only, if given).
-        let isEnd = rules.end?(line) ?? false
-        if !isOpen, !isEnd, let continuation = rules.continuation, !continuation(line) {
+        let isEnd = Self.test(end, line)
+        if !isOpen, !isEnd, continuation != nil, !Self.test(continuation, line) {
             return unmatched(line, emit)
         }
         if isOpen { append(line, at: offset, emit) } else { open(line, at: offset) }
@@ -105,7 +149,7 @@ public struct MultilineFramer {
 
     private mutating func append(_ line: UnsafeRawBufferPointer, at offset: UInt64,
                                  _ emit: (UnsafeRawBufferPointer, Output) -> Void) {
-        if pending.count + 1 + line.count > rules.maxRecordBytes {
+        if pending.count + 1 + line.count > maxRecordBytes {
             oversizedRecords += 1
             pending.withUnsafeBytes { emit($0, .oversized) }
             pending.removeAll(keepingCapacity: true)
@@ -118,11 +162,18 @@ public struct MultilineFramer {
     }
 
     private mutating func closeIfEnd(_ line: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer, Output) -> Void) {
-        if let end = rules.end, end(line) { flush(emit) }
+        if Self.test(end, line) { flush(emit) }
     }
 
     private mutating func unmatched(_ line: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer, Output) -> Void) {
         unmatchedLines += 1
-        if !rules.discardUnmatched { emit(line, .unmatched) }
+        if !discardUnmatched { emit(line, .unmatched) }
+    }
+
+    /// False without a predicate.
+    @inline(__always)
+    private static func test(_ predicate: Unmanaged<LinePredicate>?, _ line: UnsafeRawBufferPointer) -> Bool {
+        guard let predicate else { return false }
+        return predicate._withUnsafeGuaranteedRef { $0.matches(line) }
     }
 }

@@ -83,8 +83,11 @@ final class PipelineRunner: FlushDelegate {
             records += 1
             if framed {
                 let line = UnsafeRawBufferPointer(rebasing: window[range])
-                tailer.framer!.feed(line, at: baseOffset + UInt64(range.lowerBound)) { bytes, _ in
-                    emit(copying: bytes, into: group, seconds, nanoseconds)
+                // Unretained captures: this closure is specialised into the framer per line, and strong
+                // captures cost a retain and release of the runner and the group on every line.
+                tailer.framer!.feed(line, at: baseOffset + UInt64(range.lowerBound)) {
+                    [unowned(unsafe) self, unowned(unsafe) group] bytes, _ in
+                    self.emit(copying: bytes, into: group, seconds, nanoseconds)
                 }
             } else {
                 emit(ByteRange(start: chunk.start + range.lowerBound, count: range.count), into: group,

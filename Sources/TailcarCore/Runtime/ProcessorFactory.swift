@@ -62,31 +62,13 @@ enum ProcessorFactory {
         }
     }
 
-    /// One multi-line pattern with its matcher and capture storage, allocated once: the per-line call
-    /// touches no Swift array (a captured array is boxed and checked for uniqueness on every line).
-    final class LinePattern {
-        private let engine: RegexMatcher
-        private let captures: UnsafeMutableBufferPointer<Int>
-
-        init(_ regex: CompiledRegex) {
-            engine = RegexMatcher(regex)
-            captures = .allocate(capacity: max(1, regex.captureSlots))
-            captures.initialize(repeating: -1)
-        }
-
-        deinit { captures.deallocate() }
-
-        func matches(_ line: UnsafeRawBufferPointer) -> Bool { engine.search(line, captures: captures) == .matched }
-    }
-
     /// Multi-line rules: each pattern matches a prefix of the line (anchored at its start), as iLogtail's
     /// regex_search with match_continuous.
     static func multiline(_ settings: MultilineSettings) throws(ParserConfigError) -> MultilineRules? {
         guard case let .custom(start, continuation, end, maxRecordBytes, _) = settings else { return nil }
         func matcher(_ pattern: String?, _ field: String) throws(ParserConfigError) -> MultilineRules.Matcher? {
             guard let pattern, !pattern.isEmpty else { return nil }
-            let linePattern = LinePattern(try compile("\\A(?:" + pattern + ")", field: field))
-            return { line in linePattern.matches(line) }
+            return LinePredicate(regex: try compile("\\A(?:" + pattern + ")", field: field))
         }
         return MultilineRules(start: try matcher(start, "Multiline.StartPattern"),
                               continuation: try matcher(continuation, "Multiline.ContinuePattern"),

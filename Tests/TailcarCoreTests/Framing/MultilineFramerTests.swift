@@ -5,7 +5,7 @@ import Testing
 
 private func prefix(_ text: String) -> MultilineRules.Matcher {
     let bytes = Array(text.utf8)
-    return { line in line.count >= bytes.count && zip(line, bytes).allSatisfy { $0 == $1 } }
+    return LinePredicate { line in line.count >= bytes.count && zip(line, bytes).allSatisfy { $0 == $1 } }
 }
 
 private func frame(_ lines: [String], _ rules: MultilineRules) -> [String] {
@@ -50,7 +50,7 @@ struct MultilineFramerTests {
                 == ["BEGIN 1\nbody\nEND", "?stray", "BEGIN 2\nEND"])
         #expect(frame(["  a", "  b", "END", "x"], MultilineRules(start: nil, continuation: prefix("  "), end: prefix("END")))
                 == ["  a\n  b\nEND", "?x"])
-        #expect(frame(["a", "b;", "c", "d;"], MultilineRules(start: nil, continuation: nil, end: { $0.last == 0x3B }))
+        #expect(frame(["a", "b;", "c", "d;"], MultilineRules(start: nil, continuation: nil, end: LinePredicate { $0.last == 0x3B }))
                 == ["a\nb;", "c\nd;"])
     }
 

@@ -157,7 +157,7 @@ struct MultilineTailTests {
         let scratch = ScratchDirectory()
         let logs = scratch.path + "/logs"
         mkdir(logs, 0o755)
-        let rules = MultilineRules(start: { $0.first == 0x32 }, continuation: nil, end: nil)   // lines starting "2"
+        let rules = MultilineRules(start: LinePredicate { $0.first == 0x32 }, continuation: nil, end: nil)   // lines starting "2"
         let flusher = RecordingFlusher()
         var harness = try TailHarness(directory: logs, checkpoints: scratch.path + "/ck", flusher: flusher,
                                       multiline: rules, readChunk: 37)
