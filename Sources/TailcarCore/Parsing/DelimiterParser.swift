@@ -25,8 +25,9 @@ public final class DelimiterParser: EventProcessor {
     private var runner: SourceFieldRunner
     private let separator: [UInt8]
     private let quote: UInt8?
-    /// Key index per column; nil for a `_` column skipped in `.discard` mode.
-    private let columnKeys: [Int?]
+    /// Key index per column; -1 for a `_` column skipped in `.discard` mode. Plain memory owned here, so
+    /// the per-field lookup touches no array (and no reference count).
+    private let columnKeys: UnsafeMutableBufferPointer<Int>
     /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes.
     private let surplusKeys: [Int]
     private let allowingShortenedFields: Bool
@@ -42,12 +43,16 @@ public final class DelimiterParser: EventProcessor {
         guard !keys.isEmpty else { throw .noKeys(parser: "delimiter") }
         self.separator = bytes
         self.quote = (bytes.count == 1 && quote != bytes[0]) ? quote : nil
-        self.columnKeys = keys.map { overflow == .discard && $0 == "_" ? nil : table.intern($0) }
+        let interned = keys.map { overflow == .discard && $0 == "_" ? -1 : table.intern($0) }
+        columnKeys = .allocate(capacity: interned.count)
+        _ = columnKeys.initialize(from: interned)
         self.surplusKeys = (0..<internedSurplusColumns).map { table.intern("__column\(keys.count + $0)__") }
         self.allowingShortenedFields = allowingShortenedFields
         self.overflow = overflow
         self.runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
     }
+
+    deinit { columnKeys.deallocate() }
 
     public func process(_ group: EventGroup) -> ProcessOutcome {
         runner.run(group, counters: &counters) { raw, staging in split(raw, &staging) }
@@ -174,21 +179,28 @@ public final class DelimiterParser: EventProcessor {
 
     /// Names each column as it is found and applies the overflow rule.
     private struct ColumnSink {
-        let parser: DelimiterParser
+        /// The parser outlives every split it makes: held without reference counting (once per field).
+        unowned(unsafe) let parser: DelimiterParser
+        private let keys: UnsafeMutableBufferPointer<Int>
+        private let overflow: Overflow
         private(set) var count = 0
 
-        init(parser: DelimiterParser) { self.parser = parser }
+        init(parser: DelimiterParser) {
+            self.parser = parser
+            keys = parser.columnKeys
+            overflow = parser.overflow
+        }
 
         /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
         /// `rest` is the raw text from this column's start to the end of the line.
         mutating func emit(_ value: StagedBytes, rest: Range<Int>, _ staging: inout FieldStaging) -> Bool {
             defer { count += 1 }
-            let keyed = parser.columnKeys.count
-            if count < keyed {
-                if let key = parser.columnKeys[count] { staging.add(.table(key), value) }
+            if count < keys.count {
+                let key = keys[count]
+                if key >= 0 { staging.add(.table(key), value) }
                 return false
             }
-            switch parser.overflow {
+            switch overflow {
             case .discard:
                 return true
             case .keep:
@@ -201,7 +213,7 @@ public final class DelimiterParser: EventProcessor {
         }
 
         private func surplusKey(_ column: Int, _ staging: inout FieldStaging) -> StagedKey {
-            let surplus = column - parser.columnKeys.count
+            let surplus = column - keys.count
             if surplus < parser.surplusKeys.count { return .table(parser.surplusKeys[surplus]) }
             let mark = staging.mark
             for byte in "__column".utf8 { staging.append(byte) }
