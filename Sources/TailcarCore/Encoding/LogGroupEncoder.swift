@@ -85,12 +85,15 @@ public struct LogGroupEncoder {
         encode(slices: groups.map { RecordSlice(group: $0, records: 0..<$0.records.count) }, meta: meta)
     }
 
-    /// Encodes the records of every slice, in order, as one LogGroup with `meta`.
+    /// Encodes the records of every slice, in order, as one LogGroup with `meta`. `logBytes`, when the
+    /// caller already summed `encodedSize` over these records (a batch does as it fills), saves a pass.
     @discardableResult
-    public mutating func encode(slices: [RecordSlice], meta: LogGroupMeta) -> Int {
-        var total = 0
-        for slice in slices {
-            for index in slice.records { total += encodedSize(of: slice.group.records[index], in: slice.group) }
+    public mutating func encode(slices: [RecordSlice], meta: LogGroupMeta, logBytes: Int? = nil) -> Int {
+        var total = logBytes ?? 0
+        if logBytes == nil {
+            for slice in slices {
+                for index in slice.records { total += encodedSize(of: slice.group.records[index], in: slice.group) }
+            }
         }
         total += metaSize(meta)
         if buffer.count < total {

@@ -173,11 +173,11 @@ public final class SLSFlusher: Flusher {
     /// Encodes and compresses `batch` and queues it for sending.
     private func seal(_ batch: OpenBatch) {
         guard batch.logs > 0 else { return }
-        enqueue(makeSealed(batch.slices, meta: batch.meta, logs: batch.logs), atFront: false)
+        enqueue(makeSealed(batch.slices, meta: batch.meta, logs: batch.logs, logBytes: batch.bytes), atFront: false)
     }
 
-    func makeSealed(_ slices: [RecordSlice], meta: LogGroupMeta, logs: Int) -> SealedBatch {
-        let rawSize = encoder.encode(slices: slices, meta: meta)
+    func makeSealed(_ slices: [RecordSlice], meta: LogGroupMeta, logs: Int, logBytes: Int? = nil) -> SealedBatch {
+        let rawSize = encoder.encode(slices: slices, meta: meta, logBytes: logBytes)
         var compression = compressor.algorithm
         var body: [UInt8]
         do {
