@@ -18,11 +18,19 @@ public struct RegexCompileError: Error, CustomStringConvertible, Sendable, Equat
 /// One VM instruction. Fields are interpreted per opcode (see `RegexOp`).
 struct RegexInst: Sendable {
     var op: RegexOp
+    /// For runs: the single byte a scan stops at, 256 when every byte matches, else -1.
+    var w: Int16 = -1
+    /// For runs whose stop bytes are all below this value (< 0x80): the scan looks for any byte
+    /// below it eight bytes at a time and checks the table only there. 0 when not used.
+    var below: Int16 = 0
     var x: Int32 = 0
     var y: Int32 = 0
     var z: Int32 = 0
-    /// For runs: the single byte a scan stops at (memchr), 256 when every byte matches, else -1.
-    var w: Int32 = -1
+    /// For fused possessive runs (see RegexCompiler+Fusion.swift): the slots saved at the run's start and end,
+    /// and the table of one byte that must follow the run; -1 when absent.
+    var open: Int32 = -1
+    var close: Int32 = -1
+    var then: Int32 = -1
 }
 
 enum RegexOp: UInt8, Sendable {
@@ -34,7 +42,8 @@ enum RegexOp: UInt8, Sendable {
     case save            // x: slot; restored on backtrack
     case assert          // x: RegexAssertion raw value
     case runGreedy       // x: table, y: min, z: max (-1 unbounded); gives back one byte at a time
-    case runPossessive   // as runGreedy, but what follows can never use a give-back
+    case runPossessive   // as runGreedy, but what follows can never use a give-back; may carry
+                         // open/close capture slots and a following byte (`then`)
     case runLazy         // x: table, y: min, z: max
     case loopCheck       // x: slot holding the iteration start; if nothing was consumed, jump to y
     case match

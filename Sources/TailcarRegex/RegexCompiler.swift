@@ -10,7 +10,7 @@
 //   save 2; runPossessive \S 1..inf; save 3; byte ' '... (\s is a set, disjoint from \S)
 
 struct RegexCompiler {
-    private(set) var program: [RegexInst] = []
+    var program: [RegexInst] = []
     private(set) var tables: [UInt8] = []
     private(set) var literals: [UInt8] = []
     private(set) var slotCount: Int
@@ -29,6 +29,17 @@ struct RegexCompiler {
         try emit(tree)
         program.append(RegexInst(op: .match))
         markPossessiveRuns()
+        fuseRuns()
+    }
+
+    /// The bound under which every byte that ends a run lies, when that bound is low enough for
+    /// ordinary text to rarely reach it (`\S` stops below 0x21); 0 otherwise.
+    static func scanBelow(_ set: ByteSet) -> Int16 {
+        let stops = set.inverted
+        guard stops.count > 1 else { return 0 }
+        var highest = 0
+        for b in 0..<256 where stops.contains(UInt8(b)) { highest = b }
+        return highest < 0x40 ? Int16(highest + 1) : 0
     }
 
     private func tooLarge() -> RegexCompileError {
@@ -43,7 +54,7 @@ struct RegexCompiler {
         return program.count - 1
     }
 
-    private mutating func table(_ set: ByteSet) -> Int32 {
+    mutating func table(_ set: ByteSet) -> Int32 {
         if let t = tableIndex[set] { return t }
         let offset = Int32(tables.count)
         for b in 0..<256 { tables.append(set.contains(UInt8(b)) ? 1 : 0) }
@@ -117,11 +128,14 @@ struct RegexCompiler {
 
     private mutating func emitRepetition(_ inner: RegexNode, min lo: Int, max hi: Int?,
                                          greedy: Bool) throws(RegexCompileError) {
+        if case .group(let grouped) = inner, case .set = grouped {
+            return try emitRepetition(grouped, min: lo, max: hi, greedy: greedy)
+        }
         if case .set(let s) = inner {
             if lo == 1 && hi == 1 { return try emitSet(s) }
-            let stop: Int32 = s == .all ? 256 : s.singleExcluded.map { Int32($0) } ?? -1
-            try append(RegexInst(op: greedy ? .runGreedy : .runLazy, x: table(s), y: Int32(lo),
-                                 z: hi.map { Int32($0) } ?? -1, w: stop))
+            let stop: Int16 = s == .all ? 256 : s.singleExcluded.map { Int16($0) } ?? -1
+            try append(RegexInst(op: greedy ? .runGreedy : .runLazy, w: stop, below: Self.scanBelow(s),
+                                 x: table(s), y: Int32(lo), z: hi.map { Int32($0) } ?? -1))
             return
         }
         for _ in 0..<lo { try emit(inner) }
@@ -188,7 +202,7 @@ struct RegexCompiler {
         return nil
     }
 
-    private func setAt(_ offset: Int) -> ByteSet {
+    func setAt(_ offset: Int) -> ByteSet {
         var s = ByteSet()
         for b in 0..<256 where tables[offset + b] != 0 { s.insert(UInt8(b)) }
         return s

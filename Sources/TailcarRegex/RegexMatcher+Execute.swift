@@ -16,58 +16,66 @@ extension RegexMatcher {
         var pc = 0
         var pos = start
         outer: while true {
-            let inst = program[pc]
-            switch inst.op {
+            let inst = program + pc
+            switch inst.pointee.op {
             case .byte:
-                if pos < n && s[pos] == UInt8(truncatingIfNeeded: inst.x) {
+                if pos < n && s[pos] == UInt8(truncatingIfNeeded: inst.pointee.x) {
                     pos += 1; pc += 1; continue outer
                 }
             case .set:
-                if pos < n && tables[Int(inst.x) &+ Int(s[pos])] != 0 {
+                if pos < n && tables[Int(inst.pointee.x) &+ Int(s[pos])] != 0 {
                     pos += 1; pc += 1; continue outer
                 }
             case .literal:
-                let len = Int(inst.y)
-                if n - pos >= len && memcmp(s + pos, literals + Int(inst.x), len) == 0 {
-                    pos += len; pc += 1; continue outer
+                let len = Int(inst.pointee.y)
+                if n &- pos >= len && sameBytes(s + pos, literals + Int(inst.pointee.x), len) {
+                    pos &+= len; pc &+= 1; continue outer
                 }
             case .split:
-                push(RegexFrame(kind: 0, pc: inst.y, a: pos, b: 0))
-                pc = Int(inst.x)
+                push(RegexFrame(kind: 0, pc: inst.pointee.y, a: pos, b: 0))
+                pc = Int(inst.pointee.x)
                 continue outer
             case .jump:
-                pc = Int(inst.x)
+                pc = Int(inst.pointee.x)
                 continue outer
             case .save:
-                let slot = Int(inst.x)
-                if sp > 0 { push(RegexFrame(kind: 1, pc: inst.x, a: slots[slot], b: 0)) }
-                slots[slot] = pos
+                save(inst.pointee.x, pos)
                 pc += 1
                 continue outer
             case .assert:
-                if assertion(inst.x, s, n, pos) { pc += 1; continue outer }
-            case .runGreedy, .runPossessive:
-                let limit = inst.z < 0 ? n : min(n, pos &+ Int(inst.z))
+                if assertion(inst.pointee.x, s, n, pos) { pc += 1; continue outer }
+            case .runPossessive:
+                let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z))
                 let end = scan(s, pos, limit, inst)
-                let least = pos &+ Int(inst.y)
+                if end >= pos &+ Int(inst.pointee.y)
+                    && (inst.pointee.then < 0 || (end < n && tables[Int(inst.pointee.then) &+ Int(s[end])] != 0)) {
+                    if inst.pointee.open >= 0 { save(inst.pointee.open, pos) }
+                    if inst.pointee.close >= 0 { save(inst.pointee.close, end) }
+                    pos = inst.pointee.then < 0 ? end : end &+ 1
+                    pc += 1; continue outer
+                }
+            case .runGreedy:
+                let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z))
+                let end = scan(s, pos, limit, inst)
+                let least = pos &+ Int(inst.pointee.y)
                 if end >= least {
-                    if inst.op == .runGreedy && end > least {
+                    if end > least {
                         push(RegexFrame(kind: 2, pc: Int32(pc + 1), a: least, b: end))
                     }
                     pos = end; pc += 1; continue outer
                 }
             case .runLazy:
-                let least = pos &+ Int(inst.y)
+                let least = pos &+ Int(inst.pointee.y)
                 if least <= n && scan(s, pos, least, inst) == least {
                     pos = least
-                    let limit = inst.z < 0 ? n : min(n, pos &+ Int(inst.z) &- Int(inst.y))
-                    if pos < limit && tables[Int(inst.x) &+ Int(s[pos])] != 0 {
+                    let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z) &- Int(inst.pointee.y))
+                    if pos < limit && tables[Int(inst.pointee.x) &+ Int(s[pos])] != 0 {
                         push(RegexFrame(kind: 3, pc: Int32(pc), a: limit, b: pos))
                     }
                     pc += 1; continue outer
                 }
             case .loopCheck:
-                pc = pos == slots[Int(inst.x)] ? Int(inst.y) : pc + 1
+                pc = pos == slots[Int(inst.pointee.x)] ? Int(inst.pointee.y) : pc + 1
                 continue outer
             case .match:
                 if !whole || pos == n {
@@ -121,17 +129,34 @@ extension RegexMatcher {
         return p >= f.a ? p : nil
     }
 
-    /// End of the longest run of set members in [from, limit).
+    /// Compares a literal; short ones (most in log patterns: `" `, ` - `) without a call.
     @inline(__always)
-    private func scan(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int, _ inst: RegexInst) -> Int {
-        if inst.w == 256 { return limit }
-        if from >= limit { return from }
-        if inst.w >= 0 {
-            guard let hit = memchr(s + from, inst.w, limit - from) else { return limit }
-            return s.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        if count > 16 { return memcmp(a, b, count) == 0 }
+        var i = 0
+        while i < count {
+            if a[i] != b[i] { return false }
+            i &+= 1
         }
-        let table = tables + Int(inst.x)
+        return true
+    }
+
+    /// Sets a capture slot, leaving a frame that restores it when something could backtrack.
+    @inline(__always)
+    private func save(_ slot: Int32, _ pos: Int) {
+        if sp > 0 { push(RegexFrame(kind: 1, pc: slot, a: slots[Int(slot)], b: 0)) }
+        slots[Int(slot)] = pos
+    }
+
+    /// End of the longest run of set members in [from, limit). Log fields are short, so runs scan
+    /// eight bytes per step inline (see RegexScan.swift) and hand long tails to memchr.
+    @inline(__always)
+    private func scan(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int, _ inst: UnsafeMutablePointer<RegexInst>) -> Int {
+        if inst.pointee.w == 256 { return limit }
+        if inst.pointee.w >= 0 { return RegexScan.firstByte(UInt8(truncatingIfNeeded: inst.pointee.w), s, from, limit) }
+        let table = tables + Int(inst.pointee.x)
         var p = from
+        if inst.pointee.below > 0 { p = RegexScan.firstBelow(UInt8(truncatingIfNeeded: inst.pointee.below), table, s, p, limit) }
         while p < limit && table[Int(s[p])] != 0 { p += 1 }
         return p
     }

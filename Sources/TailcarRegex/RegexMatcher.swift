@@ -42,6 +42,11 @@ public final class RegexMatcher {
     let literals: UnsafeMutablePointer<UInt8>
     let firstBytes: UnsafeMutablePointer<Bool>?
     let slots: UnsafeMutablePointer<Int>
+    /// Plain copies of the regex's counts, read on every call without touching the regex object.
+    let slotCount: Int
+    let captureSlots: Int
+    let anchoredStart: Bool
+    let firstByte: UInt8?
     var stack: UnsafeMutablePointer<RegexFrame>
     var stackCapacity: Int
     var sp = 0
@@ -56,6 +61,10 @@ public final class RegexMatcher {
         tables = Self.copy(regex.tables.isEmpty ? [0] : regex.tables)
         literals = Self.copy(regex.literals.isEmpty ? [0] : regex.literals)
         firstBytes = regex.firstBytes.map { Self.copy($0) }
+        slotCount = regex.slotCount
+        captureSlots = regex.captureSlots
+        anchoredStart = regex.anchoredStart
+        firstByte = regex.firstByte
         slots = .allocate(capacity: regex.slotCount)
         slots.initialize(repeating: -1, count: regex.slotCount)
         stackCapacity = 256
@@ -82,7 +91,7 @@ public final class RegexMatcher {
     /// 2 * (captureCount + 1) Ints: start and end per group, -1 for a group that did not take part.
     public func matchWhole(_ input: UnsafeRawBufferPointer,
                            captures: UnsafeMutableBufferPointer<Int>) -> RegexMatchResult {
-        precondition(captures.count >= regex.captureSlots, "captures needs 2 * (captureCount + 1) Ints")
+        precondition(captures.count >= captureSlots, "captures needs 2 * (captureCount + 1) Ints")
         let n = input.count
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             return Self.emptyInput.withUnsafeBufferPointer { p in
@@ -97,7 +106,7 @@ public final class RegexMatcher {
     /// The leftmost match anywhere in the input (PCRE2's pcre2_match with no options).
     public func search(_ input: UnsafeRawBufferPointer,
                        captures: UnsafeMutableBufferPointer<Int>) -> RegexMatchResult {
-        precondition(captures.count >= regex.captureSlots, "captures needs 2 * (captureCount + 1) Ints")
+        precondition(captures.count >= captureSlots, "captures needs 2 * (captureCount + 1) Ints")
         let n = input.count
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             return Self.emptyInput.withUnsafeBufferPointer { p in
@@ -105,7 +114,7 @@ public final class RegexMatcher {
             }
         }
         begin(n)
-        let last = regex.anchoredStart ? 0 : n
+        let last = anchoredStart ? 0 : n
         var start = 0
         while start <= last {
             if let fb = firstBytes {
@@ -128,7 +137,7 @@ public final class RegexMatcher {
 
     private func nextCandidate(_ s: UnsafePointer<UInt8>, _ n: Int, _ from: Int,
                                _ fb: UnsafeMutablePointer<Bool>) -> Int {
-        if let b = regex.firstByte {
+        if let b = firstByte {
             guard from < n, let hit = memchr(s + from, Int32(b), n - from) else { return n }
             return s.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
@@ -138,7 +147,7 @@ public final class RegexMatcher {
     }
 
     private func attempt(_ s: UnsafePointer<UInt8>, _ n: Int, _ start: Int, whole: Bool) -> Int8 {
-        for i in 0..<regex.slotCount { slots[i] = -1 }
+        slots.update(repeating: -1, count: slotCount)
         slots[0] = start
         sp = 0
         return execute(s, n, start, whole: whole)
@@ -146,16 +155,19 @@ public final class RegexMatcher {
 
     private func finish(_ r: Int8, _ captures: UnsafeMutableBufferPointer<Int>) -> RegexMatchResult {
         lastSteps = steps
-        let count = regex.captureSlots
+        let out = captures.baseAddress!
         if r == 1 {
-            for i in 0..<count { captures[i] = slots[i] }
-            for g in 0..<(count / 2) where captures[2 * g] < 0 || captures[2 * g + 1] < 0 {
-                captures[2 * g] = -1
-                captures[2 * g + 1] = -1
+            var g = 0
+            while g < captureSlots {
+                let start = slots[g], end = slots[g &+ 1]
+                let took = start >= 0 && end >= 0
+                out[g] = took ? start : -1
+                out[g &+ 1] = took ? end : -1
+                g &+= 2
             }
             return .matched
         }
-        for i in 0..<count { captures[i] = -1 }
+        out.update(repeating: -1, count: captureSlots)
         return r == 0 ? .noMatch : .budgetExceeded
     }
 

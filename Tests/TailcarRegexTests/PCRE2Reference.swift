@@ -16,9 +16,11 @@ final class PCRE2Reference {
     let code: OpaquePointer
     let matchData: OpaquePointer
     let groups: Int
+    /// Bounds PCRE2's backtracking when a test sets `matchLimit` (nil: PCRE2's default of 10 million).
+    let context: OpaquePointer?
 
     /// Nil when PCRE2 rejects the pattern.
-    init?(_ pattern: String) {
+    init?(_ pattern: String, matchLimit: UInt32? = nil) {
         var errorCode: Int32 = 0
         var errorOffset = 0
         let bytes = Array(pattern.utf8)
@@ -30,9 +32,16 @@ final class PCRE2Reference {
         pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
         groups = Int(count)
         matchData = pcre2_match_data_create_from_pattern_8(code, nil)
+        if let matchLimit {
+            context = pcre2_match_context_create_8(nil)
+            pcre2_set_match_limit_8(context, matchLimit)
+        } else {
+            context = nil
+        }
     }
 
     deinit {
+        if let context { pcre2_match_context_free_8(context) }
         pcre2_match_data_free_8(matchData)
         pcre2_code_free_8(code)
     }
@@ -40,7 +49,7 @@ final class PCRE2Reference {
     func match(_ input: [UInt8], whole: Bool) -> ReferenceResult {
         let options: UInt32 = whole ? UInt32(PCRE2_ANCHORED | PCRE2_ENDANCHORED) : 0
         let rc = input.withUnsafeBufferPointer { p in
-            pcre2_match_8(code, p.baseAddress ?? UnsafePointer(bitPattern: 1), p.count, 0, options, matchData, nil)
+            pcre2_match_8(code, p.baseAddress ?? UnsafePointer(bitPattern: 1), p.count, 0, options, matchData, context)
         }
         if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
         if rc < 0 { return .limitReached }
