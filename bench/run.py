@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import engine
 import profiles
 from modes import MODES, mode_data, mode_pipeline
 from benchlib import (REPO, build, data_dir, generator, http_get, measure, nginx_data, pipeline, run_argv, run_tailcar,
@@ -239,7 +240,7 @@ def case_gen(binary, runs, rows):
 
 CASES = {"simple": case_simple, "regex": case_regex, "multiline": case_multiline, "json": case_json,
          "delimiter": case_delimiter, "file": case_file, "sls": case_sls, "verify": case_verify, "idle": case_idle, "gen": case_gen,
-         **profiles.CASES}
+         **profiles.CASES, **engine.CASES}
 
 TABLES = {
     THROUGHPUT: ("Throughput (file already on disk, read from byte 0, until drained)",
@@ -248,6 +249,7 @@ TABLES = {
     CHECK: ("Every record arrives (each mode, small input -> flusher_file, then `tailcar-gen --verify`)",
             ["mode", "records", "result", "tailcar-gen --verify"]),
     **profiles.TABLES,
+    **engine.TABLES,
 }
 
 

@@ -18,11 +18,12 @@ public struct RegexCompileError: Error, CustomStringConvertible, Sendable, Equat
 /// One VM instruction. Fields are interpreted per opcode (see `RegexOp`).
 struct RegexInst: Sendable {
     var op: RegexOp
-    /// For runs: the single byte a scan stops at, 256 when every byte matches, else -1.
-    var w: Int16 = -1
-    /// For runs whose stop bytes are all below this value (< 0x80): the scan looks for any byte
-    /// below it eight bytes at a time and checks the table only there. 0 when not used.
-    var below: Int16 = 0
+    /// What the matcher dispatches on, set when the program is final (see `RegexStep`).
+    var step: RegexStep = .match
+    /// For runs: how the scan finds the end of the run, with its byte arguments.
+    var scan: RunScan = .table
+    var scanA: UInt8 = 0
+    var scanB: UInt8 = 0
     var x: Int32 = 0
     var y: Int32 = 0
     var z: Int32 = 0
@@ -33,6 +34,52 @@ struct RegexInst: Sendable {
     var then: Int32 = -1
 }
 
+/// The loop a run instruction scans with, chosen from its byte set when compiling.
+enum RunScan: UInt8, Sendable {
+    /// A table lookup per byte.
+    case table
+    /// Every byte is a member (`(?s).`): the run ends at its limit.
+    case all
+    /// One byte is not a member (`[^"]`, `.`): find it (scanA), eight bytes per step, then memchr.
+    case single
+    /// Every non-member is below scanA (< 0x80, as `\S` stops below 0x21): look for bytes below it
+    /// eight bytes per step and consult the table only there.
+    case below
+    /// The members are exactly scanA...scanB (< 0x80, as `\d`): eight bytes per step.
+    case range
+}
+
+/// The opcode as the matcher dispatches on it: possessive runs, the hottest instruction in log
+/// patterns, are split by their scan loop so that they cost one indirect jump instead of two.
+enum RegexStep: UInt8, Sendable {
+    case byte, set, literal, split, jump, save, assert, runGreedy, runLazy, loopCheck, match
+    case possessiveTable, possessiveAll, possessiveSingle, possessiveBelow, possessiveRange
+
+    init(_ inst: RegexInst) {
+        switch inst.op {
+        case .byte: self = .byte
+        case .set: self = .set
+        case .literal: self = .literal
+        case .split: self = .split
+        case .jump: self = .jump
+        case .save: self = .save
+        case .assert: self = .assert
+        case .runGreedy: self = .runGreedy
+        case .runLazy: self = .runLazy
+        case .loopCheck: self = .loopCheck
+        case .match: self = .match
+        case .runPossessive:
+            switch inst.scan {
+            case .table: self = .possessiveTable
+            case .all: self = .possessiveAll
+            case .single: self = .possessiveSingle
+            case .below: self = .possessiveBelow
+            case .range: self = .possessiveRange
+            }
+        }
+    }
+}
+
 enum RegexOp: UInt8, Sendable {
     case byte            // x: the byte
     case set             // x: offset of the set's 256-byte table
@@ -41,7 +88,7 @@ enum RegexOp: UInt8, Sendable {
     case jump            // x: target
     case save            // x: slot; restored on backtrack
     case assert          // x: RegexAssertion raw value
-    case runGreedy       // x: table, y: min, z: max (-1 unbounded); gives back one byte at a time
+    case runGreedy       // x: table, y: min, z: max (Int32.max unbounded); gives back one byte at a time
     case runPossessive   // as runGreedy, but what follows can never use a give-back; may carry
                          // open/close capture slots and a following byte (`then`)
     case runLazy         // x: table, y: min, z: max

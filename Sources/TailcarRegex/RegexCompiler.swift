@@ -30,16 +30,21 @@ struct RegexCompiler {
         program.append(RegexInst(op: .match))
         markPossessiveRuns()
         fuseRuns()
+        for pc in program.indices { program[pc].step = RegexStep(program[pc]) }
     }
 
-    /// The bound under which every byte that ends a run lies, when that bound is low enough for
-    /// ordinary text to rarely reach it (`\S` stops below 0x21); 0 otherwise.
-    static func scanBelow(_ set: ByteSet) -> Int16 {
-        let stops = set.inverted
-        guard stops.count > 1 else { return 0 }
-        var highest = 0
-        for b in 0..<256 where stops.contains(UInt8(b)) { highest = b }
-        return highest < 0x40 ? Int16(highest + 1) : 0
+    /// The fastest scan loop that finds exactly where a run over `set` ends (see `RunScan`).
+    static func runScan(_ set: ByteSet) -> (RunScan, UInt8, UInt8) {
+        if set == .all { return (.all, 0, 0) }
+        if let stop = set.singleExcluded { return (.single, stop, 0) }
+        let members = (0..<256).filter { set.contains(UInt8($0)) }
+        if let first = members.first, let last = members.last, last < 0x80, last - first + 1 == members.count {
+            return (.range, UInt8(first), UInt8(last))
+        }
+        let highestStop = (0..<256).last { !set.contains(UInt8($0)) } ?? 0
+        // A bound of 0x40 keeps letters, digits-heavy text and most punctuation above it.
+        if highestStop < 0x40 { return (.below, UInt8(highestStop + 1), 0) }
+        return (.table, 0, 0)
     }
 
     private func tooLarge() -> RegexCompileError {
@@ -133,9 +138,10 @@ struct RegexCompiler {
         }
         if case .set(let s) = inner {
             if lo == 1 && hi == 1 { return try emitSet(s) }
-            let stop: Int16 = s == .all ? 256 : s.singleExcluded.map { Int16($0) } ?? -1
-            try append(RegexInst(op: greedy ? .runGreedy : .runLazy, w: stop, below: Self.scanBelow(s),
-                                 x: table(s), y: Int32(lo), z: hi.map { Int32($0) } ?? -1))
+            var run = RegexInst(op: greedy ? .runGreedy : .runLazy, x: table(s), y: Int32(lo),
+                                z: hi.map { Int32($0) } ?? Int32.max)
+            (run.scan, run.scanA, run.scanB) = Self.runScan(s)
+            try append(run)
             return
         }
         for _ in 0..<lo { try emit(inner) }

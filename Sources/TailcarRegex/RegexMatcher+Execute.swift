@@ -17,7 +17,7 @@ extension RegexMatcher {
         var pos = start
         outer: while true {
             let inst = program + pc
-            switch inst.pointee.op {
+            switch inst.pointee.step {
             case .byte:
                 if pos < n && s[pos] == UInt8(truncatingIfNeeded: inst.pointee.x) {
                     pos += 1; pc += 1; continue outer
@@ -44,19 +44,27 @@ extension RegexMatcher {
                 continue outer
             case .assert:
                 if assertion(inst.pointee.x, s, n, pos) { pc += 1; continue outer }
-            case .runPossessive:
-                let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z))
-                let end = scan(s, pos, limit, inst)
-                if end >= pos &+ Int(inst.pointee.y)
-                    && (inst.pointee.then < 0 || (end < n && tables[Int(inst.pointee.then) &+ Int(s[end])] != 0)) {
-                    if inst.pointee.open >= 0 { save(inst.pointee.open, pos) }
-                    if inst.pointee.close >= 0 { save(inst.pointee.close, end) }
-                    pos = inst.pointee.then < 0 ? end : end &+ 1
-                    pc += 1; continue outer
-                }
+            case .possessiveTable:
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                if endRun(inst, tableEnd(s, pos, limit, inst), s, n, &pos) { pc &+= 1; continue outer }
+            case .possessiveAll:
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                if endRun(inst, limit, s, n, &pos) { pc &+= 1; continue outer }
+            case .possessiveSingle:
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                let end = RegexScan.firstByte(inst.pointee.scanA, s, pos, limit, n)
+                if endRun(inst, end, s, n, &pos) { pc &+= 1; continue outer }
+            case .possessiveBelow:
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                let skipped = RegexScan.firstBelow(inst.pointee.scanA, tables + Int(inst.pointee.x), s, pos, limit, n)
+                if endRun(inst, tableEnd(s, skipped, limit, inst), s, n, &pos) { pc &+= 1; continue outer }
+            case .possessiveRange:
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                let end = RegexScan.endOfRange(inst.pointee.scanA, inst.pointee.scanB, s, pos, limit, n)
+                if endRun(inst, end, s, n, &pos) { pc &+= 1; continue outer }
             case .runGreedy:
-                let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z))
-                let end = scan(s, pos, limit, inst)
+                let limit = min(n, pos &+ Int(inst.pointee.z))
+                let end = scan(s, pos, limit, n, inst)
                 let least = pos &+ Int(inst.pointee.y)
                 if end >= least {
                     if end > least {
@@ -66,9 +74,9 @@ extension RegexMatcher {
                 }
             case .runLazy:
                 let least = pos &+ Int(inst.pointee.y)
-                if least <= n && scan(s, pos, least, inst) == least {
+                if least <= n && scan(s, pos, least, n, inst) == least {
                     pos = least
-                    let limit = inst.pointee.z < 0 ? n : min(n, pos &+ Int(inst.pointee.z) &- Int(inst.pointee.y))
+                    let limit = min(n, pos &+ Int(inst.pointee.z) &- Int(inst.pointee.y))
                     if pos < limit && tables[Int(inst.pointee.x) &+ Int(s[pos])] != 0 {
                         push(RegexFrame(kind: 3, pc: Int32(pc), a: limit, b: pos))
                     }
@@ -129,6 +137,32 @@ extension RegexMatcher {
         return p >= f.a ? p : nil
     }
 
+    /// Finishes a possessive run that scanned from `pos` to `end`: enough bytes, the fused following
+    /// byte present, then the fused capture saves. False when the run fails here.
+    @inline(__always)
+    private func endRun(_ inst: UnsafeMutablePointer<RegexInst>, _ end: Int, _ s: UnsafePointer<UInt8>,
+                        _ n: Int, _ pos: inout Int) -> Bool {
+        guard end >= pos &+ Int(inst.pointee.y) else { return false }
+        let then = inst.pointee.then
+        if then >= 0 {
+            guard end < n && tables[Int(then) &+ Int(s[end])] != 0 else { return false }
+        }
+        if inst.pointee.open >= 0 { save(inst.pointee.open, pos) }
+        if inst.pointee.close >= 0 { save(inst.pointee.close, end) }
+        pos = then >= 0 ? end &+ 1 : end
+        return true
+    }
+
+    /// Extends a run from `from` with a table lookup per byte.
+    @inline(__always)
+    private func tableEnd(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int,
+                          _ inst: UnsafeMutablePointer<RegexInst>) -> Int {
+        let table = tables + Int(inst.pointee.x)
+        var p = from
+        while p < limit && table[Int(s[p])] != 0 { p &+= 1 }
+        return p
+    }
+
     /// Compares a literal; short ones (most in log patterns: `" `, ` - `) without a call.
     @inline(__always)
     private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
@@ -149,15 +183,21 @@ extension RegexMatcher {
     }
 
     /// End of the longest run of set members in [from, limit). Log fields are short, so runs scan
-    /// eight bytes per step inline (see RegexScan.swift) and hand long tails to memchr.
+    /// eight bytes per step inline (RegexScan.swift); loads may look past the limit (a counted run
+    /// like `\d{2}`) but never past the input's end `n`.
     @inline(__always)
-    private func scan(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int, _ inst: UnsafeMutablePointer<RegexInst>) -> Int {
-        if inst.pointee.w == 256 { return limit }
-        if inst.pointee.w >= 0 { return RegexScan.firstByte(UInt8(truncatingIfNeeded: inst.pointee.w), s, from, limit) }
+    private func scan(_ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int, _ n: Int,
+                      _ inst: UnsafeMutablePointer<RegexInst>) -> Int {
         let table = tables + Int(inst.pointee.x)
         var p = from
-        if inst.pointee.below > 0 { p = RegexScan.firstBelow(UInt8(truncatingIfNeeded: inst.pointee.below), table, s, p, limit) }
-        while p < limit && table[Int(s[p])] != 0 { p += 1 }
+        switch inst.pointee.scan {
+        case .all: return limit
+        case .single: return RegexScan.firstByte(inst.pointee.scanA, s, from, limit, n)
+        case .range: return RegexScan.endOfRange(inst.pointee.scanA, inst.pointee.scanB, s, from, limit, n)
+        case .below: p = RegexScan.firstBelow(inst.pointee.scanA, table, s, from, limit, n)
+        case .table: break
+        }
+        while p < limit && table[Int(s[p])] != 0 { p &+= 1 }
         return p
     }
 

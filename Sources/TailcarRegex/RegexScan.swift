@@ -21,18 +21,21 @@ enum RegexScan {
         UInt64(littleEndian: UnsafeRawPointer(s + p).loadUnaligned(as: UInt64.self))
     }
 
-    /// The first offset in [from, limit) holding `byte`, else `limit`.
+    /// The first offset in [from, limit) holding `byte`, else `limit`. Words are loaded while they
+    /// end within `end` (the input's end, at or past `limit`).
     @inline(__always)
-    static func firstByte(_ byte: UInt8, _ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int) -> Int {
+    static func firstByte(_ byte: UInt8, _ s: UnsafePointer<UInt8>, _ from: Int, _ limit: Int,
+                          _ end: Int) -> Int {
         let pattern = UInt64(byte) &* ones
         var p = from
         let inlineEnd = min(limit, from &+ inlineSpan)
-        while p &+ 8 <= inlineEnd {
+        while p < inlineEnd && p &+ 8 <= end {
             let v = load(s, p) ^ pattern
             let hit = (v &- ones) & ~v & highs
-            if hit != 0 { return p &+ hit.trailingZeroBitCount &>> 3 }
+            if hit != 0 { return min(p &+ hit.trailingZeroBitCount &>> 3, limit) }
             p &+= 8
         }
+        if p >= limit { return limit }
         if limit &- p > 8 {
             guard let found = memchr(s + p, Int32(byte), limit &- p) else { return limit }
             return s.distance(to: found.assumingMemoryBound(to: UInt8.self))
@@ -41,23 +44,44 @@ enum RegexScan {
         return p
     }
 
+    /// The first offset in [from, limit) whose byte lies outside low...high (high < 0x80), else
+    /// `limit`.
+    @inline(__always)
+    static func endOfRange(_ low: UInt8, _ high: UInt8, _ s: UnsafePointer<UInt8>, _ from: Int,
+                           _ limit: Int, _ end: Int) -> Int {
+        let under = UInt64(low) &* ones
+        let over = UInt64(0x7F &- high) &* ones
+        var p = from
+        while p < limit && p &+ 8 <= end {
+            let x = load(s, p)
+            let hit = (((x &- under) & ~x) | ((x &+ over) | x)) & highs
+            if hit != 0 { return min(p &+ hit.trailingZeroBitCount &>> 3, limit) }
+            p &+= 8
+        }
+        if p >= limit { return limit }
+        let width = high &- low
+        while p < limit && s[p] &- low <= width { p &+= 1 }
+        return p
+    }
+
     /// Skips, eight bytes at a time, the bytes that cannot end the run because they are at or
-    /// above `bound` (every non-member of `table` is below it). Stops at the first byte below the
-    /// bound that is not a member, or at the last stretch shorter than a word; the caller finishes
-    /// that stretch with the table.
+    /// above `bound` (every non-member of `table` is below it). Returns the first byte below the
+    /// bound that is not a member, the limit, or where the words ran out before the input's end;
+    /// the caller finishes from there with the table.
     @inline(__always)
     static func firstBelow(_ bound: UInt8, _ table: UnsafePointer<UInt8>, _ s: UnsafePointer<UInt8>,
-                           _ from: Int, _ limit: Int) -> Int {
+                           _ from: Int, _ limit: Int, _ end: Int) -> Int {
         let sub = UInt64(bound) &* ones
         var p = from
-        while p &+ 8 <= limit {
+        while p < limit && p &+ 8 <= end {
             let x = load(s, p)
             let hit = (x &- sub) & ~x & highs
             if hit == 0 { p &+= 8; continue }
             let q = p &+ hit.trailingZeroBitCount &>> 3
+            if q >= limit { return limit }
             if table[Int(s[q])] == 0 { return q }
             p = q &+ 1
         }
-        return p
+        return min(p, limit)
     }
 }

@@ -6,6 +6,7 @@
 // noisy neighbour hits them alike, and each cell is the median of the rounds.
 //
 //   regex-bench [--rounds N]             one JSON object per pattern and engine on stdout
+//   ... --pattern NAME                   only that pattern (for profiling one)
 //   regex-bench --alloc-matches N        only N whole-record matches per pattern with TailcarRegex,
 //                                        for counting heap calls under bench/alloccount.c (LD_PRELOAD)
 import CPCRE2
@@ -24,7 +25,7 @@ struct Case {
     }
 }
 
-let cases: [Case] = [
+let allCases: [Case] = [
     Case(name: "seed nginx",
          pattern: #"(\S+)\s(\S+)\s\S+\s\S+\s"(\S+)\s(\S+)\s+([^"]+)"\s+(\S+)\s(\S+)\s(\d+)\s(\d+)\s(\S+)\s"([^"]+)"\s.*"#,
          lines: [
@@ -61,25 +62,43 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// An engine bound to one case: matches line `i` and says whether it matched.
-typealias Engine = (Int) -> Bool
+/// A case's lines in memory allocated once, so the timed loop does no reference counting and every
+/// engine is called the same way: one call per line on a raw pointer and a length.
+final class Lines {
+    let buffers: [UnsafeRawBufferPointer]
+    let byteCount: Int
+
+    init(_ lines: [[UInt8]]) {
+        buffers = lines.map { line in
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, line.count), alignment: 8)
+            line.withUnsafeBytes { copy.copyMemory(from: $0) }
+            return UnsafeRawBufferPointer(start: copy.baseAddress, count: line.count)
+        }
+        byteCount = lines.reduce(0) { $0 + $1.count }
+    }
+
+    deinit { for b in buffers { b.deallocate() } }
+}
+
+/// One regex engine compiled for one case's pattern.
+protocol Engine: AnyObject {
+    /// Matches every line once; false if any line did not match.
+    func matchEveryLine(_ lines: Lines) -> Bool
+}
 
 /// MB per CPU-second of one engine over the case's lines for about `seconds` of CPU time.
-func measure(_ c: Case, seconds: Double, _ engine: Engine) -> Double {
-    let bytesPerPass = c.lines.reduce(0) { $0 + $1.count }
+func measure(_ c: Case, _ lines: Lines, seconds: Double, _ engine: Engine) -> Double {
     var passes = 0
     let start = now()
     while now() - start < seconds {
-        for _ in 0..<200 {
-            for i in c.lines.indices { precondition(engine(i), "\(c.name): line \(i) did not match") }
-        }
+        for _ in 0..<200 { precondition(engine.matchEveryLine(lines), "\(c.name): a line did not match") }
         passes += 200
     }
-    return Double(passes * bytesPerPass) / (now() - start) / 1e6
+    return Double(passes * lines.byteCount) / (now() - start) / 1e6
 }
 
 /// PCRE2 compiled for a whole-record match (ANCHORED | ENDANCHORED), optionally JIT-compiled.
-final class PCRE2Engine {
+final class PCRE2Engine: Engine {
     let code: OpaquePointer
     let data: OpaquePointer
 
@@ -99,13 +118,18 @@ final class PCRE2Engine {
         pcre2_code_free_8(code)
     }
 
-    func matches(_ line: [UInt8]) -> Bool {
-        line.withUnsafeBufferPointer { pcre2_match_8(code, $0.baseAddress, $0.count, 0, 0, data, nil) > 0 }
+    func matchEveryLine(_ lines: Lines) -> Bool {
+        var all = true
+        for line in lines.buffers {
+            let start = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            all = pcre2_match_8(code, start, line.count, 0, 0, data, nil) > 0 && all
+        }
+        return all
     }
 }
 
 /// TailcarRegex with caller-owned capture storage, as the parser uses it.
-final class TailcarEngine {
+final class TailcarEngine: Engine {
     let regex: CompiledRegex
     let matcher: RegexMatcher
     let captures: UnsafeMutableBufferPointer<Int>
@@ -118,23 +142,33 @@ final class TailcarEngine {
 
     deinit { captures.deallocate() }
 
-    func matches(_ line: [UInt8]) -> Bool {
-        line.withUnsafeBytes { matcher.matchWhole($0, captures: captures) == .matched }
+    func matchEveryLine(_ lines: Lines) -> Bool {
+        var all = true
+        for line in lines.buffers { all = matcher.matchWhole(line, captures: captures) == .matched && all }
+        return all
+    }
+}
+
+/// Swift's own Regex, on Strings made once.
+final class SwiftRegexEngine: Engine {
+    let regex: Regex<AnyRegexOutput>
+    let texts: [String]
+
+    init(_ pattern: String, _ lines: [[UInt8]]) throws {
+        regex = try Regex(pattern)
+        texts = lines.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func matchEveryLine(_ lines: Lines) -> Bool {
+        texts.allSatisfy { (try? regex.wholeMatch(in: $0)) != nil }
     }
 }
 
 func engines(_ c: Case) throws -> [(String, Engine)] {
-    let ours = try TailcarEngine(c.pattern)
-    let jit = PCRE2Engine(c.pattern, jit: true)
-    let interpreter = PCRE2Engine(c.pattern, jit: false)
-    let swiftRegex = try Regex(c.pattern)
-    let texts = c.lines.map { String(decoding: $0, as: UTF8.self) }
-    return [
-        ("tailcar", { ours.matches(c.lines[$0]) }),
-        ("pcre2-jit", { jit.matches(c.lines[$0]) }),
-        ("pcre2-interpreter", { interpreter.matches(c.lines[$0]) }),
-        ("swift-regex", { (try? swiftRegex.wholeMatch(in: texts[$0])) != nil }),
-    ]
+    [("tailcar", try TailcarEngine(c.pattern)),
+     ("pcre2-jit", PCRE2Engine(c.pattern, jit: true)),
+     ("pcre2-interpreter", PCRE2Engine(c.pattern, jit: false)),
+     ("swift-regex", try SwiftRegexEngine(c.pattern, c.lines))]
 }
 
 func median(_ values: [Double]) -> Double {
@@ -145,9 +179,10 @@ func median(_ values: [Double]) -> Double {
 func runThroughput(rounds: Int) throws {
     for c in cases {
         let bound = try engines(c)
+        let lines = Lines(c.lines)
         var samples = [[Double]](repeating: [], count: bound.count)
         for _ in 0..<rounds {
-            for (i, (_, engine)) in bound.enumerated() { samples[i].append(measure(c, seconds: 0.3, engine)) }
+            for (i, (_, engine)) in bound.enumerated() { samples[i].append(measure(c, lines, seconds: 0.3, engine)) }
         }
         for (i, (name, _)) in bound.enumerated() {
             let values = samples[i].map { String(Int($0)) }.joined(separator: ",")
@@ -159,12 +194,15 @@ func runThroughput(rounds: Int) throws {
 func runAllocationCount(matches: Int) throws {
     for c in cases {
         let engine = try TailcarEngine(c.pattern)
-        for i in 0..<matches { precondition(engine.matches(c.lines[i % c.lines.count]), "\(c.name) did not match") }
+        let lines = Lines(c.lines)
+        for _ in 0..<(matches / c.lines.count) { precondition(engine.matchEveryLine(lines), "\(c.name) did not match") }
     }
-    print(#"{"matches_per_pattern": \#(matches), "patterns": \#(cases.count)}"#)
+    let done = cases.reduce(0) { $0 + matches / $1.lines.count * $1.lines.count }
+    print(#"{"matches": \#(done)}"#)
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+let cases = arguments.firstIndex(of: "--pattern").map { i in allCases.filter { $0.name == arguments[i + 1] } } ?? allCases
 func value(after flag: String, default fallback: Int) -> Int {
     guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else {
         return fallback
