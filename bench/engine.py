@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchlib import REPO, summary
+from benchlib import REPO, settings, summary
 from profiles import alloc_counts, alloc_library
 
 ENGINE = "engine"
@@ -23,7 +23,10 @@ ENGINES = ["tailcar", "pcre2-jit", "pcre2-interpreter", "swift-regex"]
 
 
 def regex_bench():
-    """regex-bench, dynamically linked release build (its malloc calls can be counted)."""
+    """regex-bench, dynamically linked release build (its malloc calls can be counted); REGEX_BENCH_BIN
+    overrides."""
+    if os.environ.get("REGEX_BENCH_BIN"):
+        return Path(os.environ["REGEX_BENCH_BIN"])
     subprocess.run(["swift", "build", "-c", "release", "--product", "regex-bench"], cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL)
     return REPO / ".build/release/regex-bench"
@@ -45,9 +48,12 @@ def allocations_per_match(binary, matches):
 
 
 def case_regex_engine(binary, runs, rows):
-    """regex-bench with `runs` rounds per cell, then allocations per match over 200,000 matches per pattern."""
+    """regex-bench with `runs` rounds per cell (0.3 s each; 0.02 s when scaled down), then allocations per
+    match over 200,000 matches per pattern."""
     program = regex_bench()
-    result = subprocess.run([str(program), "--rounds", str(max(3, runs))], check=True, capture_output=True, text=True)
+    seconds = "0.3" if settings["divisor"] == 1 else "0.02"
+    result = subprocess.run([str(program), "--rounds", str(max(3, runs)), "--round-seconds", seconds], check=True,
+                            capture_output=True, text=True)
     cells = {}
     for line in result.stdout.splitlines():
         entry = json.loads(line)

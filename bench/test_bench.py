@@ -50,3 +50,18 @@ def test_every_cheap_case_runs_and_every_record_arrives(binaries, tmp_path):
         assert heading in text
     assert "INCOMPLETE" not in text
     assert text.count("| complete |") == 5 + 1
+
+
+def test_the_regex_engine_case_compares_four_engines_and_counts_no_allocation_per_match(tmp_path):
+    program = ROOT / ".build" / "debug" / "regex-bench"
+    if not program.exists():
+        subprocess.run(["swift", "build", "--product", "regex-bench"], cwd=ROOT, check=True)
+    output = tmp_path / "RESULTS.md"
+    env = dict(os.environ, REGEX_BENCH_BIN=str(program), TAILCAR_BIN=BIN, TAILCAR_BENCH_DATA=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, str(ROOT / "bench/run.py"), "regex-engine", "--runs", "1",
+                             "--scale-down", "200", "--output", str(output)], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in output.read_text().splitlines() if line.startswith("| ") and "×" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| seed nginx", "| nginx combined", "| log4j", "| syslog 3164"]
+    assert all(row.endswith("| 0.0000 (all patterns) |") for row in rows), rows

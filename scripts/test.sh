@@ -21,5 +21,5 @@ export TAILCAR_STATIC_BIN="$PWD/.build-static/release/tailcar"
 
 echo "== python tiers"
 targets=()
-for t in Tests/integration Tests/harness Tests/deploy Tests/container bench/test_gen.py bench/test_bench.py; do [ -e "$t" ] && targets+=("$t"); done
+for t in Tests/integration Tests/harness Tests/deploy Tests/container Tests/fuzz bench/test_gen.py bench/test_bench.py; do [ -e "$t" ] && targets+=("$t"); done
 .venv/bin/python -m pytest -q -p no:cacheprovider "${targets[@]}"

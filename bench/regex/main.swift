@@ -5,7 +5,7 @@
 // lines; every engine matches every line in turn. Engines take turns in rounds of 0.3 s so that a
 // noisy neighbour hits them alike, and each cell is the median of the rounds.
 //
-//   regex-bench [--rounds N]             one JSON object per pattern and engine on stdout
+//   regex-bench [--rounds N] [--round-seconds S]   one JSON object per pattern and engine on stdout
 //   ... --pattern NAME                   only that pattern (for profiling one)
 //   regex-bench --alloc-matches N        only N whole-record matches per pattern with TailcarRegex,
 //                                        for counting heap calls under bench/alloccount.c (LD_PRELOAD)
@@ -65,19 +65,24 @@ func now() -> Double {
 /// A case's lines in memory allocated once, so the timed loop does no reference counting and every
 /// engine is called the same way: one call per line on a raw pointer and a length.
 final class Lines {
-    let buffers: [UnsafeRawBufferPointer]
+    /// Not an Array: iterating one allocates in a debug build, and the allocation count covers this loop.
+    let buffers: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>
     let byteCount: Int
 
     init(_ lines: [[UInt8]]) {
-        buffers = lines.map { line in
+        buffers = .allocate(capacity: lines.count)
+        for (i, line) in lines.enumerated() {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, line.count), alignment: 8)
             line.withUnsafeBytes { copy.copyMemory(from: $0) }
-            return UnsafeRawBufferPointer(start: copy.baseAddress, count: line.count)
+            buffers[i] = UnsafeRawBufferPointer(start: copy.baseAddress, count: line.count)
         }
         byteCount = lines.reduce(0) { $0 + $1.count }
     }
 
-    deinit { for b in buffers { b.deallocate() } }
+    deinit {
+        for b in buffers { b.deallocate() }
+        buffers.deallocate()
+    }
 }
 
 /// One regex engine compiled for one case's pattern.
@@ -176,13 +181,13 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 
-func runThroughput(rounds: Int) throws {
+func runThroughput(rounds: Int, seconds: Double) throws {
     for c in cases {
         let bound = try engines(c)
         let lines = Lines(c.lines)
         var samples = [[Double]](repeating: [], count: bound.count)
         for _ in 0..<rounds {
-            for (i, (_, engine)) in bound.enumerated() { samples[i].append(measure(c, lines, seconds: 0.3, engine)) }
+            for (i, (_, engine)) in bound.enumerated() { samples[i].append(measure(c, lines, seconds: seconds, engine)) }
         }
         for (i, (name, _)) in bound.enumerated() {
             let values = samples[i].map { String(Int($0)) }.joined(separator: ",")
@@ -213,5 +218,6 @@ func value(after flag: String, default fallback: Int) -> Int {
 if arguments.contains("--alloc-matches") {
     try runAllocationCount(matches: value(after: "--alloc-matches", default: 0))
 } else {
-    try runThroughput(rounds: max(1, value(after: "--rounds", default: 5)))
+    let seconds = arguments.firstIndex(of: "--round-seconds").flatMap { Double(arguments[$0 + 1]) } ?? 0.3
+    try runThroughput(rounds: max(1, value(after: "--rounds", default: 5)), seconds: seconds)
 }
