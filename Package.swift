@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "tailcar", dependencies: ["TailcarCore", "TailcarRegex"]),
         .executableTarget(name: "tailcar-gen", dependencies: []),
         .executableTarget(name: "regex-bench", dependencies: ["TailcarRegex", "CPCRE2"], path: "bench/regex",
-                          exclude: ["README.md", "RESULTS.md"]),
+                          exclude: ["README.md"]),
 
         .testTarget(name: "TailcarRegexTests", dependencies: ["TailcarRegex", "CPCRE2"]),
         .testTarget(name: "TailcarCoreTests", dependencies: ["TailcarCore", "TailcarRegex"]),

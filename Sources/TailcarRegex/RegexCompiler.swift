@@ -181,17 +181,22 @@ struct RegexCompiler {
     private mutating func markPossessiveRuns() {
         for pc in program.indices where program[pc].op == .runGreedy {
             let runSet = setAt(Int(program[pc].x))
-            if let next = firstConsumed(after: pc + 1), next.isDisjoint(with: runSet) {
+            var budget = 32
+            if let next = firstConsumed(after: pc + 1, budget: &budget), next.isDisjoint(with: runSet) {
                 program[pc].op = .runPossessive
             }
         }
     }
 
-    /// What the instruction stream starting at `pc` must consume first; `ByteSet()` for the end of
-    /// the program (nothing to give back to). Nil when unknown.
-    private func firstConsumed(after start: Int) -> ByteSet? {
+    /// The bytes any path from `start` must consume first, where a path that ends without consuming
+    /// contributes nothing it could gain from a give-back; nil when unknown. Both branches of a
+    /// split count (`(?:\[(\d+)\])?: ` must start with '[' or ':'). An end assertion counts as the
+    /// '\n' it may stand before: a run that excludes '\n' and gives bytes back lands before a
+    /// member byte, where `$`, `\Z` and `\z` cannot hold. `budget` bounds the instructions visited.
+    private func firstConsumed(after start: Int, budget: inout Int) -> ByteSet? {
         var pc = start
-        for _ in 0..<16 {
+        while budget > 0 {
+            budget -= 1
             let inst = program[pc]
             switch inst.op {
             case .save: pc += 1
@@ -202,7 +207,18 @@ struct RegexCompiler {
             case .set: return setAt(Int(inst.x))
             case .runGreedy, .runPossessive, .runLazy:
                 return inst.y > 0 ? setAt(Int(inst.x)) : nil
-            default: return nil
+            case .split:
+                guard var first = firstConsumed(after: Int(inst.x), budget: &budget),
+                      let second = firstConsumed(after: Int(inst.y), budget: &budget) else { return nil }
+                first.formUnion(second)
+                return first
+            case .assert:
+                switch RegexAssertion(rawValue: inst.x) {
+                case .endOfSubject: return ByteSet()
+                case .endOrFinalNewline, .endOfLine: return ByteSet(byte: 0x0A)
+                default: return nil
+                }
+            case .loopCheck: return nil
             }
         }
         return nil
