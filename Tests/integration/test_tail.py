@@ -98,7 +98,7 @@ def test_a_last_line_without_newline_is_sent_after_the_flush_timeout(workdir, ta
     tc = tailcars(workdir, config).started()
     (workdir / "logs/partial.log").write_bytes(b"complete\nno newline yet")
     wait_until(lambda: contents(out) == [b"complete"], what="the complete line")
-    wait_until(lambda: contents(out) == [b"complete", b"no newline yet"], timeout=5, what="the flushed tail")
+    wait_until(lambda: contents(out) == [b"complete", b"no newline yet"], timeout=15, what="the flushed tail")
     assert "incomplete_line_flushed" in tc.event_names()
     assert tc.stop() == 0
 
