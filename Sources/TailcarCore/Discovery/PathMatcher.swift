@@ -35,11 +35,20 @@ public struct PathMatcher: Sendable {
 
     /// Every wanted regular file (symlinks to files count) and every directory that must be watched.
     public func scan() -> (files: [String], directories: [String], errors: [SystemError]) {
+        var cache = DirectoryListingCache()
+        return scan(reusing: &cache)
+    }
+
+    /// As `scan()`, reading again only the directories that changed since `cache` last saw them.
+    public func scan(reusing cache: inout DirectoryListingCache)
+        -> (files: [String], directories: [String], errors: [SystemError]) {
         var walk = Walk()
         for root in rootDirectories where wantsDirectory(root) {
-            walk.visit(root, matcher: self)
+            walk.visit(root, matcher: self, cache: &cache)
         }
-        return (walk.files.sorted(), walk.directories.sorted(), walk.errors)
+        cache.keepOnly(Set(walk.directories))
+        let files = walk.listingsWithFiles > 1 ? walk.files.sorted() : walk.files
+        return (files, walk.directories.sorted(), walk.errors)
     }
 }
 
@@ -49,36 +58,61 @@ private struct Walk {
     var directories: [String] = []
     var errors: [SystemError] = []
     var visited = Set<FileIdentity>()
+    /// Directories that contributed files (one alone is already sorted).
+    var listingsWithFiles = 0
 
-    mutating func visit(_ directory: String, matcher: PathMatcher) {
+    mutating func visit(_ directory: String, matcher: PathMatcher, cache: inout DirectoryListingCache) {
         guard let status = try? FileStatus.of(path: directory), status.isDirectory,
               visited.insert(status.identity).inserted else { return }
-        let entries: [DirectoryEntry]
-        do {
-            entries = try directoryEntries(directory)
-        } catch {
-            errors.append(error)
-            return
+        let listing: DirectoryListingCache.Listing
+        if let kept = cache.listing(of: directory, status: status) {
+            listing = kept
+        } else {
+            let readAt = DirectoryListingCache.realtimeNanoseconds()
+            do {
+                let (fresh, cacheable) = try read(directory, status: status, matcher: matcher)
+                listing = fresh
+                cache.record(fresh, of: directory, readAtNanoseconds: readAt, cacheable: cacheable)
+            } catch {
+                errors.append(error)
+                return
+            }
         }
         directories.append(directory)
-        var subdirectories: [String] = []
-        for entry in entries {
+        if !listing.files.isEmpty {
+            listingsWithFiles += 1
+            if files.isEmpty { files = listing.files } else { files.append(contentsOf: listing.files) }
+        }
+        for subdirectory in listing.subdirectories { visit(subdirectory, matcher: matcher, cache: &cache) }
+    }
+
+    /// Reads a directory's entries and sorts them into wanted files and subdirectories; not cacheable
+    /// when some entry needed stat to tell what it is.
+    private func read(_ directory: String, status: FileStatus, matcher: PathMatcher)
+        throws(SystemError) -> (DirectoryListingCache.Listing, Bool) {
+        var listing = DirectoryListingCache.Listing(identity: status.identity,
+                                                    modifiedNanoseconds: status.modifiedNanoseconds,
+                                                    files: [], subdirectories: [])
+        var cacheable = true
+        for entry in try directoryEntries(directory) {
             let path = joinPath(directory, entry.name)
             switch entry.type {
             case Int32(DT_DIR):
-                if matcher.wantsDirectory(path) { subdirectories.append(path) }
+                if matcher.wantsDirectory(path) { listing.subdirectories.append(path) }
             case Int32(DT_REG):
-                if matcher.wantsFile(path) { files.append(path) }
+                if matcher.wantsFile(path) { listing.files.append(path) }
             default:
                 // Symlinks and file systems without d_type: ask stat.
+                cacheable = false
                 guard let target = try? FileStatus.of(path: path) else { continue }
                 if target.isDirectory, matcher.wantsDirectory(path) {
-                    subdirectories.append(path)
+                    listing.subdirectories.append(path)
                 } else if target.isRegularFile, matcher.wantsFile(path) {
-                    files.append(path)
+                    listing.files.append(path)
                 }
             }
         }
-        for subdirectory in subdirectories { visit(subdirectory, matcher: matcher) }
+        listing.files.sort()
+        return (listing, cacheable)
     }
 }

@@ -15,6 +15,8 @@ final class InputRunner {
     var byPath: [String: FileTailer] = [:]
     private var byIdentity: [FileIdentity: FileTailer] = [:]
     private var reportedErrors: Set<String> = []
+    /// Directory listings from earlier scans, reused while a directory is unchanged.
+    private var listings = DirectoryListingCache()
 
     /// How lines join into records; nil in single-line mode.
     let multiline: MultilineRules?
@@ -31,7 +33,7 @@ final class InputRunner {
 
     /// Scans the patterns, opens every new file, and returns the directories that must be watched.
     func discover(_ context: AgentContext) -> [String] {
-        let scan = matcher.scan()
+        let scan = matcher.scan(reusing: &listings)
         for error in scan.errors where !error.isNotFound {
             if reportedErrors.insert(error.description).inserted {
                 context.diagnostics.record(.discoveryFailed(error))

@@ -71,6 +71,8 @@ public struct FileStatus: Sendable {
     public var identity: FileIdentity
     public var size: UInt64
     public var modifiedSeconds: Int64
+    /// The modification time in nanoseconds since the epoch (a directory's changes with its entries).
+    public var modifiedNanoseconds: Int64
     public var isRegularFile: Bool
     public var isDirectory: Bool
     /// Hard links left: 0 once the file is deleted while still open.
@@ -80,6 +82,7 @@ public struct FileStatus: Sendable {
         identity = FileIdentity(device: UInt64(raw.st_dev), inode: UInt64(raw.st_ino))
         size = UInt64(max(0, raw.st_size))
         modifiedSeconds = Int64(raw.st_mtim.tv_sec)
+        modifiedNanoseconds = Int64(raw.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(raw.st_mtim.tv_nsec)
         isRegularFile = (raw.st_mode & S_IFMT) == S_IFREG
         isDirectory = (raw.st_mode & S_IFMT) == S_IFDIR
         linkCount = UInt64(raw.st_nlink)
