@@ -91,31 +91,38 @@ extension RegexMatcher {
                     return 1
                 }
             }
-            // Failure: pop until a frame says where to resume.
-            while true {
-                if sp == 0 { return 0 }
-                steps &+= 1
-                if steps > budget { return -1 }
-                sp -= 1
-                let f = stack[sp]
-                switch f.kind {
-                case 0:
-                    pc = Int(f.pc); pos = f.a
-                    continue outer
-                case 1:
-                    slots[Int(f.pc)] = f.a
-                case 2:
-                    guard let p = giveBack(s, f) else { continue }
-                    if p > f.a { stack[sp].b = p; sp += 1 }
-                    pc = Int(f.pc); pos = p
-                    continue outer
-                default:
-                    let run = program[Int(f.pc)]
-                    let p = f.b + 1
-                    if p < f.a && tables[Int(run.x) &+ Int(s[p])] != 0 { stack[sp].b = p; sp += 1 }
-                    pc = Int(f.pc) + 1; pos = p
-                    continue outer
-                }
+            // Failure: pop frames until one says where to resume, or there is none left.
+            if let outcome = backtrack(s, &pc, &pos) { return outcome }
+        }
+    }
+
+    /// Pops the backtrack stack until a frame gives a place to resume (pc and pos set, nil returned);
+    /// 0 when the stack is empty (no match from this start), -1 when the step budget is spent.
+    @inline(__always)
+    private func backtrack(_ s: UnsafePointer<UInt8>, _ pc: inout Int, _ pos: inout Int) -> Int8? {
+        while true {
+            if sp == 0 { return 0 }
+            steps &+= 1
+            if steps > budget { return -1 }
+            sp -= 1
+            let f = stack[sp]
+            switch f.kind {
+            case 0:
+                pc = Int(f.pc); pos = f.a
+                return nil
+            case 1:
+                slots[Int(f.pc)] = f.a
+            case 2:
+                guard let p = giveBack(s, f) else { continue }
+                if p > f.a { stack[sp].b = p; sp += 1 }
+                pc = Int(f.pc); pos = p
+                return nil
+            default:
+                let run = program[Int(f.pc)]
+                let p = f.b + 1
+                if p < f.a && tables[Int(run.x) &+ Int(s[p])] != 0 { stack[sp].b = p; sp += 1 }
+                pc = Int(f.pc) + 1; pos = p
+                return nil
             }
         }
     }
