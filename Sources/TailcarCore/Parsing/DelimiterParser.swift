@@ -67,8 +67,8 @@ public final class DelimiterParser: EventProcessor {
         guard begin < end else { return false }
         var columns = ColumnSink(parser: self)
         let complete: Bool
-        if let quote {
-            complete = splitQuoted(raw, begin..<end, quote: quote, into: &columns, &staging)
+        if separator.count == 1 {
+            complete = splitSingle(raw, begin..<end, quote: quote, into: &columns, &staging)
         } else {
             complete = splitPlain(raw, begin..<end, into: &columns, &staging)
         }
@@ -76,6 +76,7 @@ public final class DelimiterParser: EventProcessor {
         return columns.count >= columnKeys.count || allowingShortenedFields
     }
 
+    /// Splits on a separator of several bytes; no quoting.
     private func splitPlain(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>,
                             into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
         var start = range.lowerBound
@@ -100,68 +101,91 @@ public final class DelimiterParser: EventProcessor {
         return true
     }
 
-    private enum QuoteState { case fieldStart, unquoted, quoted, quoteInQuoted }
-
-    private func splitQuoted(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8,
+    /// Splits on a one-byte separator, with quoting when `quote` is set. Unquoted text is read a word at a
+    /// time: every separator in the word ends a column; a quote must open its column (see the header).
+    private func splitSingle(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8?,
                              into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
-        let sep = separator[0]
         let end = range.upperBound
-        var state = QuoteState.fieldStart
         var start = range.lowerBound
-        var doubled = 0
-        var index = range.lowerBound
-        scan: while index < end {
-            switch state {
-            case .fieldStart:
-                let byte = raw[index]
-                if byte == sep {
-                    if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
-                    start = index + 1
-                } else {
-                    state = byte == quote ? .quoted : .unquoted
-                }
-                index += 1
-            case .unquoted:
-                // Plain bytes up to the next separator (or a stray quote, which makes the record unparsable).
-                index = ByteScan.firstOf(sep, quote, in: raw, from: index, end: end)
-                guard index < end else { break scan }
-                if raw[index] == quote { return false }
-                if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
-                start = index + 1
-                state = .fieldStart
-                index += 1
-            case .quoted:
-                index = ByteScan.firstOf(quote, quote, in: raw, from: index, end: end)
-                guard index < end else { break scan }
-                state = .quoteInQuoted
-                index += 1
-            case .quoteInQuoted:
-                let byte = raw[index]
-                if byte == quote {
-                    doubled += 1
-                    state = .quoted
-                } else if byte == sep {
-                    let value = unquote(raw, start + 1..<index - 1, quote: quote, doubled: doubled, &staging)
-                    if columns.emit(value, rest: start..<end, &staging) { return true }
-                    start = index + 1
-                    doubled = 0
-                    state = .fieldStart
-                } else {
+        var index = start
+        while true {
+            switch nextQuote(raw, from: index, end: end, quote: quote, start: &start, &columns, &staging) {
+            case .stopped:
+                return true
+            case .end:
+                _ = columns.emit(.source(start..<end), rest: start..<end, &staging)
+                return true
+            case .quote(let at):
+                guard at == start, let quote else { return false }
+                var doubled = 0
+                guard let close = closingQuote(raw, from: at + 1, end: end, quote: quote, doubled: &doubled) else {
                     return false
                 }
-                index += 1
+                let value = unquote(raw, at + 1..<close, quote: quote, doubled: doubled, &staging)
+                if close + 1 == end {
+                    _ = columns.emit(value, rest: start..<end, &staging)
+                    return true
+                }
+                guard raw[close + 1] == separator[0] else { return false }
+                if columns.emit(value, rest: start..<end, &staging) { return true }
+                start = close + 2
+                index = start
             }
         }
-        switch state {
-        case .quoted:
-            return false
-        case .quoteInQuoted:
-            let value = unquote(raw, start + 1..<range.upperBound - 1, quote: quote, doubled: doubled, &staging)
-            _ = columns.emit(value, rest: start..<range.upperBound, &staging)
-        case .fieldStart, .unquoted:
-            _ = columns.emit(.source(start..<range.upperBound), rest: start..<range.upperBound, &staging)
+    }
+
+    private enum UnquotedStop { case quote(Int), end, stopped }
+
+    /// Emits a column for each separator from `from` on, until a quote (not emitted) or the end of the line
+    /// (the last column not emitted), or until the columns say stop. `start` is the open column's start.
+    @inline(__always)
+    private func nextQuote(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8?, start: inout Int,
+                           _ columns: inout ColumnSink, _ staging: inout FieldStaging) -> UnquotedStop {
+        let sep = separator[0]
+        let sepPattern = UInt64(sep) &* ByteScan.ones
+        let quotePattern = UInt64(quote ?? 0) &* ByteScan.ones
+        let quoting = quote != nil
+        var index = from
+        while index + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            var seps = ByteScan.matches(word, sepPattern)
+            let quotes = quoting ? ByteScan.matches(word, quotePattern) : 0
+            // Separators after the word's first quote belong to the text after it.
+            if quotes != 0 { seps &= (quotes & (0 &- quotes)) &- 1 }
+            while seps != 0 {
+                let at = index + seps.trailingZeroBitCount / 8
+                if columns.emit(.source(start..<at), rest: start..<end, &staging) { return .stopped }
+                start = at + 1
+                seps &= seps &- 1
+            }
+            if quotes != 0 { return .quote(index + quotes.trailingZeroBitCount / 8) }
+            index += 8
         }
-        return true
+        while index < end {
+            let byte = raw[index]
+            if byte == sep {
+                if columns.emit(.source(start..<index), rest: start..<end, &staging) { return .stopped }
+                start = index + 1
+            } else if quoting && byte == quote! {
+                return .quote(index)
+            }
+            index += 1
+        }
+        return .end
+    }
+
+    /// The quote closing a quoted column whose text starts at `from` (a doubled quote is text and counted
+    /// in `doubled`); nil when the line ends first.
+    private func closingQuote(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8,
+                              doubled: inout Int) -> Int? {
+        var index = from
+        while true {
+            index = ByteScan.firstOf(quote, quote, in: raw, from: index, end: end)
+            guard index < end else { return nil }
+            guard index + 1 < end, raw[index + 1] == quote else { return index }
+            doubled += 1
+            index += 2
+        }
     }
 
     /// The inside of a quoted field, with each doubled quote made single (in the scratch) when there are any.
@@ -193,6 +217,7 @@ public final class DelimiterParser: EventProcessor {
 
         /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
         /// `rest` is the raw text from this column's start to the end of the line.
+        @inline(__always)
         mutating func emit(_ value: StagedBytes, rest: Range<Int>, _ staging: inout FieldStaging) -> Bool {
             defer { count += 1 }
             if count < keys.count {
