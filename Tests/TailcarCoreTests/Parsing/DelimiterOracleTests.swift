@@ -2,7 +2,8 @@
 //
 // The delimiter parser's word-at-a-time splitting against an obviously correct byte loop, over seeded
 // random lines (quotes, doubled quotes, stray quotes, empty columns, spaces and '\r' at the ends, lengths
-// on both sides of the eight-byte word), for every overflow treatment and with and without quoting.
+// on both sides of the eight-byte word, short and long lines), for every overflow treatment and with and
+// without quoting; and ByteScan's word matcher against a byte loop.
 import Testing
 @testable import TailcarCore
 
@@ -83,7 +84,9 @@ struct DelimiterOracleTests {
         func noise(_ count: Int) -> [UInt8] { (0..<count).map { _ in text.randomElement(using: &random)! } }
         if Int.random(in: 0..<5, using: &random) == 0 { return noise(Int.random(in: 0...70, using: &random)) }
         var line: [UInt8] = Array(repeating: 0x20, count: Int.random(in: 0...1, using: &random))
-        for column in 0..<Int.random(in: 1...14, using: &random) {
+        // Now and then a long line.
+        let most = Int.random(in: 0..<10, using: &random) == 0 ? 90 : 14
+        for column in 0..<Int.random(in: 1...most, using: &random) {
             if column > 0 { line.append(separator) }
             let body = (0..<Int.random(in: 0...19, using: &random)).map { _ -> UInt8 in
                 let byte = text.randomElement(using: &random)!
