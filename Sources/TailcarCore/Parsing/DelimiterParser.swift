@@ -28,8 +28,9 @@ public final class DelimiterParser: EventProcessor {
     /// Key index per column; -1 for a `_` column skipped in `.discard` mode. Plain memory owned here, so
     /// the per-field lookup touches no array (and no reference count).
     private let columnKeys: UnsafeMutableBufferPointer<Int>
-    /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes.
-    private let surplusKeys: [Int]
+    /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes. Plain
+    /// memory too: the split must not touch reference counts (see FieldStaging's PlainBuffer).
+    private let surplusKeys: UnsafeMutableBufferPointer<Int>
     private let allowingShortenedFields: Bool
     private let overflow: Overflow
 
@@ -46,13 +47,19 @@ public final class DelimiterParser: EventProcessor {
         let interned = keys.map { overflow == .discard && $0 == "_" ? -1 : table.intern($0) }
         columnKeys = .allocate(capacity: interned.count)
         _ = columnKeys.initialize(from: interned)
-        self.surplusKeys = (0..<internedSurplusColumns).map { table.intern("__column\(keys.count + $0)__") }
+        surplusKeys = .allocate(capacity: internedSurplusColumns)
+        _ = surplusKeys.initialize(from: (0..<internedSurplusColumns).map {
+            table.intern("__column\(keys.count + $0)__")
+        })
         self.allowingShortenedFields = allowingShortenedFields
         self.overflow = overflow
         self.runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
     }
 
-    deinit { columnKeys.deallocate() }
+    deinit {
+        columnKeys.deallocate()
+        surplusKeys.deallocate()
+    }
 
     public func process(_ group: EventGroup) -> ProcessOutcome {
         runner.run(group, counters: &counters) { raw, staging in split(raw, &staging) }
@@ -65,7 +72,7 @@ public final class DelimiterParser: EventProcessor {
         var begin = 0
         while begin < end, raw[begin] == 0x20 { begin += 1 }
         guard begin < end else { return false }
-        var columns = ColumnSink(parser: self)
+        var columns = ColumnSink(keys: columnKeys, surplusKeys: surplusKeys, overflow: overflow)
         let complete: Bool
         if separator.count == 1 {
             complete = splitSingle(raw, begin..<end, quote: quote, into: &columns, &staging)
@@ -203,16 +210,17 @@ public final class DelimiterParser: EventProcessor {
 
     /// Names each column as it is found and applies the overflow rule.
     private struct ColumnSink {
-        /// The parser outlives every split it makes: held without reference counting (once per field).
-        unowned(unsafe) let parser: DelimiterParser
+        /// The parser's plain-memory tables, copied in: no reference to the parser, so nothing in a split
+        /// can count references (see FieldStaging's PlainBuffer).
         private let keys: UnsafeMutableBufferPointer<Int>
+        private let surplusKeys: UnsafeMutableBufferPointer<Int>
         private let overflow: Overflow
         private(set) var count = 0
 
-        init(parser: DelimiterParser) {
-            self.parser = parser
-            keys = parser.columnKeys
-            overflow = parser.overflow
+        init(keys: UnsafeMutableBufferPointer<Int>, surplusKeys: UnsafeMutableBufferPointer<Int>, overflow: Overflow) {
+            self.keys = keys
+            self.surplusKeys = surplusKeys
+            self.overflow = overflow
         }
 
         /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
@@ -239,9 +247,9 @@ public final class DelimiterParser: EventProcessor {
 
         private func surplusKey(_ column: Int, _ staging: inout FieldStaging) -> StagedKey {
             let surplus = column - keys.count
-            if surplus < parser.surplusKeys.count { return .table(parser.surplusKeys[surplus]) }
+            if surplus < surplusKeys.count { return .table(surplusKeys[surplus]) }
             let mark = staging.mark
-            for byte in "__column".utf8 { staging.append(byte) }
+            StaticString("__column").withUTF8Buffer { for byte in $0 { staging.append(byte) } }
             appendDecimal(column, &staging)
             staging.append(0x5F)
             staging.append(0x5F)

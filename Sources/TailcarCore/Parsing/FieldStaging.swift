@@ -10,7 +10,8 @@
 //   commit                  : arena += scratch at base B; k2's value becomes B+0..<B+3; fields += staged
 //
 // The buffers are plain memory owned here (a noncopyable value): staging a field is a store and a count,
-// with no uniqueness check or reference count as an array append would have.
+// with no uniqueness check or reference count as an array append would have, and never an allocation (a
+// full buffer drops what comes and says so; the runner grows it and parses the record again).
 
 /// Bytes a parser found: a slice of the source value, or of the staging scratch.
 struct StagedBytes: Equatable {
@@ -29,11 +30,15 @@ enum StagedKey: Equatable {
     case bytes(StagedBytes)
 }
 
-/// A growable run of plain values (trivial types: no references, nothing to deinitialise) in memory this
-/// value owns.
+/// A run of plain values (trivial types: no references, nothing to deinitialise) in memory this value
+/// owns, with a capacity that stays fixed while it is filled: an append to a full buffer is dropped and
+/// marks it `overflowed`; its owner then grows it and fills it again. Filling thus never allocates, which
+/// lets a parse run inside `EventGroup.withBytes` without the arena being retained around it (the
+/// optimizer keeps that retain when the code inside may allocate).
 struct PlainBuffer<Element>: ~Copyable {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
+    private(set) var overflowed = false
     private var capacity: Int
 
     init(capacity: Int) {
@@ -46,12 +51,18 @@ struct PlainBuffer<Element>: ~Copyable {
 
     @inline(__always)
     mutating func append(_ element: Element) {
-        if count == capacity { grow() }
+        guard count < capacity else {
+            overflowed = true
+            return
+        }
         (base + count).initialize(to: element)
         count += 1
     }
 
-    mutating func removeAll() { count = 0 }
+    mutating func removeAll() {
+        count = 0
+        overflowed = false
+    }
 
     subscript(index: Int) -> Element {
         get { base[index] }
@@ -60,12 +71,13 @@ struct PlainBuffer<Element>: ~Copyable {
 
     var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
 
-    private mutating func grow() {
-        let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
-        larger.initialize(from: base, count: count)
+    /// Doubles the capacity if the last fill overflowed; the contents are forgotten.
+    mutating func growIfOverflowed() {
+        guard overflowed else { return }
         base.deallocate()
-        base = larger
         capacity *= 2
+        base = .allocate(capacity: capacity)
+        removeAll()
     }
 }
 
@@ -81,7 +93,18 @@ struct FieldStaging: ~Copyable {
 
     init() {}
 
-    /// Forgets the previous record's fields; `sourceStart` is where the next parsed value begins in the arena.
+    /// True when a buffer was full during this fill: the staged fields are incomplete; `grow()`, then
+    /// `reset` and stage them again.
+    var overflowed: Bool { fields.overflowed || scratch.overflowed || fixups.overflowed }
+
+    /// Enlarges the buffers that overflowed (everything staged is forgotten).
+    mutating func grow() {
+        fields.growIfOverflowed()
+        scratch.growIfOverflowed()
+        fixups.growIfOverflowed()
+    }
+
+    /// Forgets the previous fill's fields; `sourceStart` is where the next parsed value begins in the arena.
     mutating func reset(sourceStart: Int) {
         fields.removeAll()
         scratch.removeAll()

@@ -71,8 +71,9 @@ struct SourceFieldRunner: ~Copyable {
     }
 
     /// `parse` reads the source value (it must not append to the group) and stages fields; it returns false
-    /// when the value does not parse, and its staged fields are then forgotten. Inlined into each parser, so
-    /// its `parse` is a direct call rather than a closure shared by every parser.
+    /// when the value does not parse, and its staged fields are then forgotten. When the staging was too
+    /// small, it grows and `parse` runs again on the same value, so a parse must be repeatable. Inlined into
+    /// each parser, so its `parse` is a direct call rather than a closure shared by every parser.
     @inline(__always)
     mutating func run(_ group: EventGroup, counters: inout ParserCounters,
                       parse: (UnsafeRawBufferPointer, inout FieldStaging) -> Bool) -> ProcessOutcome {
@@ -81,8 +82,13 @@ struct SourceFieldRunner: ~Copyable {
             return .keep
         }
         let source = group.fields[index].value
-        staging.reset(sourceStart: source.start)
-        let parsed = group.withBytes(source) { parse($0, &staging) }
+        var parsed: Bool
+        repeat {
+            staging.reset(sourceStart: source.start)
+            parsed = group.withBytes(source) { parse($0, &staging) }
+            guard parsed && staging.overflowed else { break }
+            staging.grow()
+        } while true
         group.removeOpenField(at: index)
         if parsed {
             counters.parsed += 1
