@@ -13,6 +13,14 @@ enum ByteScan {
     static let highs: UInt64 = 0x8080_8080_8080_8080
     static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
 
+    /// Whether some byte of `word` equals the byte `pattern` repeats (the borrow trick: exact for "is
+    /// there one", though not for where).
+    @inline(__always)
+    static func contains(_ word: UInt64, _ pattern: UInt64) -> Bool {
+        let x = word ^ pattern
+        return (x &- ones) & ~x & highs != 0
+    }
+
     /// The high bit of every byte of `word` equal to the byte `pattern` repeats (`b * ones`), and no other
     /// bit. Exact in every byte, unlike the borrow trick in `firstOf`: `(x & 0x7F) + 0x7F` cannot carry
     /// out of its byte, and sets the high bit exactly when the low seven bits of `x` are not all zero.

@@ -148,32 +148,53 @@ public final class DelimiterParser: EventProcessor {
     @inline(__always)
     private func nextQuote(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8?, start: inout Int,
                            _ columns: inout ColumnSink, _ staging: inout FieldStaging) -> UnquotedStop {
-        let sep = separator[0]
-        let sepPattern = UInt64(sep) &* ByteScan.ones
+        guard end >= 8, let bytes = raw.baseAddress else {
+            return nextQuoteBytewise(raw, from: from, end: end, quote: quote, start: &start, &columns, &staging)
+        }
+        let sepPattern = UInt64(separator[0]) &* ByteScan.ones
         let quotePattern = UInt64(quote ?? 0) &* ByteScan.ones
         let quoting = quote != nil
         var index = from
-        while index + 8 <= end {
-            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            var seps = ByteScan.matches(word, sepPattern)
-            let quotes = quoting ? ByteScan.matches(word, quotePattern) : 0
-            // Separators after the word's first quote belong to the text after it.
-            if quotes != 0 { seps &= (quotes & (0 &- quotes)) &- 1 }
-            while seps != 0 {
-                let at = index + seps.trailingZeroBitCount / 8
-                if columns.emit(.source(start..<at), rest: start..<end, &staging) { return .stopped }
-                start = at + 1
-                seps &= seps &- 1
+        // Whole words without a quote, the common case, with as little as possible per word.
+        while index &+ 8 <= end {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if quoting && ByteScan.contains(word, quotePattern) { break }
+            if columns.emitEach(ByteScan.matches(word, sepPattern), base: index, start: &start, end: end, &staging) {
+                return .stopped
             }
-            if quotes != 0 { return .quote(index + quotes.trailingZeroBitCount / 8) }
-            index += 8
+            index &+= 8
         }
+        // A word holding a quote, and the line's last bytes: read as the word ending the line, the bytes
+        // already read masked off.
+        while index < end {
+            let base = min(index, end &- 8)
+            let word = bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self)
+            let fresh = UInt64.max &<< UInt64(truncatingIfNeeded: 8 &* (index &- base))
+            let seps = ByteScan.matches(word, sepPattern) & fresh
+            let quotes = quoting ? ByteScan.matches(word, quotePattern) & fresh : 0
+            if quotes != 0 {
+                // Separators after the word's first quote belong to the text after it.
+                let before = seps & ((quotes & (0 &- quotes)) &- 1)
+                if columns.emitEach(before, base: base, start: &start, end: end, &staging) { return .stopped }
+                return .quote(base &+ quotes.trailingZeroBitCount &>> 3)
+            }
+            if columns.emitEach(seps, base: base, start: &start, end: end, &staging) { return .stopped }
+            index = base &+ 8
+        }
+        return .end
+    }
+
+    /// `nextQuote` for a line shorter than a word.
+    private func nextQuoteBytewise(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8?,
+                                   start: inout Int, _ columns: inout ColumnSink,
+                                   _ staging: inout FieldStaging) -> UnquotedStop {
+        var index = from
         while index < end {
             let byte = raw[index]
-            if byte == sep {
+            if byte == separator[0] {
                 if columns.emit(.source(start..<index), rest: start..<end, &staging) { return .stopped }
                 start = index + 1
-            } else if quoting && byte == quote! {
+            } else if byte == quote {
                 return .quote(index)
             }
             index += 1
@@ -223,11 +244,35 @@ public final class DelimiterParser: EventProcessor {
             self.overflow = overflow
         }
 
+        /// Emits a column ending at each separator flagged in `flags` (a word's high bits, see ByteScan) of
+        /// the word at `base`; true when the split should stop.
+        @inline(__always)
+        mutating func emitEach(_ flags: UInt64, base: Int, start: inout Int, end: Int,
+                               _ staging: inout FieldStaging) -> Bool {
+            var flags = flags
+            while flags != 0 {
+                let at = base &+ flags.trailingZeroBitCount &>> 3
+                if emit(StagedBytes(place: .source, start: start, count: at &- start), restFrom: start, end: end,
+                        &staging) {
+                    return true
+                }
+                start = at &+ 1
+                flags &= flags &- 1
+            }
+            return false
+        }
+
         /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
         /// `rest` is the raw text from this column's start to the end of the line.
         @inline(__always)
         mutating func emit(_ value: StagedBytes, rest: Range<Int>, _ staging: inout FieldStaging) -> Bool {
-            defer { count += 1 }
+            emit(value, restFrom: rest.lowerBound, end: rest.upperBound, &staging)
+        }
+
+        /// `emit` with the rest given as `restFrom..<end`, built only when it is used.
+        @inline(__always)
+        mutating func emit(_ value: StagedBytes, restFrom: Int, end: Int, _ staging: inout FieldStaging) -> Bool {
+            defer { count &+= 1 }
             if count < keys.count {
                 let key = keys[count]
                 if key >= 0 { staging.add(.table(key), value) }
@@ -237,7 +282,7 @@ public final class DelimiterParser: EventProcessor {
             case .discard:
                 return true
             case .keep:
-                staging.add(surplusKey(count, &staging), .source(rest))
+                staging.add(surplusKey(count, &staging), .source(restFrom..<end))
                 return true
             case .extend:
                 staging.add(surplusKey(count, &staging), value)

@@ -56,7 +56,7 @@ struct PlainBuffer<Element>: ~Copyable {
             return
         }
         (base + count).initialize(to: element)
-        count += 1
+        count &+= 1
     }
 
     mutating func removeAll() {
@@ -127,7 +127,7 @@ struct FieldStaging: ~Copyable {
 
     @inline(__always)
     private mutating func place(_ bytes: StagedBytes, fixup: Int) -> ByteRange {
-        if bytes.place == .source { return ByteRange(start: sourceStart + bytes.start, count: bytes.count) }
+        if bytes.place == .source { return ByteRange(start: sourceStart &+ bytes.start, count: bytes.count) }
         fixups.append(fixup)
         return ByteRange(start: bytes.start, count: bytes.count)
     }
