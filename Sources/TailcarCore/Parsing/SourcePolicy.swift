@@ -89,7 +89,12 @@ struct SourceFieldRunner: ~Copyable {
             guard parsed && staging.overflowed else { break }
             staging.grow()
         } while true
-        group.removeOpenField(at: index)
+        // `find` gives an open field; most often the record's last, which goes without shifting anything.
+        if index == group.fields.count &- 1 {
+            group.fields.removeLast()
+        } else {
+            group.removeOpenField(at: index)
+        }
         if parsed {
             counters.parsed += 1
             staging.commit(into: group)
