@@ -21,6 +21,14 @@ enum ByteScan {
         return (x &- ones) & ~x & highs != 0
     }
 
+    /// Whether some byte of `first` or `second` equals the byte `pattern` repeats.
+    @inline(__always)
+    static func contains(_ first: UInt64, _ second: UInt64, _ pattern: UInt64) -> Bool {
+        let x = first ^ pattern
+        let y = second ^ pattern
+        return ((x &- ones) & ~x | (y &- ones) & ~y) & highs != 0
+    }
+
     /// The high bit of every byte of `word` equal to the byte `pattern` repeats (`b * ones`), and no other
     /// bit. Exact in every byte, unlike the borrow trick in `firstOf`: `(x & 0x7F) + 0x7F` cannot carry
     /// out of its byte, and sets the high bit exactly when the low seven bits of `x` are not all zero.

@@ -155,7 +155,22 @@ public final class DelimiterParser: EventProcessor {
         let quotePattern = UInt64(quote ?? 0) &* ByteScan.ones
         let quoting = quote != nil
         var index = from
-        // Whole words without a quote, the common case, with as little as possible per word.
+        // Whole words without a quote, the common case, with as little as possible per word: two at a time,
+        // then one.
+        while index &+ 16 <= end {
+            let first = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let second = bytes.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+            if quoting && ByteScan.contains(first, second, quotePattern) { break }
+            if columns.emitEach(ByteScan.matches(first, sepPattern), base: index, start: &start, end: end,
+                                &staging) {
+                return .stopped
+            }
+            if columns.emitEach(ByteScan.matches(second, sepPattern), base: index &+ 8, start: &start, end: end,
+                                &staging) {
+                return .stopped
+            }
+            index &+= 16
+        }
         while index &+ 8 <= end {
             let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             if quoting && ByteScan.contains(word, quotePattern) { break }

@@ -156,6 +156,9 @@ struct DelimiterOracleTests {
             }
             #expect(ByteScan.matches(word, UInt64(target) &* ByteScan.ones) == expected)
             #expect(ByteScan.contains(word, UInt64(target) &* ByteScan.ones) == (expected != 0))
+            let other = UInt64.random(in: 0...UInt64.max, using: &random)
+            let otherHas = (0..<8).contains { UInt8(truncatingIfNeeded: other >> (8 * UInt64($0))) == target }
+            #expect(ByteScan.contains(other, word, UInt64(target) &* ByteScan.ones) == (otherHas || expected != 0))
         }
     }
 }
