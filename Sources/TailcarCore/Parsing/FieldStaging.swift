@@ -32,13 +32,15 @@ enum StagedKey: Equatable {
 
 /// A run of plain values (trivial types: no references, nothing to deinitialise) in memory this value
 /// owns, with a capacity that stays fixed while it is filled: an append to a full buffer is dropped and
-/// marks it `overflowed`; its owner then grows it and fills it again. Filling thus never allocates, which
-/// lets a parse run inside `EventGroup.withBytes` without the arena being retained around it (the
-/// optimizer keeps that retain when the code inside may allocate).
+/// counted, and the buffer says it `overflowed`; its owner then grows it (to hold every append of that
+/// fill) and fills it again. Filling thus never allocates, which lets a parse run inside
+/// `EventGroup.withBytes` without the arena being retained around it (the optimizer keeps that retain when
+/// the code inside may allocate).
 struct PlainBuffer<Element>: ~Copyable {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
-    private(set) var overflowed = false
+    /// Appends dropped since the last `removeAll` because the buffer was full.
+    private var dropped = 0
     private var capacity: Int
 
     init(capacity: Int) {
@@ -49,10 +51,12 @@ struct PlainBuffer<Element>: ~Copyable {
 
     deinit { base.deallocate() }
 
+    var overflowed: Bool { dropped > 0 }
+
     @inline(__always)
     mutating func append(_ element: Element) {
         guard count < capacity else {
-            overflowed = true
+            dropped &+= 1
             return
         }
         (base + count).initialize(to: element)
@@ -61,7 +65,7 @@ struct PlainBuffer<Element>: ~Copyable {
 
     mutating func removeAll() {
         count = 0
-        overflowed = false
+        dropped = 0
     }
 
     subscript(index: Int) -> Element {
@@ -71,11 +75,11 @@ struct PlainBuffer<Element>: ~Copyable {
 
     var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
 
-    /// Doubles the capacity if the last fill overflowed; the contents are forgotten.
+    /// If the last fill overflowed, makes room for all of it (at least doubling); the contents are forgotten.
     mutating func growIfOverflowed() {
         guard overflowed else { return }
+        capacity = max(capacity * 2, count + dropped)
         base.deallocate()
-        capacity *= 2
         base = .allocate(capacity: capacity)
         removeAll()
     }
@@ -94,7 +98,7 @@ struct FieldStaging: ~Copyable {
     init() {}
 
     /// True when a buffer was full during this fill: the staged fields are incomplete; `grow()`, then
-    /// `reset` and stage them again.
+    /// `reset` and stage them again (the same fill then fits).
     var overflowed: Bool { fields.overflowed || scratch.overflowed || fixups.overflowed }
 
     /// Enlarges the buffers that overflowed (everything staged is forgotten).

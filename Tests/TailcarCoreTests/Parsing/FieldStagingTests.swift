@@ -34,7 +34,7 @@ struct FieldStagingTests {
         #expect(fields == ["k1=a", "k2=x\"y"])
     }
 
-    @Test("a full buffer drops what comes and says so; grow makes room for the next fill")
+    @Test("a full buffer drops what comes and says so; grow makes room for the same fill at once")
     func overflowThenGrow() {
         var staging = FieldStaging()
         staging.reset(sourceStart: 0)
@@ -43,7 +43,7 @@ struct FieldStagingTests {
         #expect(full)
         staging.grow()
         staging.reset(sourceStart: 0)
-        for index in 0..<60 { staging.add(.table(index), .source(index..<index + 1)) }
+        for index in 0..<100 { staging.add(.table(index), .source(index..<index + 1)) }
         let roomy = staging.overflowed
         #expect(!roomy)
         for _ in 0..<1000 { staging.append(0x61) }
