@@ -11,6 +11,33 @@
 enum ByteScan {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let highs: UInt64 = 0x8080_8080_8080_8080
+    static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+    /// Whether some byte of `word` equals the byte `pattern` repeats (the borrow trick: exact for "is
+    /// there one", though not for where).
+    @inline(__always)
+    static func contains(_ word: UInt64, _ pattern: UInt64) -> Bool {
+        let x = word ^ pattern
+        return (x &- ones) & ~x & highs != 0
+    }
+
+    /// Whether some byte of `first` or `second` equals the byte `pattern` repeats.
+    @inline(__always)
+    static func contains(_ first: UInt64, _ second: UInt64, _ pattern: UInt64) -> Bool {
+        let x = first ^ pattern
+        let y = second ^ pattern
+        return ((x &- ones) & ~x | (y &- ones) & ~y) & highs != 0
+    }
+
+    /// The high bit of every byte of `word` equal to the byte `pattern` repeats (`b * ones`), and no other
+    /// bit. Exact in every byte, unlike the borrow trick in `firstOf`: `(x & 0x7F) + 0x7F` cannot carry
+    /// out of its byte, and sets the high bit exactly when the low seven bits of `x` are not all zero.
+    ///     word = "a|b||c.."  pattern = "||||||||"  ->  0x80 in bytes 1, 3 and 4
+    @inline(__always)
+    static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+        let x = word ^ pattern
+        return ~(((x & lows) &+ lows) | x) & highs
+    }
 
     /// The first index in `from..<end` holding `a` or `b`; `end` when there is none.
     @inline(__always)

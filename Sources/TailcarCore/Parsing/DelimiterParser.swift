@@ -28,8 +28,9 @@ public final class DelimiterParser: EventProcessor {
     /// Key index per column; -1 for a `_` column skipped in `.discard` mode. Plain memory owned here, so
     /// the per-field lookup touches no array (and no reference count).
     private let columnKeys: UnsafeMutableBufferPointer<Int>
-    /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes.
-    private let surplusKeys: [Int]
+    /// Interned `__column<i>__` names for the first surplus columns; later ones are staged as bytes. Plain
+    /// memory too: the split must not touch reference counts (see FieldStaging's PlainBuffer).
+    private let surplusKeys: UnsafeMutableBufferPointer<Int>
     private let allowingShortenedFields: Bool
     private let overflow: Overflow
 
@@ -46,13 +47,19 @@ public final class DelimiterParser: EventProcessor {
         let interned = keys.map { overflow == .discard && $0 == "_" ? -1 : table.intern($0) }
         columnKeys = .allocate(capacity: interned.count)
         _ = columnKeys.initialize(from: interned)
-        self.surplusKeys = (0..<internedSurplusColumns).map { table.intern("__column\(keys.count + $0)__") }
+        surplusKeys = .allocate(capacity: internedSurplusColumns)
+        _ = surplusKeys.initialize(from: (0..<internedSurplusColumns).map {
+            table.intern("__column\(keys.count + $0)__")
+        })
         self.allowingShortenedFields = allowingShortenedFields
         self.overflow = overflow
         self.runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
     }
 
-    deinit { columnKeys.deallocate() }
+    deinit {
+        columnKeys.deallocate()
+        surplusKeys.deallocate()
+    }
 
     public func process(_ group: EventGroup) -> ProcessOutcome {
         runner.run(group, counters: &counters) { raw, staging in split(raw, &staging) }
@@ -65,10 +72,10 @@ public final class DelimiterParser: EventProcessor {
         var begin = 0
         while begin < end, raw[begin] == 0x20 { begin += 1 }
         guard begin < end else { return false }
-        var columns = ColumnSink(parser: self)
+        var columns = ColumnSink(keys: columnKeys, surplusKeys: surplusKeys, overflow: overflow)
         let complete: Bool
-        if let quote {
-            complete = splitQuoted(raw, begin..<end, quote: quote, into: &columns, &staging)
+        if separator.count == 1 {
+            complete = splitSingle(raw, begin..<end, quote: quote, into: &columns, &staging)
         } else {
             complete = splitPlain(raw, begin..<end, into: &columns, &staging)
         }
@@ -76,6 +83,7 @@ public final class DelimiterParser: EventProcessor {
         return columns.count >= columnKeys.count || allowingShortenedFields
     }
 
+    /// Splits on a separator of several bytes; no quoting.
     private func splitPlain(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>,
                             into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
         var start = range.lowerBound
@@ -100,68 +108,127 @@ public final class DelimiterParser: EventProcessor {
         return true
     }
 
-    private enum QuoteState { case fieldStart, unquoted, quoted, quoteInQuoted }
-
-    private func splitQuoted(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8,
+    /// Splits on a one-byte separator, with quoting when `quote` is set. Unquoted text is read a word at a
+    /// time: every separator in the word ends a column; a quote must open its column (see the header).
+    private func splitSingle(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, quote: UInt8?,
                              into columns: inout ColumnSink, _ staging: inout FieldStaging) -> Bool {
-        let sep = separator[0]
         let end = range.upperBound
-        var state = QuoteState.fieldStart
         var start = range.lowerBound
-        var doubled = 0
-        var index = range.lowerBound
-        scan: while index < end {
-            switch state {
-            case .fieldStart:
-                let byte = raw[index]
-                if byte == sep {
-                    if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
-                    start = index + 1
-                } else {
-                    state = byte == quote ? .quoted : .unquoted
-                }
-                index += 1
-            case .unquoted:
-                // Plain bytes up to the next separator (or a stray quote, which makes the record unparsable).
-                index = ByteScan.firstOf(sep, quote, in: raw, from: index, end: end)
-                guard index < end else { break scan }
-                if raw[index] == quote { return false }
-                if columns.emit(.source(start..<index), rest: start..<end, &staging) { return true }
-                start = index + 1
-                state = .fieldStart
-                index += 1
-            case .quoted:
-                index = ByteScan.firstOf(quote, quote, in: raw, from: index, end: end)
-                guard index < end else { break scan }
-                state = .quoteInQuoted
-                index += 1
-            case .quoteInQuoted:
-                let byte = raw[index]
-                if byte == quote {
-                    doubled += 1
-                    state = .quoted
-                } else if byte == sep {
-                    let value = unquote(raw, start + 1..<index - 1, quote: quote, doubled: doubled, &staging)
-                    if columns.emit(value, rest: start..<end, &staging) { return true }
-                    start = index + 1
-                    doubled = 0
-                    state = .fieldStart
-                } else {
+        var index = start
+        while true {
+            switch nextQuote(raw, from: index, end: end, quote: quote, start: &start, &columns, &staging) {
+            case .stopped:
+                return true
+            case .end:
+                _ = columns.emit(.source(start..<end), rest: start..<end, &staging)
+                return true
+            case .quote(let at):
+                guard at == start, let quote else { return false }
+                var doubled = 0
+                guard let close = closingQuote(raw, from: at + 1, end: end, quote: quote, doubled: &doubled) else {
                     return false
                 }
-                index += 1
+                let value = unquote(raw, at + 1..<close, quote: quote, doubled: doubled, &staging)
+                if close + 1 == end {
+                    _ = columns.emit(value, rest: start..<end, &staging)
+                    return true
+                }
+                guard raw[close + 1] == separator[0] else { return false }
+                if columns.emit(value, rest: start..<end, &staging) { return true }
+                start = close + 2
+                index = start
             }
         }
-        switch state {
-        case .quoted:
-            return false
-        case .quoteInQuoted:
-            let value = unquote(raw, start + 1..<range.upperBound - 1, quote: quote, doubled: doubled, &staging)
-            _ = columns.emit(value, rest: start..<range.upperBound, &staging)
-        case .fieldStart, .unquoted:
-            _ = columns.emit(.source(start..<range.upperBound), rest: start..<range.upperBound, &staging)
+    }
+
+    private enum UnquotedStop { case quote(Int), end, stopped }
+
+    /// Emits a column for each separator from `from` on, until a quote (not emitted) or the end of the line
+    /// (the last column not emitted), or until the columns say stop. `start` is the open column's start.
+    @inline(__always)
+    private func nextQuote(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8?, start: inout Int,
+                           _ columns: inout ColumnSink, _ staging: inout FieldStaging) -> UnquotedStop {
+        guard end >= 8, let bytes = raw.baseAddress else {
+            return nextQuoteBytewise(raw, from: from, end: end, quote: quote, start: &start, &columns, &staging)
         }
-        return true
+        let sepPattern = UInt64(separator[0]) &* ByteScan.ones
+        let quotePattern = UInt64(quote ?? 0) &* ByteScan.ones
+        let quoting = quote != nil
+        var index = from
+        // Whole words without a quote, the common case, with as little as possible per word: two at a time,
+        // then one.
+        while index &+ 16 <= end {
+            let first = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let second = bytes.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+            if quoting && ByteScan.contains(first, second, quotePattern) { break }
+            if columns.emitEach(ByteScan.matches(first, sepPattern), base: index, start: &start, end: end,
+                                &staging) {
+                return .stopped
+            }
+            if columns.emitEach(ByteScan.matches(second, sepPattern), base: index &+ 8, start: &start, end: end,
+                                &staging) {
+                return .stopped
+            }
+            index &+= 16
+        }
+        while index &+ 8 <= end {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if quoting && ByteScan.contains(word, quotePattern) { break }
+            if columns.emitEach(ByteScan.matches(word, sepPattern), base: index, start: &start, end: end, &staging) {
+                return .stopped
+            }
+            index &+= 8
+        }
+        // A word holding a quote, and the line's last bytes: read as the word ending the line, the bytes
+        // already read masked off.
+        while index < end {
+            let base = min(index, end &- 8)
+            let word = bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self)
+            let fresh = UInt64.max &<< UInt64(truncatingIfNeeded: 8 &* (index &- base))
+            let seps = ByteScan.matches(word, sepPattern) & fresh
+            let quotes = quoting ? ByteScan.matches(word, quotePattern) & fresh : 0
+            if quotes != 0 {
+                // Separators after the word's first quote belong to the text after it.
+                let before = seps & ((quotes & (0 &- quotes)) &- 1)
+                if columns.emitEach(before, base: base, start: &start, end: end, &staging) { return .stopped }
+                return .quote(base &+ quotes.trailingZeroBitCount &>> 3)
+            }
+            if columns.emitEach(seps, base: base, start: &start, end: end, &staging) { return .stopped }
+            index = base &+ 8
+        }
+        return .end
+    }
+
+    /// `nextQuote` for a line shorter than a word.
+    private func nextQuoteBytewise(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8?,
+                                   start: inout Int, _ columns: inout ColumnSink,
+                                   _ staging: inout FieldStaging) -> UnquotedStop {
+        var index = from
+        while index < end {
+            let byte = raw[index]
+            if byte == separator[0] {
+                if columns.emit(.source(start..<index), rest: start..<end, &staging) { return .stopped }
+                start = index + 1
+            } else if byte == quote {
+                return .quote(index)
+            }
+            index += 1
+        }
+        return .end
+    }
+
+    /// The quote closing a quoted column whose text starts at `from` (a doubled quote is text and counted
+    /// in `doubled`); nil when the line ends first.
+    private func closingQuote(_ raw: UnsafeRawBufferPointer, from: Int, end: Int, quote: UInt8,
+                              doubled: inout Int) -> Int? {
+        var index = from
+        while true {
+            index = ByteScan.firstOf(quote, quote, in: raw, from: index, end: end)
+            guard index < end else { return nil }
+            guard index + 1 < end, raw[index + 1] == quote else { return index }
+            doubled += 1
+            index += 2
+        }
     }
 
     /// The inside of a quoted field, with each doubled quote made single (in the scratch) when there are any.
@@ -179,22 +246,48 @@ public final class DelimiterParser: EventProcessor {
 
     /// Names each column as it is found and applies the overflow rule.
     private struct ColumnSink {
-        /// The parser outlives every split it makes: held without reference counting (once per field).
-        unowned(unsafe) let parser: DelimiterParser
+        /// The parser's plain-memory tables, copied in: no reference to the parser, so nothing in a split
+        /// can count references (see FieldStaging's PlainBuffer).
         private let keys: UnsafeMutableBufferPointer<Int>
+        private let surplusKeys: UnsafeMutableBufferPointer<Int>
         private let overflow: Overflow
         private(set) var count = 0
 
-        init(parser: DelimiterParser) {
-            self.parser = parser
-            keys = parser.columnKeys
-            overflow = parser.overflow
+        init(keys: UnsafeMutableBufferPointer<Int>, surplusKeys: UnsafeMutableBufferPointer<Int>, overflow: Overflow) {
+            self.keys = keys
+            self.surplusKeys = surplusKeys
+            self.overflow = overflow
+        }
+
+        /// Emits a column ending at each separator flagged in `flags` (a word's high bits, see ByteScan) of
+        /// the word at `base`; true when the split should stop.
+        @inline(__always)
+        mutating func emitEach(_ flags: UInt64, base: Int, start: inout Int, end: Int,
+                               _ staging: inout FieldStaging) -> Bool {
+            var flags = flags
+            while flags != 0 {
+                let at = base &+ flags.trailingZeroBitCount &>> 3
+                if emit(StagedBytes(place: .source, start: start, count: at &- start), restFrom: start, end: end,
+                        &staging) {
+                    return true
+                }
+                start = at &+ 1
+                flags &= flags &- 1
+            }
+            return false
         }
 
         /// Stages column `count`; returns true when the split should stop (the rest is consumed or ignored).
         /// `rest` is the raw text from this column's start to the end of the line.
+        @inline(__always)
         mutating func emit(_ value: StagedBytes, rest: Range<Int>, _ staging: inout FieldStaging) -> Bool {
-            defer { count += 1 }
+            emit(value, restFrom: rest.lowerBound, end: rest.upperBound, &staging)
+        }
+
+        /// `emit` with the rest given as `restFrom..<end`, built only when it is used.
+        @inline(__always)
+        mutating func emit(_ value: StagedBytes, restFrom: Int, end: Int, _ staging: inout FieldStaging) -> Bool {
+            defer { count &+= 1 }
             if count < keys.count {
                 let key = keys[count]
                 if key >= 0 { staging.add(.table(key), value) }
@@ -204,7 +297,7 @@ public final class DelimiterParser: EventProcessor {
             case .discard:
                 return true
             case .keep:
-                staging.add(surplusKey(count, &staging), .source(rest))
+                staging.add(surplusKey(count, &staging), .source(restFrom..<end))
                 return true
             case .extend:
                 staging.add(surplusKey(count, &staging), value)
@@ -214,9 +307,9 @@ public final class DelimiterParser: EventProcessor {
 
         private func surplusKey(_ column: Int, _ staging: inout FieldStaging) -> StagedKey {
             let surplus = column - keys.count
-            if surplus < parser.surplusKeys.count { return .table(parser.surplusKeys[surplus]) }
+            if surplus < surplusKeys.count { return .table(surplusKeys[surplus]) }
             let mark = staging.mark
-            for byte in "__column".utf8 { staging.append(byte) }
+            StaticString("__column").withUTF8Buffer { for byte in $0 { staging.append(byte) } }
             appendDecimal(column, &staging)
             staging.append(0x5F)
             staging.append(0x5F)

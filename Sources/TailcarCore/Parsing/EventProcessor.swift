@@ -8,6 +8,18 @@
 /// or abandons the record. Processors rewrite the open record's fields in place (group.openFields).
 public protocol EventProcessor: AnyObject {
     func process(_ group: EventGroup) -> ProcessOutcome
+
+    /// `process` on an instance of `Self` held unretained: a call through the type's witness that costs no
+    /// reference count, for the runtime's per-record loop (calling through `any EventProcessor` retains
+    /// and releases the processor each time). The default implementation is the one to use.
+    static func process(unretained processor: Unmanaged<AnyObject>, _ group: EventGroup) -> ProcessOutcome
+}
+
+extension EventProcessor {
+    /// `processor` must be an instance of `Self`, kept alive by its owner for the duration of the call.
+    public static func process(unretained processor: Unmanaged<AnyObject>, _ group: EventGroup) -> ProcessOutcome {
+        processor._withUnsafeGuaranteedRef { unsafeDowncast($0, to: Self.self).process(group) }
+    }
 }
 
 public enum ProcessOutcome: Sendable { case keep, drop }

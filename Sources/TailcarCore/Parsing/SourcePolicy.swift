@@ -40,10 +40,10 @@ public struct SourcePolicy: Sendable, Equatable {
 }
 
 /// Runs one parse of the open record's source field. Each parser owns one (it holds the reusable staging).
-struct SourceFieldRunner {
+struct SourceFieldRunner: ~Copyable {
     let sourceKey: Int
     let policy: SourcePolicy
-    private(set) var staging = FieldStaging()
+    private var staging = FieldStaging()
 
     init(sourceKey: Int, policy: SourcePolicy) {
         self.sourceKey = sourceKey
@@ -53,22 +53,28 @@ struct SourceFieldRunner {
     /// The index of the open record's first field named `key`: a table key, or an arena key with the same
     /// bytes (a JSON member read by an earlier parser, e.g. Logtail's `timeKey` after `json_log`).
     static func find(_ key: Int, in group: EventGroup) -> Int? {
-        let nameLength = group.keys.names[key].count
         for index in group.openFields {
             switch group.fields[index].key {
             case .table(let table):
                 if table == key { return index }
             case .arena(let range):
-                guard range.count == nameLength else { continue }
-                let same = group.withBytes(range) { bytes in group.keys.withName(key) { $0.elementsEqual(bytes) } }
-                if same { return index }
+                if names(key, range, in: group) { return index }
             }
         }
         return nil
     }
 
+    /// Whether the arena bytes at `range` spell the table key `key`.
+    private static func names(_ key: Int, _ range: ByteRange, in group: EventGroup) -> Bool {
+        guard range.count == group.keys.names[key].count else { return false }
+        return group.withBytes(range) { bytes in group.keys.withName(key) { $0.elementsEqual(bytes) } }
+    }
+
     /// `parse` reads the source value (it must not append to the group) and stages fields; it returns false
-    /// when the value does not parse, and its staged fields are then forgotten.
+    /// when the value does not parse, and its staged fields are then forgotten. When the staging was too
+    /// small, it grows and `parse` runs again on the same value, so a parse must be repeatable. Inlined into
+    /// each parser, so its `parse` is a direct call rather than a closure shared by every parser.
+    @inline(__always)
     mutating func run(_ group: EventGroup, counters: inout ParserCounters,
                       parse: (UnsafeRawBufferPointer, inout FieldStaging) -> Bool) -> ProcessOutcome {
         guard let index = Self.find(sourceKey, in: group) else {
@@ -76,12 +82,22 @@ struct SourceFieldRunner {
             return .keep
         }
         let source = group.fields[index].value
-        staging.reset()
-        let parsed = group.withBytes(source) { parse($0, &staging) }
-        group.removeOpenField(at: index)
+        var parsed: Bool
+        repeat {
+            staging.reset(sourceStart: source.start)
+            parsed = group.withBytes(source) { parse($0, &staging) }
+            guard parsed && staging.overflowed else { break }
+            staging.grow()
+        } while true
+        // `find` gives an open field; most often the record's last, which goes without shifting anything.
+        if index == group.fields.count &- 1 {
+            group.fields.removeLast()
+        } else {
+            group.removeOpenField(at: index)
+        }
         if parsed {
             counters.parsed += 1
-            staging.commit(into: group, sourceStart: source.start)
+            staging.commit(into: group)
             if let keep = policy.keepOnSuccess { group.addField(key: .table(keep), value: source) }
             return .keep
         }

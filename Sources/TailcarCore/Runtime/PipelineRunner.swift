@@ -11,7 +11,11 @@ final class PipelineRunner: FlushDelegate {
     let settings: PipelineSettings
     let keys = KeyTable()
     let flushers: [any Flusher]
-    var processors: [any EventProcessor] = []
+    var processors: [any EventProcessor] = [] {
+        didSet { unretainedProcessors.replace(with: processors) }
+    }
+    /// `processors` for the per-record loop, read without reference counting (`processors` keeps them alive).
+    private var unretainedProcessors = UnretainedProcessors()
     /// The pipeline's topic rule; each file's topic and topic tags are found once, when it is registered.
     var topics: TopicExtractor?
     private var sources: [FileKey: (topic: String, tags: [(key: String, value: String)])] = [:]
@@ -38,6 +42,8 @@ final class PipelineRunner: FlushDelegate {
         self.maxInFlightBytes = maxInFlightBytes
         for flusher in flushers { flusher.delegate = self }
     }
+
+    deinit { unretainedProcessors.deallocate() }
 
     /// Records in flight plus what flushers hold besides them (compressed bodies waiting to be sent).
     var isPaused: Bool { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
@@ -159,7 +165,7 @@ final class PipelineRunner: FlushDelegate {
     private func emit(_ line: ByteRange, into group: EventGroup, _ seconds: UInt32, _ nanoseconds: UInt32) {
         group.beginRecord(rawIn: line, seconds: seconds, nanoseconds: nanoseconds)
         group.addField(key: .table(keys.content), value: line)
-        for processor in processors where processor.process(group) == .drop {
+        for slot in unretainedProcessors.slots where slot.process(group) == .drop {
             group.abandonRecord()
             diagnostics.countDropped(records: 1)
             return
@@ -207,6 +213,31 @@ final class PipelineRunner: FlushDelegate {
         // outside the in-flight cap after a slow flusher's burst.
         if pool.count < 2 { pool.append(group) }
     }
+}
+
+/// Processors in plain memory, each as an unretained reference and its type: the per-record loop then
+/// retains neither an array nor a processor (two reference-count pairs per processor per record otherwise).
+private struct UnretainedProcessors {
+    struct Slot {
+        let object: Unmanaged<AnyObject>
+        let type: any EventProcessor.Type
+
+        @inline(__always)
+        func process(_ group: EventGroup) -> ProcessOutcome { type.process(unretained: object, group) }
+    }
+
+    private(set) var slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: 0)
+
+    /// The caller keeps `processors` alive as long as the slots are used.
+    mutating func replace(with processors: [any EventProcessor]) {
+        slots.deallocate()
+        slots = .allocate(capacity: processors.count)
+        _ = slots.initialize(from: processors.map {
+            Slot(object: Unmanaged.passUnretained($0 as AnyObject), type: type(of: $0))
+        })
+    }
+
+    func deallocate() { slots.deallocate() }
 }
 
 /// The wall-clock time of a read, as (seconds, nanoseconds) since the epoch.
