@@ -157,14 +157,9 @@ public final class RegexMatcher {
         lastSteps = steps
         let out = captures.baseAddress!
         if r == 1 {
-            var g = 0
-            while g < captureSlots {
-                let start = slots[g], end = slots[g &+ 1]
-                let took = start >= 0 && end >= 0
-                out[g] = took ? start : -1
-                out[g &+ 1] = took ? end : -1
-                g &+= 2
-            }
+            // A group's two slots are set together or not at all: its closing save is the only way
+            // on from its opening one, and backtracking past the opening restores both.
+            out.update(from: slots, count: captureSlots)
             return .matched
         }
         out.update(repeating: -1, count: captureSlots)
