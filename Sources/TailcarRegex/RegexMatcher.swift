@@ -114,6 +114,10 @@ public final class RegexMatcher {
             }
         }
         begin(n)
+        if anchoredStart, let fb = firstBytes, n == 0 || !fb[Int(base[0])] {
+            // Only offset 0 may match, and its byte cannot start a match: no need to look further.
+            return finish(0, captures)
+        }
         let last = anchoredStart ? 0 : n
         var start = 0
         while start <= last {

@@ -30,6 +30,16 @@ struct RobustnessTests {
         #expect(caps.allSatisfy { $0 == -1 })
     }
 
+    @Test("an anchored search tries offset 0 only, and agrees with PCRE2 there",
+          arguments: ["12:00 start", "at line 12", "", "x", "2024-10-10 13:55:36.123 INFO"])
+    func anchoredSearch(line: String) throws {
+        let pattern = #"\A(?:\d{2,4}[-:]\d{2})"#
+        let matcher = RegexMatcher(try CompiledRegex(pattern))
+        let reference = try #require(PCRE2Reference(pattern))
+        #expect(disagreement(pattern, matcher, reference, Array(line.utf8), whole: false) == nil)
+        #expect(matcher.lastSteps == 0, "a failed anchored search backtracks nowhere")
+    }
+
     @Test("arbitrary patterns on arbitrary bytes never crash and always return")
     func fuzzLoop() {
         var rng = SeededRandom(seed: 99)

@@ -19,18 +19,23 @@ import TailcarRegex
 /// Whether a line matches one multi-line pattern: a regex (anchored by the caller) with its capture
 /// storage, or any test (hand-built rules, tests).
 public final class LinePredicate {
-    private let engine: RegexMatcher?
+    private let owner: RegexMatcher?
+    /// `owner`, called per line without a retain/release pair (`owner` keeps it alive).
+    private let engine: Unmanaged<RegexMatcher>?
     private let captures: UnsafeMutableBufferPointer<Int>
     private let test: ((UnsafeRawBufferPointer) -> Bool)?
 
     public init(regex: CompiledRegex) {
-        engine = RegexMatcher(regex)
+        let matcher = RegexMatcher(regex)
+        owner = matcher
+        engine = Unmanaged.passUnretained(matcher)
         captures = .allocate(capacity: max(1, regex.captureSlots))
         captures.initialize(repeating: -1)
         test = nil
     }
 
     public init(_ test: @escaping (UnsafeRawBufferPointer) -> Bool) {
+        owner = nil
         engine = nil
         captures = .allocate(capacity: 1)
         self.test = test
@@ -39,7 +44,9 @@ public final class LinePredicate {
     deinit { captures.deallocate() }
 
     public func matches(_ line: UnsafeRawBufferPointer) -> Bool {
-        if let engine { return engine.search(line, captures: captures) == .matched }
+        if let engine {
+            return engine._withUnsafeGuaranteedRef { $0.search(line, captures: captures) } == .matched
+        }
         return test!(line)
     }
 }
