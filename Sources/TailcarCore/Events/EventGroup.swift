@@ -178,7 +178,12 @@ extension EventGroup {
     /// Removes one field of the open record (a parser consumed its source field).
     public func removeOpenField(at index: Int) {
         precondition(openFields.contains(index), "field \(index) is not in the open record")
-        fields.remove(at: index)
+        // Most often the record's last field (a parser's source): nothing to shift.
+        if index == fields.count &- 1 {
+            fields.removeLast()
+        } else {
+            fields.remove(at: index)
+        }
     }
 
     /// Closes the open record and keeps it.

@@ -89,12 +89,7 @@ struct SourceFieldRunner: ~Copyable {
             guard parsed && staging.overflowed else { break }
             staging.grow()
         } while true
-        // `find` gives an open field; most often the record's last, which goes without shifting anything.
-        if index == group.fields.count &- 1 {
-            group.fields.removeLast()
-        } else {
-            group.removeOpenField(at: index)
-        }
+        group.removeOpenField(at: index)
         if parsed {
             counters.parsed += 1
             staging.commit(into: group)
