@@ -96,6 +96,27 @@ def test_faults_are_retried_until_delivered(workdir, tailcars, receivers, fault)
     assert tailcar.stop() == 0
 
 
+def checkpointed_offsets(tailcar):
+    """The offsets in the checkpoint file (tab-separated, the sixth column; see CheckpointStore.swift)."""
+    try:
+        lines = (tailcar.checkpoints / "checkpoints.v1").read_text().splitlines()[1:]
+    except FileNotFoundError:
+        return []
+    return [int(line.split("\t")[5]) for line in lines]
+
+
+def test_an_acknowledgement_reaches_the_checkpoint_file_long_before_the_next_poll_tick(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, sls_yaml(log, receiver), "--poll-interval", "30", env=sls_env()).started()
+    append(log, numbered(0, 100))
+    wait_for_sequence(receiver, range(0, 100))
+    size = log.stat().st_size
+    # The poll tick (30 s here) is only a fallback: the save follows the acknowledgement within 200 ms.
+    wait_until(lambda: checkpointed_offsets(tailcar) == [size], timeout=5, what="the acknowledged offset on disk")
+    assert tailcar.stop() == 0
+
+
 def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receivers):
     receiver = receivers()
     log = workdir / "logs" / "app.log"
@@ -103,6 +124,10 @@ def test_sigkill_mid_flight_then_restart_loses_nothing(workdir, tailcars, receiv
     first = tailcars(workdir, config, env=sls_env()).started()
     append(log, numbered(0, 5000))
     wait_for_sequence(receiver, range(0, 5000))
+    # The acknowledgement reaches the checkpoint file within Agent.checkpointSpacingMilliseconds; a kill
+    # before that would send those lines again, which is the crash window, not what this test is about.
+    acknowledged = log.stat().st_size
+    wait_until(lambda: checkpointed_offsets(first) == [acknowledged], timeout=10, what="checkpoint of 5000 lines")
     receiver.control("500")  # what is read from now on is in flight, never acknowledged
     append(log, numbered(5000, 5000))
     first.wait_event("send_failed", timeout=20)

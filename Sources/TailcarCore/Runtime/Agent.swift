@@ -45,6 +45,8 @@ public final class Agent {
     var phase = Phase.running
     private var tick: LoopTimer!
     private var soon: LoopTimer!
+    private var checkpointSoon: LoopTimer!
+    private var checkpointScheduled = false
     private var pump: LoopIdle!
     private var signals: [LoopSignal] = []
     var watches: [String: DirectoryWatch] = [:]
@@ -144,6 +146,7 @@ public final class Agent {
         }
         runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
         runner.onResume = { [unowned self] in self.pump.start() }
+        runner.onCheckpointDirty = { [unowned self] in self.scheduleCheckpointSave() }
         return runner
     }
 
@@ -176,6 +179,11 @@ public final class Agent {
         tick.onFire = { [unowned self] in self.onTick() }
         soon = try LoopTimer(loop: loop)
         soon.onFire = { [unowned self] in self.onFilesystemChange() }
+        checkpointSoon = try LoopTimer(loop: loop)
+        checkpointSoon.onFire = { [unowned self] in
+            self.checkpointScheduled = false
+            self.saveCheckpointsIfDue()
+        }
         pump = try LoopIdle(loop: loop)
         pump.onIdle = { [unowned self] in self.onPump() }
         for number in [SIGTERM, SIGINT] {
@@ -367,9 +375,22 @@ public final class Agent {
 
     // MARK: Checkpoints
 
+    /// Checkpoint saves are at least this far apart: an acknowledgement is on disk within this time (plus a
+    /// write and two fsyncs), which bounds what a crash can send twice, at no more than 5 saves a second.
+    static let checkpointSpacingMilliseconds: UInt64 = 200
+
+    /// A pipeline's checkpoint became dirty: save once the spacing since the last save has passed.
+    private func scheduleCheckpointSave() {
+        guard !checkpointScheduled, checkpointSoon != nil else { return }
+        checkpointScheduled = true
+        let elapsed = context.now &- lastCheckpoint
+        let spacing = Self.checkpointSpacingMilliseconds
+        checkpointSoon.start(afterMilliseconds: elapsed >= spacing ? 0 : spacing - elapsed)
+    }
+
     func saveCheckpointsIfDue(force: Bool = false) {
         let dirty = pipelines.contains(where: \.checkpointDirty)
-        guard force || (dirty && context.now &- lastCheckpoint >= 1000) else { return }
+        guard force || (dirty && context.now &- lastCheckpoint >= Self.checkpointSpacingMilliseconds) else { return }
         var live: [CheckpointEntry] = []
         for pipeline in pipelines + retiring.map(\.runner) {
             for input in pipeline.inputs {
@@ -389,6 +410,7 @@ public final class Agent {
     func closeHandles() {
         tick.close()
         soon.close()
+        checkpointSoon.close()
         pump.close()
         for handle in signals { handle.close() }
         health?.close()

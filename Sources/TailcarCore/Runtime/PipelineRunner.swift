@@ -28,8 +28,13 @@ final class PipelineRunner: FlushDelegate {
     private var remainingAcks: [ObjectIdentifier: Int] = [:]
     private var tailersByKey: [FileKey: FileTailer] = [:]
     private(set) var inFlightBytes = 0
-    /// Set when an acknowledgement moved a committed offset; the checkpoint keeper clears it.
-    var checkpointDirty = false
+    /// Set when an acknowledgement moved a committed offset or a file was registered; the agent clears it
+    /// when it saves the checkpoint file.
+    var checkpointDirty = false {
+        didSet { if checkpointDirty && !oldValue { onCheckpointDirty() } }
+    }
+    /// Called when `checkpointDirty` becomes set, so the agent can save soon rather than on its next tick.
+    var onCheckpointDirty: () -> Void = {}
     /// Called when reading may resume after a pause.
     var onResume: () -> Void = {}
 
