@@ -7,7 +7,7 @@ from benchlib import gen_data, pipeline, scaled
 SEED_REGEX = (r'(\S+)\s(\S+)\s\S+\s\S+\s"(\S+)\s(\S+)\s+([^"]+)"\s+(\S+)\s(\S+)\s(\d+)\s(\d+)\s(\S+)\s"([^"]+)"\s.*')
 SEED_KEYS = ["time", "ip", "method", "url", "protocol", "latency", "payload", "status", "response-size", "referer",
              "user-agent"]
-JAVA_START = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} "
+JAVA_START = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} .*"
 DELIMITER_KEYS = ["time", "level", "ip", "method", "path", "status", "bytes", "latency_ms", "seq", "message"]
 
 

@@ -243,3 +243,23 @@ def test_parse_failures_are_counted_per_pipeline(workdir, tailcars):
         http(port, "/metrics")[1]), "40 records counted")
     assert f'tailcar_parse_failures_total{{pipeline="pipeline"}} 10' in text, text[-600:]
     assert metric(text, "tailcar_records_dropped_total") == 10
+
+
+def test_multiline_lines_outside_records_are_dropped_with_discard_and_counted(workdir, tailcars):
+    """UnmatchedContentTreatment: discard drops lines outside any record (the start pattern must match the
+    whole line, as in iLogtail), and tailcar_multiline_unmatched_lines_total counts them."""
+    from tailcar_harness import pipeline_yaml, read_records
+
+    out = workdir / "out.jsonl"
+    multiline = ("    Multiline:\n      Mode: custom\n      StartPattern: 'BEGIN \\d+'\n"
+                 "      UnmatchedContentTreatment: discard\n")
+    config = pipeline_yaml([workdir / "logs" / "*.log"], out, extra_input=multiline)
+    port = free_port()
+    tailcars(workdir, config, "--http-port", str(port)).started()
+    with open(workdir / "logs" / "a.log", "w") as handle:
+        handle.write("stray before\nBEGIN 1\n  body\nBEGIN 2 trailing text is no start\nBEGIN 3\n")
+    records = wait_for(lambda: read_records(out), "the first record, closed by the next start line")
+    assert records[0]["content"] == "BEGIN 1\n  body\nBEGIN 2 trailing text is no start"
+    text = http(port, "/metrics")[1]
+    assert 'tailcar_multiline_unmatched_lines_total{pipeline="pipeline"} 1' in text, text[-900:]
+    assert 'tailcar_multiline_oversized_records_total{pipeline="pipeline"} 0' in text

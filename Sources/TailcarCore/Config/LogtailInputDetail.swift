@@ -36,9 +36,11 @@ enum LogtailInputDetail {
         let next = nonEmpty(reader.string("logContinueRegex", &diagnosis))
         let end = nonEmpty(reader.string("logEndRegex", &diagnosis))
         let start: String? = begin == ".*" || begin.isEmpty ? nil : begin
+        // Logtail's discardUnmatch drops both lines before any begin line and records the regex does not match.
+        let discard = reader.bool("discardUnmatch", default: false, &diagnosis)
         if start != nil || end != nil {
-            input.multiline = .custom(start: start, continuePattern: next, end: end, maxRecordBytes: 512 * 1024,
-                                      flushTimeout: .seconds(5))
+            input.multiline = .custom(start: start, continuePattern: next, end: end, discardUnmatched: discard,
+                                      maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5))
         }
         if let encoding = reader.string("fileEncoding", default: "utf8", &diagnosis),
            !["utf8", "utf-8"].contains(encoding.lowercased()) {
@@ -63,15 +65,15 @@ enum LogtailInputDetail {
             nested.finish(&diagnosis)
         }
         input.tailSizeBytes = tailExisted ? 0 : tailSizeKB * 1024
-        let processors = parsers(&reader, logType: logType, &diagnosis)
+        let processors = parsers(&reader, logType: logType, discard: discard, &diagnosis)
         reader.accept(accepted)
         reader.finish(&diagnosis)
         return (input, processors, topic)
     }
 
     /// The parse, time and filter processors that `logType` and its fields imply.
-    private static func parsers(_ reader: inout FieldReader, logType: String, _ diagnosis: inout Diagnosis) -> [ProcessorSettings] {
-        let discard = reader.bool("discardUnmatch", default: false, &diagnosis)
+    private static func parsers(_ reader: inout FieldReader, logType: String, discard: Bool,
+                                _ diagnosis: inout Diagnosis) -> [ProcessorSettings] {
         let handling = SourceHandling(sourceKey: "content", keepOnFailure: !discard, renamedSourceKey: "__raw_log__")
         let regex = reader.string("regex", default: "(.*)", &diagnosis) ?? "(.*)"
         let keys = reader.has("key") ? reader.stringList("key", &diagnosis) : ["content"]

@@ -94,18 +94,29 @@ enum PipelineValidator {
     private static func multiline(_ value: ConfigValue, path: String, _ diagnosis: inout Diagnosis) -> MultilineSettings {
         guard var reader = FieldReader(value, path: path, subject: "Multiline", into: &diagnosis) else { return .singleLine }
         let mode = reader.string("Mode", default: "custom", &diagnosis) ?? "custom"
-        let start = reader.string("StartPattern", &diagnosis)
-        let continuation = reader.string("ContinuePattern", &diagnosis)
-        let end = reader.string("EndPattern", &diagnosis)
-        _ = reader.string("UnmatchedContentTreatment", default: "single_line", &diagnosis)
+        let start = pattern(reader.string("StartPattern", &diagnosis))
+        let continuation = pattern(reader.string("ContinuePattern", &diagnosis))
+        let end = pattern(reader.string("EndPattern", &diagnosis))
+        let treatment = reader.string("UnmatchedContentTreatment", default: "single_line", &diagnosis) ?? "single_line"
+        if !["single_line", "discard"].contains(treatment) {
+            diagnosis.errors.append(ConfigError(value.member("UnmatchedContentTreatment")?.position ?? value.position,
+                                                field: path + ".UnmatchedContentTreatment",
+                                                "must be single_line or discard, found \"\(treatment)\""))
+        }
         reader.finish(&diagnosis)
         guard mode == "custom" else {
             diagnosis.errors.append(ConfigError(value.position, field: path + ".Mode", "only custom mode is supported, found \"\(mode)\""))
             return .singleLine
         }
         guard start != nil || end != nil else { return .singleLine }
-        return .custom(start: start, continuePattern: continuation, end: end, maxRecordBytes: 512 * 1024,
-                       flushTimeout: .seconds(5))
+        return .custom(start: start, continuePattern: continuation, end: end, discardUnmatched: treatment == "discard",
+                       maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5))
+    }
+
+    /// A multi-line pattern, or nil where iLogtail has none: empty, or `.*`, which every line matches.
+    private static func pattern(_ text: String?) -> String? {
+        guard let text, !text.isEmpty, text != ".*" else { return nil }
+        return text
     }
 
     // MARK: flushers

@@ -89,7 +89,11 @@ public struct FileInputSettings: Sendable, Equatable {
 public enum MultilineSettings: Sendable, Equatable {
     case singleLine
     /// A record starts at a line matching `start`; `continuePattern` and `end` refine it (iLogtail custom mode).
-    case custom(start: String?, continuePattern: String?, end: String?, maxRecordBytes: Int, flushTimeout: Duration)
+    /// Each pattern must match a whole line, as Logtail's and iLogtail's regex_match do. A line outside any
+    /// record stands alone, or is dropped when `discardUnmatched` (iLogtail `UnmatchedContentTreatment:
+    /// discard`, Logtail `discardUnmatch`).
+    case custom(start: String?, continuePattern: String?, end: String?, discardUnmatched: Bool, maxRecordBytes: Int,
+                flushTimeout: Duration)
 }
 
 /// What a parser does with its source field (iLogtail CommonParserOptions; Logtail discardUnmatch).

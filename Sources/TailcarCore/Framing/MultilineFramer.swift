@@ -1,7 +1,8 @@
 // MultilineFramer.swift
 //
 // Joins lines into multi-line records (Logtail `logBeginRegex`, iLogtail `Multiline` custom mode). Lines
-// are classified by the configured patterns (anchored at the line start, prefix match):
+// are classified by the configured patterns, each of which must match the whole line (without its "\n"), as
+// boost::regex_match does in Logtail and iLogtail:
 //
 //   start only        a start line opens a record; other lines join the open record
 //   start + continue  a start line opens; continue lines join; any other line closes it and stands alone
@@ -88,7 +89,11 @@ public struct MultilineFramer {
     private var isOpen = false
     /// File offset of the open record's first byte.
     public private(set) var pendingStart: UInt64?
+    /// Lines outside any record: emitted alone, or dropped when `discardUnmatched`.
     public private(set) var unmatchedLines = 0
+    /// Unmatched lines dropped (`discardUnmatched`); never emitted.
+    public private(set) var discardedLines = 0
+    /// Records cut at maxRecordBytes.
     public private(set) var oversizedRecords = 0
 
     public init(rules: MultilineRules) {
@@ -174,7 +179,11 @@ public struct MultilineFramer {
 
     private mutating func unmatched(_ line: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer, Output) -> Void) {
         unmatchedLines += 1
-        if !discardUnmatched { emit(line, .unmatched) }
+        if discardUnmatched {
+            discardedLines += 1
+        } else {
+            emit(line, .unmatched)
+        }
     }
 
     /// False without a predicate.

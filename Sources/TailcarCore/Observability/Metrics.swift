@@ -39,10 +39,16 @@ public struct PipelineMetrics: Sendable, Equatable {
     public var files: [FileMetrics]
     /// Records a parser of this pipeline could not parse (kept under __raw_log__ or dropped, as configured).
     public var parseFailures: Int
+    /// Lines outside any multi-line record (each sent alone, or dropped with discard).
+    public var multilineUnmatchedLines: Int
+    /// Multi-line records cut at the maximum record size.
+    public var multilineOversizedRecords: Int
 
     public init(name: String, inFlightBytes: Int, pendingGroups: Int, paused: Bool, files: [FileMetrics],
-                parseFailures: Int = 0) {
+                parseFailures: Int = 0, multilineUnmatchedLines: Int = 0, multilineOversizedRecords: Int = 0) {
         self.parseFailures = parseFailures
+        self.multilineUnmatchedLines = multilineUnmatchedLines
+        self.multilineOversizedRecords = multilineOversizedRecords
         self.name = name
         self.inFlightBytes = inFlightBytes
         self.pendingGroups = pendingGroups
@@ -131,6 +137,17 @@ public enum PrometheusText {
         for p in pipelines { out += "tailcar_pending_groups{pipeline=\"\(escapeLabel(p.name))\"} \(p.pendingGroups)\n" }
         header(&out, "parse_failures_total", "Records a parser could not parse (kept raw or dropped).", "counter")
         for p in pipelines { out += "tailcar_parse_failures_total{pipeline=\"\(escapeLabel(p.name))\"} \(p.parseFailures)\n" }
+        header(&out, "multiline_unmatched_lines_total",
+               "Lines outside any multi-line record (each sent alone, or dropped with discard).", "counter")
+        for p in pipelines {
+            out += "tailcar_multiline_unmatched_lines_total{pipeline=\"\(escapeLabel(p.name))\"} \(p.multilineUnmatchedLines)\n"
+        }
+        header(&out, "multiline_oversized_records_total", "Multi-line records cut at the maximum record size.",
+               "counter")
+        for p in pipelines {
+            out += "tailcar_multiline_oversized_records_total{pipeline=\"\(escapeLabel(p.name))\"} "
+                + "\(p.multilineOversizedRecords)\n"
+        }
         header(&out, "pipeline_paused", "1 while reading is paused by the in-flight limit.", "gauge")
         for p in pipelines {
             out += "tailcar_pipeline_paused{pipeline=\"\(escapeLabel(p.name))\"} \(p.paused ? 1 : 0)\n"

@@ -107,11 +107,14 @@ extension Agent {
                                              acknowledgedOffset: tailer.ackedOffset, size: currentSize(of: tailer)))
                 }
             }
+            let multiline = pipeline.multilineCounts
             return PipelineMetrics(name: pipeline.settings.name, inFlightBytes: pipeline.inFlightBytes,
                                    pendingGroups: pipeline.pendingGroups, paused: pipeline.isPaused, files: files,
                                    parseFailures: pipeline.processors.reduce(0) {
                                        $0 + (($1 as? any CountingProcessor)?.unmatchedCount ?? 0)
-                                   })
+                                   },
+                                   multilineUnmatchedLines: multiline.unmatchedLines,
+                                   multilineOversizedRecords: multiline.oversizedRecords)
         }
         return MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
                                filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,

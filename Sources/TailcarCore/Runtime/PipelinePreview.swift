@@ -2,9 +2,9 @@
 //
 // `tailcar parse`: one pipeline's line framing and processors run over sample input, each record printed
 // as the flushers would write it, with `"__unmatched__":true` when a parser could not parse it (or a time
-// fell back to the read time) and `"__dropped__":true` when the pipeline would drop it; the topic rule
-// applies to the input's path. The console's
-// "validate" button, in a terminal. Owns nothing the agent uses.
+// fell back to the read time) and `"__dropped__":true` when the pipeline would drop it (a processor, or
+// multi-line framing's discard of a line outside any record); the topic rule applies to the input's path.
+// The console's "validate" button, in a terminal. Owns nothing the agent uses.
 
 public final class PipelinePreview {
     private let keys = KeyTable()
@@ -39,7 +39,9 @@ public final class PipelinePreview {
         var framer = multiline.map(MultilineFramer.init(rules:))
         func line(_ bytes: UnsafeRawBufferPointer) {
             if framer != nil {
+                let discarded = framer!.discardedLines
                 framer!.feed(bytes, at: 0) { record, _ in preview(record, group, seconds, nanoseconds, &output) }
+                if framer!.discardedLines > discarded { droppedLine(bytes, &output) }
             } else {
                 preview(bytes, group, seconds, nanoseconds, &output)
             }
@@ -66,9 +68,7 @@ public final class PipelinePreview {
         }
         if dropped {
             group.abandonRecord()
-            output.append(contentsOf: #"{"__dropped__":true,"content":"#.utf8)
-            RecordJSONWriter.appendString(line, to: &output)
-            output.append(contentsOf: "}\n".utf8)
+            droppedLine(line, &output)
             return
         }
         group.commitRecord()
@@ -80,6 +80,13 @@ public final class PipelinePreview {
             record.append(0x0A)
         }
         output.append(contentsOf: record)
+    }
+
+    /// A record or line the pipeline would drop: marked, with its raw text.
+    private func droppedLine(_ line: UnsafeRawBufferPointer, _ output: inout [UInt8]) {
+        output.append(contentsOf: #"{"__dropped__":true,"content":"#.utf8)
+        RecordJSONWriter.appendString(line, to: &output)
+        output.append(contentsOf: "}\n".utf8)
     }
 
     private func unmatched() -> Int {

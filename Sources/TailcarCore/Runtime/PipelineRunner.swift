@@ -28,6 +28,8 @@ final class PipelineRunner: FlushDelegate {
     private var remainingAcks: [ObjectIdentifier: Int] = [:]
     private var tailersByKey: [FileKey: FileTailer] = [:]
     private(set) var inFlightBytes = 0
+    /// Multi-line counts of tailers already unregistered (`multilineCounts` adds the live ones).
+    private var finishedMultilineCounts = MultilineCounts()
     /// Set when an acknowledgement moved a committed offset or a file was registered; the agent clears it
     /// when it saves the checkpoint file.
     var checkpointDirty = false {
@@ -67,8 +69,18 @@ final class PipelineRunner: FlushDelegate {
     }
 
     func unregister(_ tailer: FileTailer) {
+        if let framer = tailer.framer { finishedMultilineCounts.add(framer) }
         tailersByKey[tailer.key] = nil
         sources[tailer.key] = nil
+    }
+
+    /// Lines outside any multi-line record and records cut at the size limit, over this pipeline's life.
+    var multilineCounts: MultilineCounts {
+        var counts = finishedMultilineCounts
+        for tailer in tailersByKey.values {
+            if let framer = tailer.framer { counts.add(framer) }
+        }
+        return counts
     }
 
     /// Reads once from `tailer`, frames the window into lines and submits them. Returns the bytes read.
@@ -217,6 +229,17 @@ final class PipelineRunner: FlushDelegate {
         // Two spare groups cover the read-submit-acknowledge cycle of a fast flusher; more would hold memory
         // outside the in-flight cap after a slow flusher's burst.
         if pool.count < 2 { pool.append(group) }
+    }
+}
+
+/// What multi-line framing set aside, summed over a pipeline's files (metrics).
+struct MultilineCounts {
+    var unmatchedLines = 0
+    var oversizedRecords = 0
+
+    mutating func add(_ framer: MultilineFramer) {
+        unmatchedLines += framer.unmatchedLines
+        oversizedRecords += framer.oversizedRecords
     }
 }
 

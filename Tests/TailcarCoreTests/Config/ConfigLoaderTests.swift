@@ -85,6 +85,64 @@ struct ConfigLoaderTests {
             "\(path):3:5: warning: inputs[0].FilePath: unknown field \"FilePath\" in input_file; did you mean \"FilePaths\"? (ignored)"))
     }
 
+    @Test("multi-line: UnmatchedContentTreatment and Logtail discardUnmatch reach the framer; .* means single line")
+    func multilineSettings() throws {
+        let scratch = ScratchDirectory()
+        func input(_ multiline: String) -> FileInputSettings? {
+            let path = put(scratch.path, "m.yaml", """
+                inputs:
+                  - Type: input_file
+                    FilePaths: [/l/a.log]
+                    Multiline:
+                \(multiline)
+                flushers:
+                  - Type: flusher_stdout
+                """)
+            return ConfigLoader.load(path: path).settings?.pipelines.first?.inputs.first
+        }
+        #expect(input("      StartPattern: 'x.*'\n      UnmatchedContentTreatment: discard")?.multiline
+                == .custom(start: "x.*", continuePattern: nil, end: nil, discardUnmatched: true,
+                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+        #expect(input("      StartPattern: 'x.*'")?.multiline
+                == .custom(start: "x.*", continuePattern: nil, end: nil, discardUnmatched: false,
+                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+        #expect(input("      StartPattern: '.*'")?.multiline == .singleLine)
+        let bad = put(scratch.path, "bad.yaml", """
+            inputs:
+              - Type: input_file
+                FilePaths: [/l/a.log]
+                Multiline: {StartPattern: 'x.*', UnmatchedContentTreatment: drop}
+            flushers:
+              - Type: flusher_stdout
+            """)
+        #expect(ConfigLoader.load(path: bad).errors.map(\.description).contains {
+            $0.contains("inputs[0].Multiline.UnmatchedContentTreatment: must be single_line or discard, found \"drop\"")
+        })
+        let logtail = put(scratch.path, "logtail.json", """
+            {"configName": "c", "inputType": "file", "outputDetail": {"logstoreName": "s"},
+             "inputDetail": {"logType": "common_reg_log", "logPath": "/l", "filePattern": "a.log",
+                             "logBeginRegex": "\\\\d+ .*", "discardUnmatch": true}}
+            """)
+        #expect(ConfigLoader.load(path: logtail).settings?.pipelines.first?.inputs.first?.multiline
+                == .custom(start: "\\d+ .*", continuePattern: nil, end: nil, discardUnmatched: true,
+                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+    }
+
+    @Test("multi-line patterns match whole lines, as boost::regex_match does in Logtail and iLogtail")
+    func multilineWholeLine() throws {
+        let rules = try #require(try ProcessorFactory.multiline(
+            .custom(start: "BEGIN \\d+", continuePattern: nil, end: "END|DONE", discardUnmatched: false,
+                    maxRecordBytes: 1024, flushTimeout: .seconds(5))))
+        func matches(_ predicate: LinePredicate?, _ line: String) -> Bool {
+            Array(line.utf8).withUnsafeBytes { predicate!.matches($0) }
+        }
+        #expect(matches(rules.start, "BEGIN 12"))
+        #expect(!matches(rules.start, "BEGIN 12 and more"))
+        #expect(!matches(rules.start, "x BEGIN 12"))
+        #expect(matches(rules.end, "END") && matches(rules.end, "DONE"))
+        #expect(!matches(rules.end, "ENDS") && !matches(rules.end, "DONE\r"))
+    }
+
     @Test("broken files are errors, not crashes: bad YAML, NUL bytes, invalid UTF-8, a tab indent, empty")
     func brokenFiles() {
         let scratch = ScratchDirectory()

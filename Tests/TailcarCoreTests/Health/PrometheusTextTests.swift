@@ -33,7 +33,8 @@ struct PrometheusTextTests {
                      FileMetrics(path: "/l/b\"\\\n.log", readOffset: 10, acknowledgedOffset: 10, size: 10)]
         return MetricsSnapshot(counters: counters,
                                pipelines: [PipelineMetrics(name: "web", inFlightBytes: 100, pendingGroups: 1,
-                                                           paused: false, files: files, parseFailures: 3),
+                                                           paused: false, files: files, parseFailures: 3,
+                                                           multilineUnmatchedLines: 4, multilineOversizedRecords: 5),
                                            PipelineMetrics(name: "jobs", inFlightBytes: 0, pendingGroups: 0,
                                                            paused: true, files: [])],
                                filesWatched: 2, filesOpen: 1, watchedDirectories: 1, pollingOnly: true,
@@ -130,6 +131,14 @@ struct PrometheusTextTests {
         # TYPE tailcar_parse_failures_total counter
         tailcar_parse_failures_total{pipeline="web"} 3
         tailcar_parse_failures_total{pipeline="jobs"} 0
+        # HELP tailcar_multiline_unmatched_lines_total Lines outside any multi-line record (each sent alone, or dropped with discard).
+        # TYPE tailcar_multiline_unmatched_lines_total counter
+        tailcar_multiline_unmatched_lines_total{pipeline="web"} 4
+        tailcar_multiline_unmatched_lines_total{pipeline="jobs"} 0
+        # HELP tailcar_multiline_oversized_records_total Multi-line records cut at the maximum record size.
+        # TYPE tailcar_multiline_oversized_records_total counter
+        tailcar_multiline_oversized_records_total{pipeline="web"} 5
+        tailcar_multiline_oversized_records_total{pipeline="jobs"} 0
         # HELP tailcar_pipeline_paused 1 while reading is paused by the in-flight limit.
         # TYPE tailcar_pipeline_paused gauge
         tailcar_pipeline_paused{pipeline="web"} 0
