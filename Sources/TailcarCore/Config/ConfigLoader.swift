@@ -154,7 +154,7 @@ public func describe(_ settings: AgentSettings) -> String {
                                                          : "existing files from their last \(input.tailSizeBytes / 1024) KiB")
                          + ", lines up to \(input.maxLineBytes) bytes, incomplete line sent after \(input.incompleteLineTimeout)")
             if !input.excludeFilePaths.isEmpty { lines.append("    excluding \(input.excludeFilePaths.joined(separator: ", "))") }
-            if case .custom(let start, let continuation, let end, let discard, _, _) = input.multiline {
+            if case .custom(let start, let continuation, let end, let discard, _) = input.multiline {
                 lines.append("    multi-line (whole-line patterns): start \(start ?? "-"), continue \(continuation ?? "-"), "
                              + "end \(end ?? "-"), unmatched lines \(discard ? "dropped" : "kept one by one")")
             }

@@ -40,7 +40,7 @@ enum LogtailInputDetail {
         let discard = reader.bool("discardUnmatch", default: false, &diagnosis)
         if start != nil || end != nil {
             input.multiline = .custom(start: start, continuePattern: next, end: end, discardUnmatched: discard,
-                                      maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5))
+                                      maxRecordBytes: 512 * 1024)
         }
         if let encoding = reader.string("fileEncoding", default: "utf8", &diagnosis),
            !["utf8", "utf-8"].contains(encoding.lowercased()) {

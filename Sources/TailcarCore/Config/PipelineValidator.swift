@@ -110,7 +110,7 @@ enum PipelineValidator {
         }
         guard start != nil || end != nil else { return .singleLine }
         return .custom(start: start, continuePattern: continuation, end: end, discardUnmatched: treatment == "discard",
-                       maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5))
+                       maxRecordBytes: 512 * 1024)
     }
 
     /// A multi-line pattern, or nil where iLogtail has none: empty, or `.*`, which every line matches.

@@ -91,9 +91,9 @@ public enum MultilineSettings: Sendable, Equatable {
     /// A record starts at a line matching `start`; `continuePattern` and `end` refine it (iLogtail custom mode).
     /// Each pattern must match a whole line, as Logtail's and iLogtail's regex_match do. A line outside any
     /// record stands alone, or is dropped when `discardUnmatched` (iLogtail `UnmatchedContentTreatment:
-    /// discard`, Logtail `discardUnmatch`).
-    case custom(start: String?, continuePattern: String?, end: String?, discardUnmatched: Bool, maxRecordBytes: Int,
-                flushTimeout: Duration)
+    /// discard`, Logtail `discardUnmatch`). The open record is sent after the input's `incompleteLineTimeout`
+    /// (`FlushTimeoutSecs`) without growth.
+    case custom(start: String?, continuePattern: String?, end: String?, discardUnmatched: Bool, maxRecordBytes: Int)
 }
 
 /// What a parser does with its source field (iLogtail CommonParserOptions; Logtail discardUnmatch).

@@ -65,7 +65,7 @@ enum ProcessorFactory {
     /// Multi-line rules: each pattern matches a prefix of the line (anchored at its start), as iLogtail's
     /// regex_search with match_continuous.
     static func multiline(_ settings: MultilineSettings) throws(ParserConfigError) -> MultilineRules? {
-        guard case let .custom(start, continuation, end, discardUnmatched, maxRecordBytes, _) = settings else { return nil }
+        guard case let .custom(start, continuation, end, discardUnmatched, maxRecordBytes) = settings else { return nil }
         // A pattern must match the whole line (Logtail and iLogtail use boost::regex_match): `\d+-\d+` does not
         // start a record at "2026-11-27 12:00:00 ...", `\d+-\d+.*` does.
         func matcher(_ pattern: String?, _ field: String) throws(ParserConfigError) -> MultilineRules.Matcher? {

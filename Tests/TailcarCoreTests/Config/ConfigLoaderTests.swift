@@ -102,10 +102,10 @@ struct ConfigLoaderTests {
         }
         #expect(input("      StartPattern: 'x.*'\n      UnmatchedContentTreatment: discard")?.multiline
                 == .custom(start: "x.*", continuePattern: nil, end: nil, discardUnmatched: true,
-                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+                           maxRecordBytes: 512 * 1024))
         #expect(input("      StartPattern: 'x.*'")?.multiline
                 == .custom(start: "x.*", continuePattern: nil, end: nil, discardUnmatched: false,
-                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+                           maxRecordBytes: 512 * 1024))
         #expect(input("      StartPattern: '.*'")?.multiline == .singleLine)
         let bad = put(scratch.path, "bad.yaml", """
             inputs:
@@ -125,14 +125,14 @@ struct ConfigLoaderTests {
             """)
         #expect(ConfigLoader.load(path: logtail).settings?.pipelines.first?.inputs.first?.multiline
                 == .custom(start: "\\d+ .*", continuePattern: nil, end: nil, discardUnmatched: true,
-                           maxRecordBytes: 512 * 1024, flushTimeout: .seconds(5)))
+                           maxRecordBytes: 512 * 1024))
     }
 
     @Test("multi-line patterns match whole lines, as boost::regex_match does in Logtail and iLogtail")
     func multilineWholeLine() throws {
         let rules = try #require(try ProcessorFactory.multiline(
             .custom(start: "BEGIN \\d+", continuePattern: nil, end: "END|DONE", discardUnmatched: false,
-                    maxRecordBytes: 1024, flushTimeout: .seconds(5))))
+                    maxRecordBytes: 1024)))
         func matches(_ predicate: LinePredicate?, _ line: String) -> Bool {
             Array(line.utf8).withUnsafeBytes { predicate!.matches($0) }
         }
