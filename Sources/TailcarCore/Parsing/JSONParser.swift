@@ -17,11 +17,14 @@ public final class JSONParser: EventProcessor {
     public private(set) var counters = ParserCounters()
 
     private var runner: SourceFieldRunner
-    private var stack: [UInt8] = []
+    /// The scanner's container stack, reused by every record.
+    private let closers = UnsafeMutablePointer<UInt8>.allocate(capacity: JSONScanner.maxDepth)
 
     public init(table: KeyTable, sourceKey: String = "content", policy: SourcePolicy) {
         runner = SourceFieldRunner(sourceKey: table.intern(sourceKey), policy: policy)
     }
+
+    deinit { closers.deallocate() }
 
     public func process(_ group: EventGroup) -> ProcessOutcome {
         runner.run(group, counters: &counters) { raw, staging in parseObject(raw, &staging) }
@@ -29,9 +32,7 @@ public final class JSONParser: EventProcessor {
 
     /// Stages one field per member of the object in `raw`; false when `raw` is not exactly one object.
     func parseObject(_ raw: UnsafeRawBufferPointer, _ staging: inout FieldStaging) -> Bool {
-        var scanner = JSONScanner(raw, stack: stack)
-        stack = []
-        defer { stack = scanner.stack }
+        var scanner = JSONScanner(raw, closers: closers)
         _ = scanner.skipWhitespace()
         guard scanner.consume(0x7B) else { return false }
         _ = scanner.skipWhitespace()
