@@ -24,8 +24,8 @@ enum CheckConfigCommand {
         for error in result.errors { printError(error.description) }
         guard result.errors.isEmpty, let settings = result.settings else { return 1 }
         guard !settings.pipelines.isEmpty else {
-            printError("\(path): error: no pipeline applies to this sidecar "
-                       + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+            printError("\(path): error: no pipeline applies to this sidecar: each has enable: false or is for other "
+                       + "machine groups (ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
             return 1
         }
         print(describe(settings))

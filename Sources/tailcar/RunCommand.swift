@@ -31,8 +31,8 @@ enum RunCommand {
             }
             guard let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
             guard !settings.pipelines.isEmpty else {
-                printError("tailcar run: no pipeline in \(configPath) applies to this sidecar "
-                           + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                printError("tailcar run: no pipeline in \(configPath) applies to this sidecar: each has enable: false "
+                           + "or is for other machine groups (ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
                 return 2
             }
             if parsed.flag("bootstrap") {

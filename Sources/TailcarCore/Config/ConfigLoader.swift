@@ -46,14 +46,19 @@ public enum ConfigLoader {
         return ConfigLoadResult(settings: settings, warnings: diagnosis.warnings, errors: diagnosis.errors, notes: notes)
     }
 
-    /// Keeps the pipelines for this sidecar's machine group and gives SLS flushers without an endpoint the
-    /// region's. A resource whose machineGroups do not name ALIYUN_LOGTAIL_USER_DEFINED_ID is skipped with a
-    /// note; with no user-defined id set, machine groups are not checked (one note says so).
+    /// Keeps the enabled pipelines for this sidecar's machine group and gives SLS flushers without an endpoint
+    /// the region's. A pipeline with `enable: false`, or a resource whose machineGroups do not name
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID, is skipped with a note; with no user-defined id set, machine groups
+    /// are not checked (one note says so).
     static func applying(_ context: SidecarContext, to pipelines: [PipelineSettings],
                          notes: inout [ConfigNote]) -> [PipelineSettings] {
         var kept: [PipelineSettings] = []
         var unchecked: [String] = []
         for var pipeline in pipelines {
+            guard pipeline.enabled else {
+                notes.append(ConfigNote(file: pipeline.origin, "pipeline \"\(pipeline.name)\" has enable: false: skipped"))
+                continue
+            }
             if !pipeline.machineGroups.isEmpty {
                 if let id = context.userDefinedID {
                     guard pipeline.machineGroups.contains(id) else {

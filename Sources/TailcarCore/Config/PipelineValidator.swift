@@ -10,7 +10,7 @@ enum PipelineValidator {
     static func pipeline(_ root: ConfigValue, name: String, _ diagnosis: inout Diagnosis) -> PipelineSettings? {
         guard var reader = FieldReader(root, path: "", subject: "the pipeline", into: &diagnosis) else { return nil }
         let errorsBefore = diagnosis.errors.count
-        _ = reader.bool("enable", default: true, &diagnosis)
+        let enabled = reader.bool("enable", default: true, &diagnosis)
         var topic = TopicSettings.none
         if let global = reader.raw("global"), !global.isNull { topic = TopicConfig.pipelineGlobal(global, &diagnosis) }
         _ = reader.raw("aggregators")
@@ -24,8 +24,10 @@ enum PipelineValidator {
         }
         reader.finish(&diagnosis)
         guard diagnosis.errors.count == errorsBefore else { return nil }
-        return PipelineSettings(name: name, origin: root.position.file, inputs: inputs, processors: processors,
-                                flushers: flushers, topic: topic)
+        var settings = PipelineSettings(name: name, origin: root.position.file, inputs: inputs, processors: processors,
+                                        flushers: flushers, topic: topic)
+        settings.enabled = enabled
+        return settings
     }
 
     /// The items of a list field with their paths (`inputs[0]`); an error when it is required and absent.

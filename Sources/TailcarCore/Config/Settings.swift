@@ -27,6 +27,8 @@ public struct PipelineSettings: Sendable, Equatable {
     public var machineGroups: [String]
     /// What `tailcar bootstrap` creates in SLS for this pipeline: set for AliyunLogConfig resources only.
     public var bootstrap: BootstrapPlan?
+    /// iLogtail's top-level `enable`: a disabled pipeline is checked but not run.
+    public var enabled = true
 
     public init(name: String, origin: String, inputs: [FileInputSettings],
                 processors: [ProcessorSettings] = [], flushers: [FlusherSettings], topic: TopicSettings = .none,

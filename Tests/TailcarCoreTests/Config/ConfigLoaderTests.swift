@@ -128,6 +128,20 @@ struct ConfigLoaderTests {
                            maxRecordBytes: 512 * 1024))
     }
 
+    @Test("enable: false is checked but not run: the pipeline is skipped with a note, its errors still reported")
+    func disabledPipeline() {
+        let scratch = ScratchDirectory()
+        let body = "inputs:\n  - Type: input_file\n    FilePaths: [/l/a.log]\nflushers:\n  - Type: flusher_stdout\n"
+        _ = put(scratch.path, "a.yaml", "enable: false\n" + body)
+        _ = put(scratch.path, "b.yaml", "enable: true\n" + body)
+        let result = ConfigLoader.load(path: scratch.path)
+        #expect(result.errors.isEmpty)
+        #expect(result.settings?.pipelines.map(\.name) == ["b"])
+        #expect(result.notes.map(\.description).contains { $0.contains("pipeline \"a\" has enable: false: skipped") })
+        let broken = put(scratch.path, "c.yaml", "enable: false\ninputs: []\nflushers:\n  - Type: flusher_stdout\n")
+        #expect(!ConfigLoader.load(path: broken).errors.isEmpty)
+    }
+
     @Test("multi-line patterns match whole lines, as boost::regex_match does in Logtail and iLogtail")
     func multilineWholeLine() throws {
         let rules = try #require(try ProcessorFactory.multiline(
