@@ -2,7 +2,8 @@
 //
 // Maps a Logtail `inputDetail` onto one input and the processors its `logType` implies, with the defaults
 // SLS documents: maxDepth 10, logBeginRegex `.*` (single line), regex `(.*)`, key [content], discardUnmatch
-// false (an unmatched record keeps its raw text under `__raw_log__`), acceptNoEnoughKeys false, tailExisted
+// false (an unmatched record keeps its raw text under `__raw_log__`), enableRawLog false (true: a parsed
+// record keeps it under `__raw__`), acceptNoEnoughKeys false, tailExisted
 // false, advanced.tail_size_kb 1024, quote `"`, topicFormat none (TopicConfig.swift). `nginxLogFormat` is
 // Tailcar's: common_reg_log with the regex and keys derived from an nginx log_format (NginxLogFormat.swift).
 
@@ -10,7 +11,7 @@ enum LogtailInputDetail {
     static let logTypes = ["common_reg_log", "json_log", "delimiter_log", "apsara_log"]
     /// Accepted and not acted on.
     static let accepted = ["localStorage", "preserve", "preserveDepth", "mergeType", "priority", "enableTag",
-                           "enableRawLog", "adjustTimezone", "discardNonUtf8", "autoExtend", "shardHashKey",
+                           "adjustTimezone", "discardNonUtf8", "autoExtend", "shardHashKey",
                            "sensitive_keys", "dockerIncludeLabel", "dockerExcludeLabel", "dockerIncludeEnv",
                            "dockerExcludeEnv", "delaySkipBytes", "delayAlarmBytes", "maxSendRate", "sendRateExpire",
                            "plugin", "outputType", "inputType"]
@@ -74,7 +75,10 @@ enum LogtailInputDetail {
     /// The parse, time and filter processors that `logType` and its fields imply.
     private static func parsers(_ reader: inout FieldReader, logType: String, discard: Bool,
                                 _ diagnosis: inout Diagnosis) -> [ProcessorSettings] {
-        let handling = SourceHandling(sourceKey: "content", keepOnFailure: !discard, renamedSourceKey: "__raw_log__")
+        // enableRawLog: a parsed record also carries its raw text, under `__raw__`.
+        let rawLog = reader.bool("enableRawLog", default: false, &diagnosis)
+        let handling = SourceHandling(sourceKey: "content", keepOnFailure: !discard, keepOnSuccess: rawLog,
+                                      renamedSourceKey: SourcePolicy.rawLogKeyName, keptOnSuccessKey: "__raw__")
         let regex = reader.string("regex", default: "(.*)", &diagnosis) ?? "(.*)"
         let keys = reader.has("key") ? reader.stringList("key", &diagnosis) : ["content"]
         let separator = reader.string("separator", default: "", &diagnosis) ?? ""

@@ -108,13 +108,17 @@ public struct SourceHandling: Sendable, Equatable {
     public var keepOnSuccess: Bool
     /// The key the kept value goes under.
     public var renamedSourceKey: String
+    /// The key the value kept on success goes under: `renamedSourceKey`, except in the Logtail form, where
+    /// `enableRawLog` keeps it under `__raw__` while an unmatched record keeps it under `__raw_log__`.
+    public var keptOnSuccessKey: String
 
     public init(sourceKey: String = "content", keepOnFailure: Bool = true, keepOnSuccess: Bool = false,
-                renamedSourceKey: String? = nil) {
+                renamedSourceKey: String? = nil, keptOnSuccessKey: String? = nil) {
         self.sourceKey = sourceKey
         self.keepOnFailure = keepOnFailure
         self.keepOnSuccess = keepOnSuccess
         self.renamedSourceKey = renamedSourceKey ?? sourceKey
+        self.keptOnSuccessKey = keptOnSuccessKey ?? renamedSourceKey ?? sourceKey
     }
 }
 

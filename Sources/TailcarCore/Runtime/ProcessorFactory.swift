@@ -79,8 +79,7 @@ enum ProcessorFactory {
     }
 
     private static func policy(_ handling: SourceHandling, _ keys: KeyTable) -> SourcePolicy {
-        .ilogtail(keepingSourceWhenParseFail: handling.keepOnFailure,
-                  keepingSourceWhenParseSucceed: handling.keepOnSuccess,
-                  renamedSourceKey: handling.renamedSourceKey, keys: keys)
+        SourcePolicy(keepOnFailure: handling.keepOnFailure ? keys.intern(handling.renamedSourceKey) : nil,
+                     keepOnSuccess: handling.keepOnSuccess ? keys.intern(handling.keptOnSuccessKey) : nil)
     }
 }

@@ -77,7 +77,7 @@ struct LogtailConfigTests {
         let pipeline = try #require(result.settings?.pipelines.first)
         #expect(pipeline.inputs[0].filePaths == ["/var/log/app/*.log"] && pipeline.inputs[0].tailSizeBytes == 0)
         #expect(pipeline.processors == [
-            .parseDelimiter(SourceHandling(keepOnFailure: false, renamedSourceKey: "__raw_log__"), separator: "|",
+            .parseDelimiter(SourceHandling(keepOnFailure: false, renamedSourceKey: "__raw_log__", keptOnSuccessKey: "__raw__"), separator: "|",
                             quote: 0x22, keys: ["time", "level", "msg"], allowingShortenedFields: false, overflow: "extend"),
             .parseTimestamp(sourceKey: "time", format: "%Y-%m-%d %H:%M:%S", timezone: nil),
             .filterRegex(include: [FieldPattern(key: "level", regex: "ERROR|WARN")], exclude: [])])

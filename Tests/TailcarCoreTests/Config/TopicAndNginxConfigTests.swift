@@ -84,7 +84,7 @@ struct TopicAndNginxConfigTests {
         #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors) \(result.warnings)")
         let combined = NginxLogFormat.regex(for: NginxLogFormat.combined)
         #expect(try #require(result.settings?.pipelines.first).processors == [
-            .parseRegex(SourceHandling(keepOnFailure: false, renamedSourceKey: "__raw_log__"), regex: combined.pattern,
+            .parseRegex(SourceHandling(keepOnFailure: false, renamedSourceKey: "__raw_log__", keptOnSuccessKey: "__raw__"), regex: combined.pattern,
                         keys: combined.keys)])
         let both = logtail(#""nginxLogFormat": "main", "key": ["a"]"#)
         #expect(both.settings == nil && both.errors.map(\.field) == ["inputDetail.nginxLogFormat"])
