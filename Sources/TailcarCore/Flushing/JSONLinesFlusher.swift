@@ -17,7 +17,7 @@ public final class JSONLinesFlusher: Flusher {
     public unowned var delegate: (any FlushDelegate)?
     private let destination: Destination
     private var descriptor: Int32 = -1
-    private var encoded: [UInt8] = []
+    private var encoded = ByteSink(capacity: 1 << 20)
     private var waiting: [EventGroup] = []
     /// Bytes of the first waiting group's encoding already written before a write failed.
     private var resumeAt = 0
@@ -32,7 +32,6 @@ public final class JSONLinesFlusher: Flusher {
         case .standardOutput: name = "flusher_stdout"
         case .file(let path): name = "flusher_file \(path)"
         }
-        encoded.reserveCapacity(1 << 20)
     }
 
     public func submit(_ group: EventGroup) {
@@ -59,9 +58,9 @@ public final class JSONLinesFlusher: Flusher {
     private func deliver(_ group: EventGroup) -> Bool {
         do throws(SystemError) {
             let fd = try openDescriptor()
-            encoded.removeAll(keepingCapacity: true)
+            encoded.removeAll()
             RecordJSONWriter.append(group, to: &encoded)
-            try writeAll(fd, encoded)
+            try writeAll(fd, encoded.bytes)
             resumeAt = 0
         } catch {
             report(.flushFailed(flusher: name, reason: error.description))
@@ -84,14 +83,12 @@ public final class JSONLinesFlusher: Flusher {
         return descriptor
     }
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
+    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         let label: String = if case .file(let path) = destination { path } else { "stdout" }
         var done = resumeAt
         defer { resumeAt = done }
         while done < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress! + done, buffer.count - done)
-            }
+            let written = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if written < 0 {
                 let code = currentErrno
                 if code == EINTR { continue }

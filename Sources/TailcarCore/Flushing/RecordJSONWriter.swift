@@ -10,43 +10,47 @@
 // \u00XX (NUL is \u0000); each byte of an invalid UTF-8 sequence becomes \udcXX, where XX is the byte:
 // Python's "surrogateescape", so `json.loads(s)` then `.encode("utf-8", "surrogateescape")` gives back the
 // original bytes exactly. Owns the format; writing it out is the flusher's.
+//
+// A group is written into a ByteSink through unsafe views of its arena and field table; what every record
+// of the group shares (path and topic, tags, each table key as `,"key":`) is escaped once per group, and a
+// string with no byte to escape is found eight bytes at a time and copied whole.
 
 public enum RecordJSONWriter {
+    /// Appends one line per record of `group` to `out`.
     public static func append(_ group: EventGroup, to out: inout [UInt8]) {
-        var path: [UInt8] = []
-        var prefix: [UInt8] = []
-        for record in group.records {
-            out.append(contentsOf: #"{"__time__":"#.utf8)
-            appendDecimal(UInt64(record.seconds), to: &out)
-            if record.nanoseconds != 0 {
-                out.append(contentsOf: #","__time_ns__":"#.utf8)
-                appendDecimal(UInt64(record.nanoseconds), to: &out)
-            }
-            if path.isEmpty {
-                path.append(contentsOf: #","__path__":"#.utf8)
-                appendString(group.source.path, to: &path)
-                if !group.source.topic.isEmpty {
-                    path.append(contentsOf: #","__topic__":"#.utf8)
-                    appendString(group.source.topic, to: &path)
+        var sink = ByteSink(capacity: 4096)
+        append(group, to: &sink)
+        out.append(contentsOf: sink.bytes)
+    }
+
+    static func append(_ group: EventGroup, to sink: inout ByteSink) {
+        let shared = SharedParts(group)
+        group.arena.withUnsafeBytes { arena in
+            group.fields.withUnsafeBufferPointer { fields in
+                for record in group.records {
+                    sink.appendReserving(#"{"__time__":"#)
+                    sink.appendDecimal(UInt64(record.seconds))
+                    if record.nanoseconds != 0 {
+                        sink.appendReserving(#","__time_ns__":"#)
+                        sink.appendDecimal(UInt64(record.nanoseconds))
+                    }
+                    sink.appendReserving(shared.source.bytes)
+                    for field in UnsafeBufferPointer(rebasing: fields[record.fields]) {
+                        switch field.key {
+                        case .table(let index):
+                            sink.appendReserving(shared.key(index))
+                        case .arena(let range):
+                            sink.appendReserving(",")
+                            appendString(UnsafeRawBufferPointer(rebasing: arena[range.start..<range.end]), to: &sink)
+                            sink.appendReserving(":")
+                        }
+                        appendString(UnsafeRawBufferPointer(rebasing: arena[field.value.start..<field.value.end]),
+                                     to: &sink)
+                    }
+                    sink.appendReserving(shared.tags.bytes)
+                    sink.appendReserving("}\n")
                 }
             }
-            out.append(contentsOf: path)
-            for field in group.fields[record.fields] {
-                out.append(0x2C)
-                group.withKeyBytes(field.key) { appendString($0, to: &out) }
-                out.append(0x3A)
-                group.withBytes(field.value) { appendString($0, to: &out) }
-            }
-            if prefix.isEmpty, !group.source.tags.isEmpty {
-                for tag in group.source.tags {
-                    prefix.append(0x2C)
-                    appendString("__tag__:" + tag.key, to: &prefix)
-                    prefix.append(0x3A)
-                    appendString(tag.value, to: &prefix)
-                }
-            }
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: "}\n".utf8)
         }
     }
 
@@ -57,10 +61,28 @@ public enum RecordJSONWriter {
 
     /// A JSON string literal, quotes included, for arbitrary bytes.
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(0x22)
-        var runStart = 0
-        var index = 0
+        var sink = ByteSink(capacity: bytes.count * 6 + 2)
+        appendString(bytes, to: &sink)
+        out.append(contentsOf: sink.bytes)
+    }
+
+    static func appendString(_ text: String, to sink: inout ByteSink) {
+        var copy = text
+        copy.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &sink) }
+    }
+
+    /// A JSON string literal, quotes included, for arbitrary bytes.
+    static func appendString(_ bytes: UnsafeRawBufferPointer, to sink: inout ByteSink) {
         let count = bytes.count
+        sink.reserve(count * 6 + 2)
+        sink.append(0x22)
+        var index = plainPrefixLength(bytes)
+        guard index < count else {
+            sink.append(bytes)
+            sink.append(0x22)
+            return
+        }
+        var runStart = 0
         while index < count {
             let byte = bytes[index]
             if byte >= 0x20, byte != 0x22, byte != 0x5C, byte < 0x80 {
@@ -71,31 +93,65 @@ public enum RecordJSONWriter {
                 index += length
                 continue
             }
-            if runStart < index { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index])) }
-            escape(byte, to: &out)
+            sink.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            escape(byte, to: &sink)
             index += 1
             runStart = index
         }
-        if runStart < count { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<count])) }
-        out.append(0x22)
+        sink.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<count]))
+        sink.append(0x22)
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
+    /// How many leading bytes need no escape and no UTF-8 check (printable ASCII but `"` and `\`), eight
+    /// at a time: a byte below 0x20 borrows into its high bit when 0x20 is subtracted while its own high
+    /// bit is clear, a byte of 0x80 or above has it set; the lowest flag of the four tests is exact.
+    @inline(__always)
+    static func plainPrefixLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let ones = ByteScan.ones
+        let highs = ByteScan.highs
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quote = word ^ (0x22 &* ones)
+            let backslash = word ^ (0x5C &* ones)
+            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash
+                         | (word &- 0x20 &* ones) & ~word | word) & highs
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte >= 0x80 || byte == 0x22 || byte == 0x5C { return index }
+            index += 1
+        }
+        return index
+    }
 
-    private static func escape(_ byte: UInt8, to out: inout [UInt8]) {
+    private static let hex: StaticString = "0123456789abcdef"
+
+    /// One escaped byte, at most six bytes long (reserved by the caller).
+    private static func escape(_ byte: UInt8, to sink: inout ByteSink) {
+        sink.append(0x5C)
         switch byte {
-        case 0x22: out.append(contentsOf: [0x5C, 0x22])
-        case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-        case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-        case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-        case 0x09: out.append(contentsOf: [0x5C, 0x74])
-        case 0x08: out.append(contentsOf: [0x5C, 0x62])
-        case 0x0C: out.append(contentsOf: [0x5C, 0x66])
+        case 0x22: sink.append(0x22)
+        case 0x5C: sink.append(0x5C)
+        case 0x0A: sink.append(0x6E)
+        case 0x0D: sink.append(0x72)
+        case 0x09: sink.append(0x74)
+        case 0x08: sink.append(0x62)
+        case 0x0C: sink.append(0x66)
         default:
             // Control bytes as \u00XX; bytes of invalid UTF-8 as the lone surrogate \udcXX.
-            out.append(contentsOf: byte < 0x80 ? Array(#"\u00"#.utf8) : Array(#"\udc"#.utf8))
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
+            sink.append(0x75)
+            if byte < 0x80 {
+                sink.append(0x30)
+                sink.append(0x30)
+            } else {
+                sink.append(0x64)
+                sink.append(0x63)
+            }
+            sink.append(hex.utf8Start[Int(byte >> 4)])
+            sink.append(hex.utf8Start[Int(byte & 0x0F)])
         }
     }
 
@@ -121,14 +177,45 @@ public enum RecordJSONWriter {
         for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 { return nil }
         return length
     }
+}
 
-    private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        let start = out.count
-        var rest = value
-        repeat {
-            out.append(UInt8(0x30 + rest % 10))
-            rest /= 10
-        } while rest > 0
-        out[start...].reverse()
+/// What every record of one group shares, escaped once: `,"__path__":...` (and `,"__topic__":...`), the
+/// tags as `,"__tag__:k":"v"`, and each name of the key table as `,"name":`.
+private struct SharedParts: ~Copyable {
+    private(set) var source = ByteSink(capacity: 256)
+    private(set) var tags = ByteSink(capacity: 256)
+    private var keys = ByteSink(capacity: 512)
+    /// Where each table key's part ends in `keys` (it starts where the previous one ends).
+    private let keyEnds: UnsafeMutableBufferPointer<Int>
+
+    init(_ group: EventGroup) {
+        source.appendReserving(#","__path__":"#)
+        RecordJSONWriter.appendString(group.source.path, to: &source)
+        if !group.source.topic.isEmpty {
+            source.appendReserving(#","__topic__":"#)
+            RecordJSONWriter.appendString(group.source.topic, to: &source)
+        }
+        for tag in group.source.tags {
+            tags.appendReserving(",")
+            RecordJSONWriter.appendString("__tag__:" + tag.key, to: &tags)
+            tags.appendReserving(":")
+            RecordJSONWriter.appendString(tag.value, to: &tags)
+        }
+        let names = group.keys.names
+        keyEnds = .allocate(capacity: max(1, names.count))
+        for (index, name) in names.enumerated() {
+            keys.appendReserving(",")
+            name.withUnsafeBytes { RecordJSONWriter.appendString($0, to: &keys) }
+            keys.appendReserving(":")
+            keyEnds[index] = keys.count
+        }
+    }
+
+    deinit { keyEnds.deallocate() }
+
+    /// `,"name":` for table key `index`.
+    func key(_ index: Int) -> UnsafeRawBufferPointer {
+        let start = index == 0 ? 0 : keyEnds[index - 1]
+        return UnsafeRawBufferPointer(start: keys.base + start, count: keyEnds[index] - start)
     }
 }

@@ -78,6 +78,21 @@ struct RecordJSONWriterTests {
         }
     }
 
+    @Test("printable runs of every length around one byte to escape or check: the word-at-a-time scan hands over exactly")
+    func plainRunsAroundOneSpecialByte() {
+        let specials: [[UInt8]] = [[0x00], [0x1F], [0x22], [0x5C], [0x7F], [0x80], [0xC3, 0xA9], [0xE6, 0x97, 0xA5], [0xFF]]
+        var random = SeededGenerator(seed: 11)
+        for before in 0..<20 {
+            for after in [0, 1, 7, 8, 9, 17] {
+                let special = specials[random.below(specials.count)]
+                let plain = { (n: Int) in (0..<n).map { _ in UInt8(0x23 + random.below(0x39)) } }
+                let bytes = plain(before) + special + plain(after)
+                #expect(decodeSurrogateEscaped(literal(bytes)) == bytes, "\(bytes)")
+                #expect(literal(plain(before + after)).count == before + after + 2)
+            }
+        }
+    }
+
     @Test("a group becomes one object per record with time, path, fields and tags")
     func groupObjects() {
         let group = EventGroup(keys: KeyTable())
