@@ -25,15 +25,23 @@ public enum RecordJSONWriter {
 
     static func append(_ group: EventGroup, to sink: inout ByteSink) {
         let shared = SharedParts(group)
+        // Records read together share their time: its text is written once and copied while it repeats.
+        var time = ByteSink(capacity: 64)
+        var timeOf: (seconds: UInt32, nanoseconds: UInt32)?
         group.arena.withUnsafeBytes { arena in
             group.fields.withUnsafeBufferPointer { fields in
                 for record in group.records {
-                    sink.appendReserving(#"{"__time__":"#)
-                    sink.appendDecimal(UInt64(record.seconds))
-                    if record.nanoseconds != 0 {
-                        sink.appendReserving(#","__time_ns__":"#)
-                        sink.appendDecimal(UInt64(record.nanoseconds))
+                    if timeOf == nil || timeOf! != (record.seconds, record.nanoseconds) {
+                        timeOf = (record.seconds, record.nanoseconds)
+                        time.removeAll()
+                        time.appendReserving(#"{"__time__":"#)
+                        time.appendDecimal(UInt64(record.seconds))
+                        if record.nanoseconds != 0 {
+                            time.appendReserving(#","__time_ns__":"#)
+                            time.appendDecimal(UInt64(record.nanoseconds))
+                        }
                     }
+                    sink.appendReserving(time.bytes)
                     sink.appendReserving(shared.source.bytes)
                     for field in UnsafeBufferPointer(rebasing: fields[record.fields]) {
                         switch field.key {

@@ -107,11 +107,20 @@ struct RecordJSONWriterTests {
             group.addField(key: .table(group.keys.content), rawRange: 0..<1)
         }
         group.commitRecord()
+        for (text, nanoseconds) in [("y", UInt32(5)), ("z", 0)] {
+            Array(text.utf8).withUnsafeBytes { raw in
+                group.beginRecord(raw: raw, seconds: 2, nanoseconds: nanoseconds)
+                group.addField(key: .table(group.keys.content), rawRange: 0..<1)
+            }
+            group.commitRecord()
+        }
         var out: [UInt8] = []
         RecordJSONWriter.append(group, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == """
             {"__time__":1732668000,"__path__":"/l/a.log","content":"GET /","__tag__:_pod_name_":"web-1"}
             {"__time__":2,"__time_ns__":5,"__path__":"/l/a.log","content":"x","__tag__:_pod_name_":"web-1"}
+            {"__time__":2,"__time_ns__":5,"__path__":"/l/a.log","content":"y","__tag__:_pod_name_":"web-1"}
+            {"__time__":2,"__path__":"/l/a.log","content":"z","__tag__:_pod_name_":"web-1"}
 
             """)
     }
