@@ -61,6 +61,8 @@ public final class Agent {
     /// Pipelines a reload removed or replaced, waiting for their flushers' acknowledgements.
     var retiring: [Retirement] = []
     private var lastCheckpoint: UInt64 = 0
+    /// The current spacing between checkpoint saves (see `checkpointSpacingPerSaveMillisecond`).
+    private var checkpointSpacing = Agent.checkpointSpacingMilliseconds
     /// Shared by every flusher_sls; made with the first one.
     private var httpClient: HTTPClient?
     private var credentialSource: CredentialSource?
@@ -378,19 +380,21 @@ public final class Agent {
     /// Checkpoint saves are at least this far apart: an acknowledgement is on disk within this time (plus a
     /// write and two fsyncs), which bounds what a crash can send twice, at no more than 5 saves a second.
     static let checkpointSpacingMilliseconds: UInt64 = 200
+    /// A save blocks the loop for its write and fsyncs; the spacing grows to this many times the last save's
+    /// duration (at most 5 s), so a slow disk costs the loop no more than 5% of its time.
+    static let checkpointSpacingPerSaveMillisecond: UInt64 = 20
 
     /// A pipeline's checkpoint became dirty: save once the spacing since the last save has passed.
     private func scheduleCheckpointSave() {
         guard !checkpointScheduled, checkpointSoon != nil else { return }
         checkpointScheduled = true
         let elapsed = context.now &- lastCheckpoint
-        let spacing = Self.checkpointSpacingMilliseconds
-        checkpointSoon.start(afterMilliseconds: elapsed >= spacing ? 0 : spacing - elapsed)
+        checkpointSoon.start(afterMilliseconds: elapsed >= checkpointSpacing ? 0 : checkpointSpacing - elapsed)
     }
 
     func saveCheckpointsIfDue(force: Bool = false) {
         let dirty = pipelines.contains(where: \.checkpointDirty)
-        guard force || (dirty && context.now &- lastCheckpoint >= Self.checkpointSpacingMilliseconds) else { return }
+        guard force || (dirty && context.now &- lastCheckpoint >= checkpointSpacing) else { return }
         var live: [CheckpointEntry] = []
         for pipeline in pipelines + retiring.map(\.runner) {
             for input in pipeline.inputs {
@@ -399,10 +403,19 @@ public final class Agent {
                 }
             }
         }
+        let started = monotonicMilliseconds()
         if context.checkpoints.save(live: live) {
             for pipeline in pipelines { pipeline.checkpointDirty = false }
         }
+        let took = monotonicMilliseconds() &- started
+        checkpointSpacing = min(5000, max(Self.checkpointSpacingMilliseconds, took &* Self.checkpointSpacingPerSaveMillisecond))
         lastCheckpoint = context.now
+    }
+
+    private func monotonicMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec) / 1_000_000
     }
 
     // MARK: Shutdown plumbing (Agent+Stop.swift)
