@@ -36,4 +36,21 @@ struct EventGroupTests {
         #expect(group.isEmpty && group.arena.isEmpty && group.fields.isEmpty)
         #expect(group.arena.capacity >= 4096)
     }
+
+    @Test("a field packs its key and value into 16 bytes and gives back exactly what it was given")
+    func fieldPacking() {
+        #expect(MemoryLayout<EventField>.stride == 16)
+        let ranges = [ByteRange(start: 0, count: 0), ByteRange(start: 7, count: 3),
+                      ByteRange(start: (1 << 31) - 1, count: Int(UInt32.max)), ByteRange(start: 1 << 20, count: 10 << 20)]
+        for range in ranges {
+            for key in [FieldKey.table(0), .table(41), .arena(range), .arena(ByteRange(start: 5, count: 0))] {
+                var field = EventField(key: key, value: range)
+                #expect(field.key == key && field.value == range)
+                field.value.count -= min(1, range.count)
+                #expect(field.key == key && field.value.start == range.start)
+                field.key = .table(3)
+                #expect(field.key == .table(3))
+            }
+        }
+    }
 }
