@@ -37,6 +37,12 @@ enum LogtailInputDetail {
         let next = nonEmpty(reader.string("logContinueRegex", &diagnosis))
         let end = nonEmpty(reader.string("logEndRegex", &diagnosis))
         let start: String? = begin == ".*" || begin.isEmpty ? nil : begin
+        for (field, text) in [("logBeginRegex", start), ("logContinueRegex", next), ("logEndRegex", end)] {
+            if let text {
+                PipelineValidator.checkRegex(text, keys: nil, regexAt: reader.value.member(field)?.position ?? at,
+                                             regexField: path + "." + field, &diagnosis)
+            }
+        }
         // Logtail's discardUnmatch drops both lines before any begin line and records the regex does not match.
         let discard = reader.bool("discardUnmatch", default: false, &diagnosis)
         if start != nil || end != nil {

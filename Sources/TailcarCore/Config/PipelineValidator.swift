@@ -105,6 +105,12 @@ enum PipelineValidator {
                                                 field: path + ".UnmatchedContentTreatment",
                                                 "must be single_line or discard, found \"\(treatment)\""))
         }
+        for (field, text) in [("StartPattern", start), ("ContinuePattern", continuation), ("EndPattern", end)] {
+            if let text {
+                checkRegex(text, keys: nil, regexAt: value.member(field)?.position ?? value.position,
+                           regexField: path + "." + field, &diagnosis)
+            }
+        }
         reader.finish(&diagnosis)
         guard mode == "custom" else {
             diagnosis.errors.append(ConfigError(value.position, field: path + ".Mode", "only custom mode is supported, found \"\(mode)\""))

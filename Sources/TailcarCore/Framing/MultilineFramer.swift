@@ -147,6 +147,17 @@ public struct MultilineFramer {
     }
 
     /// Forgets the open record (the file restarted at 0).
+    /// Hands over the counts so far and starts them again from zero (a tailer restarted under a new key, or
+    /// gone, has its counts kept by its pipeline).
+    public mutating func takeCounts() -> (unmatchedLines: Int, oversizedRecords: Int) {
+        defer {
+            unmatchedLines = 0
+            discardedLines = 0
+            oversizedRecords = 0
+        }
+        return (unmatchedLines, oversizedRecords)
+    }
+
     public mutating func reset() {
         pending.removeAll(keepingCapacity: true)
         isOpen = false

@@ -69,7 +69,11 @@ final class PipelineRunner: FlushDelegate {
     }
 
     func unregister(_ tailer: FileTailer) {
-        if let framer = tailer.framer { finishedMultilineCounts.add(framer) }
+        // Taken, not copied: a tailer restarted under a new key registers again with the same framer.
+        if let taken = tailer.framer?.takeCounts() {
+            finishedMultilineCounts.unmatchedLines += taken.unmatchedLines
+            finishedMultilineCounts.oversizedRecords += taken.oversizedRecords
+        }
         tailersByKey[tailer.key] = nil
         sources[tailer.key] = nil
     }

@@ -85,7 +85,7 @@ struct ConfigLoaderTests {
             "\(path):3:5: warning: inputs[0].FilePath: unknown field \"FilePath\" in input_file; did you mean \"FilePaths\"? (ignored)"))
     }
 
-    @Test("multi-line: UnmatchedContentTreatment and Logtail discardUnmatch reach the framer; .* means single line")
+    @Test("multi-line: UnmatchedContentTreatment and discardUnmatch reach the framer; .* is single line; a broken pattern is an error where it stands")
     func multilineSettings() throws {
         let scratch = ScratchDirectory()
         func input(_ multiline: String) -> FileInputSettings? {
@@ -118,6 +118,17 @@ struct ConfigLoaderTests {
         #expect(ConfigLoader.load(path: bad).errors.map(\.description).contains {
             $0.contains("inputs[0].Multiline.UnmatchedContentTreatment: must be single_line or discard, found \"drop\"")
         })
+        let broken = put(scratch.path, "broken.yaml", """
+            inputs:
+              - Type: input_file
+                FilePaths: [/l/a.log]
+                Multiline: {StartPattern: 'ab(?=x).*'}
+            flushers:
+              - Type: flusher_stdout
+            """)
+        #expect(ConfigLoader.load(path: broken).errors.map(\.description) == [
+            "\(broken):4:31: error: inputs[0].Multiline.StartPattern: regex error at offset 2: lookahead assertion in pattern ab(?=x).*"
+        ])
         let logtail = put(scratch.path, "logtail.json", """
             {"configName": "c", "inputType": "file", "outputDetail": {"logstoreName": "s"},
              "inputDetail": {"logType": "common_reg_log", "logPath": "/l", "filePattern": "a.log",

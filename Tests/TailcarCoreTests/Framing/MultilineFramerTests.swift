@@ -36,6 +36,20 @@ struct MultilineFramerTests {
                 == ["2026 ERROR boom\n  at a.b(C.java:1)\n  at d.e(F.java:2)", "2026 INFO ok\n  tail"])
     }
 
+    @Test("counts of unmatched lines and cut records are handed over once, then start again from zero")
+    func takeCounts() {
+        var framer = MultilineFramer(rules: MultilineRules(start: prefix("2026"), continuation: nil, end: nil,
+                                                           discardUnmatched: true, maxRecordBytes: 20))
+        for line in ["junk", "more junk", "2026 a", "  long continuation line"] {
+            Array(line.utf8).withUnsafeBytes { framer.feed($0, at: 0) { _, _ in } }
+        }
+        #expect(framer.discardedLines == 2)
+        let taken = framer.takeCounts()
+        #expect(taken.unmatchedLines == 2 && taken.oversizedRecords == 1)
+        #expect(framer.unmatchedLines == 0 && framer.discardedLines == 0 && framer.oversizedRecords == 0)
+        #expect(framer.takeCounts() == (0, 0))
+    }
+
     @Test("start and continue: a line matching neither closes the record and stands alone")
     func startContinue() {
         let lines = ["2026 a", "  at x", "other", "2026 b"]
