@@ -131,6 +131,11 @@ enum LogtailInputDetail {
             diagnosis.errors.append(ConfigError(reader.value.position, field: reader.path + ".filterKey",
                                                 "filterKey has \(filterKeys.count) names but filterRegex has \(filterRegexes.count) regexes"))
         } else if !filterKeys.isEmpty {
+            for (index, regex) in filterRegexes.enumerated() {
+                PipelineValidator.checkRegex(regex, keys: nil, regexAt: reader.value.member("filterRegex")?.position
+                                                 ?? reader.value.position,
+                                             regexField: reader.path + ".filterRegex[\(index)]", &diagnosis)
+            }
             processors.append(.filterRegex(include: zip(filterKeys, filterRegexes).map { FieldPattern(key: $0, regex: $1) },
                                            exclude: []))
         }

@@ -95,6 +95,18 @@ struct LogtailConfigTests {
         let (docker, _) = load(errorResource.replacingFirst("dockerFile: false", with: "dockerFile: true"))
         #expect(docker.errors.map(\.field) == ["spec.logtailConfig.inputDetail.dockerFile"])
     }
+
+    @Test("a broken filterRegex or logBeginRegex is an error when the configuration loads, at its field")
+    func brokenRegexes() {
+        let json = """
+            {"configName": "c", "inputType": "file", "outputDetail": {"logstoreName": "s"},
+             "inputDetail": {"logType": "common_reg_log", "logPath": "/l", "filePattern": "a.log",
+                             "filterKey": ["content", "level"], "filterRegex": ["ok", "(?<=x)y"],
+                             "logBeginRegex": "\\\\d+ (\\\\w+"}}
+            """
+        let (result, _) = load(json, name: "c.json")
+        #expect(result.errors.map(\.field) == ["inputDetail.logBeginRegex", "inputDetail.filterRegex[1]"])
+    }
 }
 
 extension String {
