@@ -84,7 +84,7 @@ public enum RecordJSONWriter {
         let count = bytes.count
         sink.reserve(count * 6 + 2)
         sink.append(0x22)
-        var index = plainPrefixLength(bytes)
+        var index = ByteScan.firstJSONStringSpecial(in: bytes, from: 0, orNonASCII: true)
         guard index < count else {
             sink.append(bytes)
             sink.append(0x22)
@@ -108,31 +108,6 @@ public enum RecordJSONWriter {
         }
         sink.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<count]))
         sink.append(0x22)
-    }
-
-    /// How many leading bytes need no escape and no UTF-8 check (printable ASCII but `"` and `\`), eight
-    /// at a time: a byte below 0x20 borrows into its high bit when 0x20 is subtracted while its own high
-    /// bit is clear, a byte of 0x80 or above has it set; the lowest flag of the four tests is exact.
-    @inline(__always)
-    static func plainPrefixLength(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let ones = ByteScan.ones
-        let highs = ByteScan.highs
-        var index = 0
-        while index + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let quote = word ^ (0x22 &* ones)
-            let backslash = word ^ (0x5C &* ones)
-            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash
-                         | (word &- 0x20 &* ones) & ~word | word) & highs
-            if found != 0 { return index + found.trailingZeroBitCount / 8 }
-            index += 8
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte < 0x20 || byte >= 0x80 || byte == 0x22 || byte == 0x5C { return index }
-            index += 1
-        }
-        return index
     }
 
     private static let hex: StaticString = "0123456789abcdef"

@@ -60,4 +60,30 @@ enum ByteScan {
         }
         return end
     }
+
+    /// The first index at or after `from` holding `"`, `\` or a control byte (below 0x20), and with
+    /// `orNonASCII` also a byte of 0x80 or above: where a JSON string's plain run ends, for the reader
+    /// (which passes UTF-8 through) and the writer (which checks it). `raw.count` when there is none.
+    /// A control byte borrows into its high bit when 0x20 is subtracted while its own high bit is clear;
+    /// the lowest flag of the tests is exact.
+    @inline(__always)
+    static func firstJSONStringSpecial(in raw: UnsafeRawBufferPointer, from: Int, orNonASCII: Bool) -> Int {
+        let nonASCII: UInt64 = orNonASCII ? ~0 : 0
+        var index = from
+        while index + 8 <= raw.count {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quote = word ^ (0x22 &* ones)
+            let backslash = word ^ (0x5C &* ones)
+            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- 0x20 &* ones) & ~word
+                         | word & nonASCII) & highs
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < raw.count {
+            let byte = raw[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 || (orNonASCII && byte >= 0x80) { return index }
+            index += 1
+        }
+        return index
+    }
 }

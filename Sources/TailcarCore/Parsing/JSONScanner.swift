@@ -65,7 +65,7 @@ struct JSONScanner {
         let start = position
         var escaped = false
         while position < bytes.count {
-            position = Self.skipPlainStringBytes(bytes, from: position)
+            position = ByteScan.firstJSONStringSpecial(in: bytes, from: position, orNonASCII: false)
             guard position < bytes.count else { break }
             let byte = bytes[position]
             if byte == 0x22 {
@@ -89,31 +89,6 @@ struct JSONScanner {
             }
         }
         return nil
-    }
-
-    /// The first index at or after `from` holding a quote, a backslash or a control byte, scanning eight
-    /// bytes at a time (SWAR) while eight remain; `bytes.count` when there is none.
-    @inline(__always)
-    static func skipPlainStringBytes(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
-        let ones = ByteScan.ones
-        let highs = ByteScan.highs
-        var index = from
-        while index + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let quote = word ^ (0x22 &* ones)
-            let backslash = word ^ (0x5C &* ones)
-            // Quote and backslash as in ByteScan; a byte below 0x20 borrows into its high bit when 0x20 is
-            // subtracted while its own high bit is clear. The lowest flag of the three is exact.
-            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- 0x20 &* ones) & ~word) & highs
-            if found != 0 { return index + found.trailingZeroBitCount / 8 }
-            index += 8
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return index }
-            index += 1
-        }
-        return index
     }
 
     /// Consumes one value of any kind; returns its range and kind.

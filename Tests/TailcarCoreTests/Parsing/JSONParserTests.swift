@@ -133,7 +133,7 @@ struct JSONParserTests {
 
 @Suite("JSON string scanning")
 struct JSONStringScanTests {
-    @Test("the eight-bytes-at-a-time scan finds the first quote, backslash or control byte, as a byte loop does")
+    @Test("the eight-bytes-at-a-time scan finds the first quote, backslash or control byte (and non-ASCII byte, when asked), as a byte loop does")
     func matchesByteLoop() {
         var generator = SeededGenerator(seed: 42)
         let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x21, 0x41, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
@@ -144,9 +144,14 @@ struct JSONStringScanTests {
                                            : UInt8(0x61 + generator.next() % 26)
             }
             let from = count == 0 ? 0 : Int(generator.next() % UInt64(count))
-            let expected = bytes[from...].firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 } ?? count
-            bytes.withUnsafeBytes { raw in
-                #expect(JSONScanner.skipPlainStringBytes(raw, from: from) == expected, "\(bytes) from \(from)")
+            for orNonASCII in [false, true] {
+                let expected = bytes[from...].firstIndex {
+                    $0 == 0x22 || $0 == 0x5C || $0 < 0x20 || (orNonASCII && $0 >= 0x80)
+                } ?? count
+                bytes.withUnsafeBytes { raw in
+                    #expect(ByteScan.firstJSONStringSpecial(in: raw, from: from, orNonASCII: orNonASCII) == expected,
+                            "\(bytes) from \(from)")
+                }
             }
         }
     }
