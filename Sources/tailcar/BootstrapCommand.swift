@@ -39,7 +39,7 @@ enum BootstrapCommand {
         }
         guard settings.pipelines.contains(where: { $0.bootstrap != nil }) else {
             printError("tailcar bootstrap: no AliyunLogConfig resource in \(configPath) applies to this sidecar "
-                       + "(ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                       + "(user-defined ids \(context.userDefinedIDsDescription))")
             return 1
         }
         let steps = Bootstrapper(credentials: credentials).run(settings.pipelines) { step in print(step.description) }

@@ -25,7 +25,7 @@ enum CheckConfigCommand {
         guard result.errors.isEmpty, let settings = result.settings else { return 1 }
         guard !settings.pipelines.isEmpty else {
             printError("\(path): error: no pipeline applies to this sidecar: each has enable: false or is for other "
-                       + "machine groups (ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                       + "machine groups (user-defined ids \(context.userDefinedIDsDescription))")
             return 1
         }
         print(describe(settings))

@@ -2,6 +2,8 @@
 //
 // The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOGTAIL_USER_DEFINED_ID,
 // ALIYUN_LOGTAIL_CONFIG, ALIYUN_LOG_ENV_TAGS and the variables it names) and Tailcar's own TAILCAR_* defaults.
+// LoongCollector's names are read first where it has one (LOONG_USER_DEFINED_ID, LOONG_CONFIG,
+// LOONG_ENV_TAGS and LOONG_LOG_ENV_TAGS), as its AppConfig does.
 
 import Glibc
 import TailcarCore
@@ -9,8 +11,11 @@ import TailcarCore
 struct Environment {
     /// TAILCAR_CONFIG: what `run` and `check-config` load when no path is given.
     var config: String?
-    /// ALIYUN_LOGTAIL_USER_DEFINED_ID: resources apply when their machineGroups name it.
+    /// ALIYUN_LOGTAIL_USER_DEFINED_ID (or LOONG_USER_DEFINED_ID): comma-separated ids; resources apply when
+    /// their machineGroups name one of them or of the lines of `userDefinedIDFile`.
     var userDefinedID: String?
+    /// TAILCAR_USER_DEFINED_ID_FILE, default the vendor's /etc/ilogtail/user_defined_id.
+    var userDefinedIDFile: String = SidecarContext.vendorUserDefinedIDFile
     /// ALIYUN_LOGTAIL_CONFIG: the region's ilogtail_config.json (the SLS data endpoint).
     var logtailConfig: String?
     var checkpointDirectory: String?
@@ -30,9 +35,12 @@ struct Environment {
 
     static func current() -> Environment {
         func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        let tags = AgentTags.make(envTagNames: get("ALIYUN_LOG_ENV_TAGS"), hostname: AgentTags.hostname(), lookup: get)
-        return Environment(config: get("TAILCAR_CONFIG"), userDefinedID: get("ALIYUN_LOGTAIL_USER_DEFINED_ID"),
-                           logtailConfig: get("ALIYUN_LOGTAIL_CONFIG"),
+        let envTagNames = get("LOONG_ENV_TAGS") ?? get("LOONG_LOG_ENV_TAGS") ?? get("ALIYUN_LOG_ENV_TAGS")
+        let tags = AgentTags.make(envTagNames: envTagNames, hostname: AgentTags.hostname(), lookup: get)
+        return Environment(config: get("TAILCAR_CONFIG"),
+                           userDefinedID: get("LOONG_USER_DEFINED_ID") ?? get("ALIYUN_LOGTAIL_USER_DEFINED_ID"),
+                           userDefinedIDFile: get("TAILCAR_USER_DEFINED_ID_FILE") ?? SidecarContext.vendorUserDefinedIDFile,
+                           logtailConfig: get("LOONG_CONFIG") ?? get("ALIYUN_LOGTAIL_CONFIG"),
                            checkpointDirectory: get("TAILCAR_CHECKPOINT_DIR"), stopDelay: get("TAILCAR_STOP_DELAY"),
                            httpPort: get("TAILCAR_HTTP_PORT"), taskDirectory: get("TAILCAR_TASK_DIR"),
                            cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),

@@ -32,7 +32,7 @@ enum RunCommand {
             guard let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
             guard !settings.pipelines.isEmpty else {
                 printError("tailcar run: no pipeline in \(configPath) applies to this sidecar: each has enable: false "
-                           + "or is for other machine groups (ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(context.userDefinedID ?? "")\")")
+                           + "or is for other machine groups (user-defined ids \(context.userDefinedIDsDescription))")
                 return 2
             }
             if parsed.flag("bootstrap") {
@@ -146,7 +146,8 @@ let defaultConfigPath = "/etc/tailcar/conf.d"
 func sidecarContext(_ environment: Environment) -> SidecarContext? {
     do {
         return try SidecarContext.load(userDefinedID: environment.userDefinedID,
-                                       logtailConfigPath: environment.logtailConfig)
+                                       logtailConfigPath: environment.logtailConfig,
+                                       userDefinedIDFile: environment.userDefinedIDFile)
     } catch {
         printError(error.description)
         return nil

@@ -46,9 +46,9 @@ public enum ConfigLoader {
         return ConfigLoadResult(settings: settings, warnings: diagnosis.warnings, errors: diagnosis.errors, notes: notes)
     }
 
-    /// Keeps the enabled pipelines for this sidecar's machine group and gives SLS flushers without an endpoint
-    /// the region's. A pipeline with `enable: false`, or a resource whose machineGroups do not name
-    /// ALIYUN_LOGTAIL_USER_DEFINED_ID, is skipped with a note; with no user-defined id set, machine groups
+    /// Keeps the enabled pipelines for this sidecar's machine groups and gives SLS flushers without an endpoint
+    /// the region's. A pipeline with `enable: false`, or a resource whose machineGroups name none of the
+    /// sidecar's user-defined ids, is skipped with a note; with no user-defined id set, machine groups
     /// are not checked (one note says so).
     static func applying(_ context: SidecarContext, to pipelines: [PipelineSettings],
                          notes: inout [ConfigNote]) -> [PipelineSettings] {
@@ -60,10 +60,11 @@ public enum ConfigLoader {
                 continue
             }
             if !pipeline.machineGroups.isEmpty {
-                if let id = context.userDefinedID {
-                    guard pipeline.machineGroups.contains(id) else {
+                if !context.userDefinedIDs.isEmpty {
+                    guard pipeline.machineGroups.contains(where: context.userDefinedIDs.contains) else {
                         notes.append(ConfigNote(file: pipeline.origin, "resource \"\(pipeline.name)\" is for machine groups "
-                                                + "\(pipeline.machineGroups), not ALIYUN_LOGTAIL_USER_DEFINED_ID \"\(id)\": skipped"))
+                                                + "\(pipeline.machineGroups), not this sidecar's user-defined ids "
+                                                + context.userDefinedIDsDescription + ": skipped"))
                         continue
                     }
                 } else {

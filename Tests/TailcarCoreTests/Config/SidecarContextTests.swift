@@ -3,6 +3,7 @@
 // The environment's part in configuration: the endpoint from ilogtail_config.json or from the vendor's
 // directory layout, and which resources apply to this sidecar's machine group.
 
+import Glibc
 import Testing
 @testable import TailcarCore
 
@@ -22,7 +23,7 @@ struct SidecarContextTests {
              "data_server_list": [{"cluster": "cn-hangzhou", "endpoint": "cn-hangzhou-intranet.log.aliyuncs.com"}],
              "cpu_usage_limit": 0.4, "streamlog_open": false}
             """
-        let (endpoint, region) = try SidecarContext.endpoint(in: Array(text.utf8), file: "c.json")
+        let (endpoint, region, _) = try SidecarContext.endpoint(in: Array(text.utf8), file: "c.json")
         #expect(endpoint == "cn-hangzhou-intranet.log.aliyuncs.com")
         #expect(region == "cn-hangzhou")
     }
@@ -51,7 +52,7 @@ struct SidecarContextTests {
 
     @Test("resources for other machine groups are skipped with a note naming them; no groups means everywhere")
     func machineGroups() {
-        let context = SidecarContext(userDefinedID: "web", dataEndpoint: "cn-hangzhou.log.aliyuncs.com", region: "cn-hangzhou")
+        let context = SidecarContext(userDefinedIDs: ["ops", "web"], dataEndpoint: "cn-hangzhou.log.aliyuncs.com", region: "cn-hangzhou")
         var notes: [ConfigNote] = []
         let kept = ConfigLoader.applying(context, to: [pipeline("mine", groups: ["batch", "web"]),
                                                        pipeline("theirs", groups: ["batch"]),
@@ -84,5 +85,47 @@ struct SidecarContextTests {
         #expect(kept.count == 2)
         #expect(notes.count == 1)
         #expect(notes[0].message.contains("ALIYUN_LOGTAIL_USER_DEFINED_ID is not set"))
+    }
+
+    @Test("LoongCollector's format: data_servers[0].endpoint_list[0], the region from the entry or primary_region")
+    func loongCollectorRegionFile() throws {
+        let text = """
+            {"primary_region": "cn-shanghai", "config_servers": ["http://logtail.cn-shanghai-internal.log.aliyuncs.com"],
+             "data_servers": [{"region": "cn-shanghai", "endpoint_list": ["cn-shanghai-internal.log.aliyuncs.com"]}],
+             "cpu_usage_limit": 0.4, "mem_usage_limit": 384}
+            """
+        let found = try SidecarContext.endpoint(in: Array(text.utf8), file: "c.json")
+        #expect(found.endpoint == "cn-shanghai-internal.log.aliyuncs.com")
+        #expect(found.region == "cn-shanghai")
+        #expect(found.field == "data_servers[0].endpoint_list[0]")
+        let primaryOnly = #"{"primary_region": "ap-southeast-1", "data_servers": [{"endpoint_list": ["a.example"]}]}"#
+        #expect(try SidecarContext.endpoint(in: Array(primaryOnly.utf8), file: "c.json").region == "ap-southeast-1")
+        #expect(throws: ConfigError.self) {
+            try SidecarContext.endpoint(in: Array(#"{"data_servers": [{"region": "x", "endpoint_list": []}]}"#.utf8), file: "c.json")
+        }
+    }
+
+    @Test("user-defined ids: the variable split on commas, then the file's lines, trimmed, without repeats")
+    func userDefinedIDs() {
+        let ids = SidecarContext.userDefinedIDs(variable: " web, batch,,", file: Array("web\nops \r\n\n".utf8))
+        #expect(ids == ["web", "batch", "ops"])
+        #expect(SidecarContext.userDefinedIDs(variable: nil, file: nil).isEmpty)
+        #expect(SidecarContext.userDefinedIDs(variable: "", file: Array("only\n".utf8)) == ["only"])
+    }
+
+    @Test("load reads the id file beside the variable; a missing file is no error")
+    func loadReadsIDFile() throws {
+        let directory = "/tmp/tailcar-sidecar-context-\(getpid())"
+        mkdir(directory, 0o755)
+        defer { unlink(directory + "/user_defined_id"); rmdir(directory) }
+        let file = directory + "/user_defined_id"
+        let text = "from-file\n"
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let context = try SidecarContext.load(userDefinedID: "from-env", logtailConfigPath: nil, userDefinedIDFile: file)
+        #expect(context.userDefinedIDs == ["from-env", "from-file"])
+        let none = try SidecarContext.load(userDefinedID: nil, logtailConfigPath: nil, userDefinedIDFile: directory + "/absent")
+        #expect(none.userDefinedIDs.isEmpty)
     }
 }
