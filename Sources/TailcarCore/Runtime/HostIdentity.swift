@@ -2,7 +2,7 @@
 //
 // Facts about the machine the agent runs in that leave with every batch or bound its memory: the IP
 // address for SLS's `__source__` and the container's memory limit from its cgroup. Owns reading them from
-// libuv and /sys/fs/cgroup; does not own where they are used.
+// libuv, /proc/self/cgroup and /sys/fs/cgroup; does not own where they are used.
 
 import CLibUV
 import Glibc
@@ -24,16 +24,56 @@ public enum HostIdentity {
         return "127.0.0.1"
     }
 
-    /// The memory limit of this container's cgroup (v2 `memory.max`, else v1 `memory.limit_in_bytes`);
-    /// nil when there is none or it cannot be read.
-    public static func cgroupMemoryLimit(root: String = "/sys/fs/cgroup") -> Int? {
-        for path in [root + "/memory.max", root + "/memory/memory.limit_in_bytes"] {
-            guard let bytes = try? readWholeFile(path) else { continue }
-            let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
-            guard let value = Int(text) else { return nil }  // "max": unlimited
-            return value >= 1 << 50 ? nil : value  // v1 reports "unlimited" as a huge page-aligned number
+    /// The memory limit of this container's cgroup; nil when there is none or it cannot be read.
+    public static func cgroupMemoryLimit(root: String = "/sys/fs/cgroup",
+                                         membership: String = "/proc/self/cgroup") -> Int? {
+        cgroupMemoryLimitAndSource(root: root, membership: membership)?.bytes
+    }
+
+    /// The tightest memory limit over this process's cgroup and its ancestors, and the file that set it.
+    /// The cgroup comes from `membership` (/proc/self/cgroup), as libuv's uv_get_constrained_memory finds it:
+    ///
+    ///   v2: `0::/kubepods/pod1/app`          -> ROOT/kubepods/pod1/app/memory.max, then each parent's
+    ///   v1: `4:memory:/kubepods/pod1/app`    -> ROOT/memory/kubepods/pod1/app/memory.limit_in_bytes, ...
+    ///
+    /// A path that is not mounted here (a container without its own cgroup namespace sees its host's path but
+    /// has its own cgroup mounted at the root) is skipped, and the root's own files are read last, so a
+    /// limit set anywhere between the process and the root applies. `max` and v1's huge "unlimited" number
+    /// mean none.
+    public static func cgroupMemoryLimitAndSource(root: String = "/sys/fs/cgroup",
+                                                  membership: String = "/proc/self/cgroup") -> (bytes: Int, file: String)? {
+        var candidates: [String] = []
+        let lines = String(decoding: (try? readWholeFile(membership)) ?? [], as: UTF8.self).split(separator: "\n")
+        for line in lines {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            let path = String(parts[2])
+            if parts[0] == "0", parts[1].isEmpty {
+                candidates += ancestors(of: path).map { root + $0 + "/memory.max" }
+            } else if parts[1].split(separator: ",").contains("memory") {
+                candidates += ancestors(of: path).map { root + "/memory" + $0 + "/memory.limit_in_bytes" }
+            }
         }
-        return nil
+        candidates += [root + "/memory.max", root + "/memory/memory.limit_in_bytes"]
+        var tightest: (bytes: Int, file: String)?
+        for file in candidates {
+            guard let bytes = try? readWholeFile(file) else { continue }
+            let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+            guard let value = Int(text), value > 0, value < 1 << 50 else { continue }
+            if tightest == nil || value < tightest!.bytes { tightest = (value, file) }
+        }
+        return tightest
+    }
+
+    /// `/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]; the root itself is read separately.
+    static func ancestors(of path: String) -> [String] {
+        var components = path.split(separator: "/").map(String.init)
+        var paths: [String] = []
+        while !components.isEmpty {
+            paths.append("/" + components.joined(separator: "/"))
+            components.removeLast()
+        }
+        return paths
     }
 
     /// The default cap on bytes held for delivery, all pipelines together: an eighth of the container's
