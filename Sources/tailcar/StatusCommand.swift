@@ -1,8 +1,8 @@
 // StatusCommand.swift
 //
 // `tailcar status [--port PORT] [--timeout SECONDS]`: asks a running tailcar's GET /healthz on
-// 127.0.0.1 with a blocking socket and a deadline. Exit 0 when it answers 200, 1 otherwise, with one line
-// saying why; 2 for a usage error. The liveness exec probe (the vendor image's `ilogtaild status`).
+// 127.0.0.1 with a blocking socket and a deadline. Exit 0 when it answers 200 (saying "degraded" when
+// the agent collects but cannot save checkpoints), 1 otherwise, with one line saying why; 2 for a usage error. The liveness exec probe (the vendor image's `ilogtaild status`).
 // Owns that client; does not own the server (TailcarCore's Agent+Health.swift).
 
 import Glibc
@@ -30,7 +30,8 @@ enum StatusCommand {
             let (status, body) = try HealthProbe(port: port, timeout: timeout).fetch()
             let detail = body.split(separator: "\n").first.map(String.init) ?? ""
             guard status == 200 else { throw .unhealthy(status: status, body: detail) }
-            print("tailcar on 127.0.0.1:\(port) is healthy: \(detail)")
+            let state = detail.contains("\"status\":\"degraded\"") ? "running, degraded" : "healthy"
+            print("tailcar on 127.0.0.1:\(port) is \(state): \(detail)")
             return 0
         } catch {
             printError("tailcar status: 127.0.0.1:\(port): \(error)")

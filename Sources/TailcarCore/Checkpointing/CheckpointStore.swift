@@ -88,14 +88,13 @@ public final class CheckpointStore {
         return entries
     }
 
-    /// Replaces the file with `entries`: temporary file, fsync, rename, fsync of the directory.
+    /// Replaces the file with `entries`: temporary file, fsync, rename, fsync of the directory. A directory
+    /// deleted while the agent runs is made again.
     public func save(_ entries: [CheckpointEntry]) throws(CheckpointError) {
         var text = Array((Self.header + "\n").utf8)
         for entry in entries { render(entry, into: &text) }
         do {
-            let fd = try systemCall("open", path: temporaryPath) {
-                open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            }
+            let fd = try openTemporaryFile()
             defer { close(fd) }
             try writeAll(fd, text, path: temporaryPath)
             _ = try systemCall("fsync", path: temporaryPath) { fsync(fd) }
@@ -104,6 +103,16 @@ public final class CheckpointStore {
             defer { close(dir) }
             _ = try systemCall("fsync", path: directory) { fsync(dir) }
         } catch { throw .io(error) }
+    }
+
+    private func openTemporaryFile() throws(SystemError) -> Int32 {
+        let create = { open(self.temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        do {
+            return try systemCall("open", path: temporaryPath, create)
+        } catch where error.code == ENOENT {
+            try makeDirectories(directory)
+            return try systemCall("open", path: temporaryPath, create)
+        }
     }
 
     private func render(_ entry: CheckpointEntry, into text: inout [UInt8]) {

@@ -22,6 +22,8 @@ public enum AgentEvent {
     case watchUnavailable(directory: String, reason: String)
     case checkpointLoaded(entries: Int)
     case checkpointFailed(String)
+    /// Saves failed `failures` times in a row and the last one succeeded: the file is current again.
+    case checkpointRecovered(failures: Int)
     case flushFailed(flusher: String, reason: String)
     /// A send failed and will be retried (SLS error code and request id are in `reason`).
     case sendFailed(flusher: String, reason: String, attempt: Int, retryInMilliseconds: UInt64)
@@ -64,6 +66,8 @@ public struct AgentCounters: Sendable {
     public var readErrors = 0
     public var discoveryErrors = 0
     public var checkpointFailures = 0
+    /// The last checkpoint save failed: collection goes on, a crash now would resend more (gauge).
+    public var checkpointFailing = false
     public var flushFailures = 0
     public var bytesRead: UInt64 = 0
     public var recordsRead: UInt64 = 0

@@ -26,6 +26,12 @@ public final class Diagnostics {
 
     public func countDropped(records: Int) { counters.recordsDropped &+= UInt64(records) }
 
+    /// A checkpoint save failed again while already failing: counted, logged only now and then by the caller.
+    public func countCheckpointFailure() {
+        counters.checkpointFailures += 1
+        counters.checkpointFailing = true
+    }
+
     /// A batch was accepted (counted, not logged: one line per batch would drown the log).
     public func countSent(logs: Int, rawBytes: Int, bodyBytes: Int, latencyMilliseconds: UInt64) {
         counters.batchesSent &+= 1
@@ -71,7 +77,10 @@ public final class Diagnostics {
         case .incompleteLineFlushed: counters.incompleteLinesFlushed += 1
         case .readFailed: counters.readErrors += 1
         case .discoveryFailed, .watchUnavailable: counters.discoveryErrors += 1
-        case .checkpointFailed: counters.checkpointFailures += 1
+        case .checkpointFailed:
+            counters.checkpointFailures += 1
+            counters.checkpointFailing = true
+        case .checkpointRecovered: counters.checkpointFailing = false
         case .flushFailed: counters.flushFailures += 1
         case .sendFailed: counters.sendFailures += 1
         case .sendRejected(_, _, let records): counters.recordsRejected &+= UInt64(records)
@@ -135,6 +144,8 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("info", "checkpoint_loaded", [("entries", num(entries))])
     case let .checkpointFailed(reason):
         return ("error", "checkpoint_failed", [("error", .text(reason))])
+    case let .checkpointRecovered(failures):
+        return ("info", "checkpoint_recovered", [("failed_saves", num(failures))])
     case let .flushFailed(flusher, reason):
         return ("error", "flush_failed", [("flusher", .text(flusher)), ("error", .text(reason))])
     case let .sendFailed(flusher, reason, attempt, wait):

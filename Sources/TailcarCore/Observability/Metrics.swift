@@ -120,6 +120,8 @@ public enum PrometheusText {
             ("files_open", "Files with an open descriptor.", "\(snapshot.filesOpen)"),
             ("watched_directories", "Directories watched with inotify.", "\(snapshot.watchedDirectories)"),
             ("polling_only", "1 when changes are found by polling alone.", snapshot.pollingOnly ? "1" : "0"),
+            ("checkpoint_failing", "1 while checkpoint saves fail (collection goes on).",
+             snapshot.counters.checkpointFailing ? "1" : "0"),
             ("uptime_seconds", "Seconds since the agent started.", seconds(snapshot.uptimeMilliseconds)),
         ]
         for (name, help, value) in gauges {

@@ -4,7 +4,9 @@
 //
 //   GET  /healthz       200 {"status":"ok","phase":"running","uptime_seconds":12.345} while running,
 //                       503 with phase "stopping", "finishing" or "stopped" once a stop began; 200 with
-//                       phase "tombstone" (or "finishing") while it delivers what the application wrote
+//                       phase "tombstone" (or "finishing") while it delivers what the application wrote;
+//                       200 {"status":"degraded",...,"checkpoint_error":"..."} while checkpoint saves fail
+//                       (collection goes on, so liveness stays healthy)
 //   GET  /metrics       Prometheus text (Observability/Metrics.swift)
 //   POST /quitquitquit  begins a graceful stop exactly as SIGTERM does, answers 200
 //
@@ -86,8 +88,16 @@ extension Agent {
         case .finishing(_, let deadline): name = "finishing"; running = deadline == .max
         case .stopped: name = "stopped"
         }
-        let body = "{\"status\":\"\(running ? "ok" : "stopping")\",\"phase\":\"\(name)\",\"uptime_seconds\":"
-            + PrometheusText.seconds(uptimeMilliseconds) + "}\n"
+        var status = running ? "ok" : "stopping"
+        var detail = ""
+        if running, case .failing(let reason, _, _) = context.checkpoints.saving {
+            status = "degraded"
+            var quoted: [UInt8] = []
+            RecordJSONWriter.appendString(reason, to: &quoted)
+            detail = ",\"checkpoint_error\":" + String(decoding: quoted, as: UTF8.self)
+        }
+        let body = "{\"status\":\"\(status)\",\"phase\":\"\(name)\",\"uptime_seconds\":"
+            + PrometheusText.seconds(uptimeMilliseconds) + detail + "}\n"
         return LocalHTTPResponse(status: running ? 200 : 503, contentType: "application/json", body: body)
     }
 

@@ -404,7 +404,7 @@ public final class Agent {
             }
         }
         let started = monotonicMilliseconds()
-        if context.checkpoints.save(live: live) {
+        if context.checkpoints.save(live: live, now: context.now) {
             for pipeline in pipelines { pipeline.checkpointDirty = false }
         }
         let took = monotonicMilliseconds() &- started

@@ -2,7 +2,10 @@
 //
 // Decides what the checkpoint file holds: the acknowledged offset of every live tailer, plus entries
 // loaded at start that no tailer has claimed yet (a file that is idle or rotated away). Owns matching a
-// newly opened file to its checkpoint by pipeline, identity and fingerprint; the file format and atomic
+// newly opened file to its checkpoint by pipeline, identity and fingerprint, and the saving state: a
+// checkpoint directory that is full, read-only or deleted makes saves fail while collection goes on; the
+// first failure is logged, then one line a minute while it lasts, and the first save that works again
+// catches up with everything acknowledged meanwhile (`checkpoint_recovered`). The file format and atomic
 // write belong to CheckpointStore.
 
 import Glibc
@@ -13,6 +16,15 @@ final class CheckpointKeeper {
     private let diagnostics: Diagnostics
     /// Entries kept for files no tailer has; the oldest go first beyond this.
     private let maxUnclaimed = 10_000
+    /// Whether the last save worked, and while it does not, since when the failure was last logged.
+    private(set) var saving = SavingState.healthy
+    /// While saves keep failing, one log line per this many milliseconds.
+    static let failureLogSpacingMilliseconds: UInt64 = 60_000
+
+    enum SavingState: Equatable {
+        case healthy
+        case failing(reason: String, failures: Int, loggedAt: UInt64)
+    }
 
     init(store: CheckpointStore, diagnostics: Diagnostics) {
         self.store = store
@@ -53,15 +65,32 @@ final class CheckpointKeeper {
         if unclaimed.count > maxUnclaimed { unclaimed.removeFirst(unclaimed.count - maxUnclaimed) }
     }
 
-    /// Writes `live` plus the unclaimed entries. Returns whether the write succeeded.
+    /// Writes `live` plus the unclaimed entries at `now` (milliseconds, monotonic). Returns whether the write
+    /// succeeded.
     @discardableResult
-    func save(live: [CheckpointEntry]) -> Bool {
+    func save(live: [CheckpointEntry], now: UInt64) -> Bool {
         do throws(CheckpointError) {
             try store.save(live + unclaimed)
+            if case .failing(_, let failures, _) = saving { diagnostics.record(.checkpointRecovered(failures: failures)) }
+            saving = .healthy
             return true
         } catch {
-            diagnostics.record(.checkpointFailed(error.description))
+            noteFailure(error.description, now: now)
             return false
+        }
+    }
+
+    private func noteFailure(_ reason: String, now: UInt64) {
+        switch saving {
+        case .healthy:
+            diagnostics.record(.checkpointFailed(reason))
+            saving = .failing(reason: reason, failures: 1, loggedAt: now)
+        case let .failing(_, failures, loggedAt) where now &- loggedAt >= Self.failureLogSpacingMilliseconds:
+            diagnostics.record(.checkpointFailed("\(reason) (\(failures + 1) saves failed in a row)"))
+            saving = .failing(reason: reason, failures: failures + 1, loggedAt: now)
+        case let .failing(_, failures, loggedAt):
+            diagnostics.countCheckpointFailure()
+            saving = .failing(reason: reason, failures: failures + 1, loggedAt: loggedAt)
         }
     }
 }

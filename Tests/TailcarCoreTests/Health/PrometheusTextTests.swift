@@ -116,6 +116,9 @@ struct PrometheusTextTests {
         # HELP tailcar_polling_only 1 when changes are found by polling alone.
         # TYPE tailcar_polling_only gauge
         tailcar_polling_only 1
+        # HELP tailcar_checkpoint_failing 1 while checkpoint saves fail (collection goes on).
+        # TYPE tailcar_checkpoint_failing gauge
+        tailcar_checkpoint_failing 0
         # HELP tailcar_uptime_seconds Seconds since the agent started.
         # TYPE tailcar_uptime_seconds gauge
         tailcar_uptime_seconds 61.005

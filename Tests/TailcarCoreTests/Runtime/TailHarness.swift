@@ -86,7 +86,7 @@ final class TailHarness {
 
     func saveCheckpoints() {
         let live = input.tailers.map { $0.checkpointEntry(pipeline: "model") }
-        context.checkpoints.save(live: live)
+        context.checkpoints.save(live: live, now: context.now)
     }
 
     /// A stop as SIGTERM ends it: every file drained, incomplete lines sent, checkpoints written.
