@@ -13,6 +13,10 @@ public enum AgentEvent {
     case fileRotated(path: String, offset: UInt64)
     case fileTruncated(path: String, size: UInt64, offset: UInt64)
     case fileRewritten(path: String)
+    /// A truncated file's unread rest (`bytes` from `offset`) is read from the copy logrotate made.
+    case truncationRecovered(path: String, copy: String, offset: UInt64, bytes: UInt64)
+    /// A truncated file's rest past `offset` could not be found (at least `bytes`, 0 when unknown).
+    case truncationGap(path: String, offset: UInt64, bytes: UInt64, reason: String)
     case fileDeleted(path: String, offset: UInt64)
     case fileFinished(path: String, offset: UInt64)
     case lineSplit(path: String, offset: UInt64, limit: Int)
@@ -66,6 +70,9 @@ public struct AgentCounters: Sendable {
     public var readErrors = 0
     public var discoveryErrors = 0
     public var checkpointFailures = 0
+    /// Truncations whose unread rest had no plain copy, and the bytes known to be lost with them.
+    public var truncationGaps = 0
+    public var bytesLost: UInt64 = 0
     /// The last checkpoint save failed: collection goes on, a crash now would resend more (gauge).
     public var checkpointFailing = false
     public var flushFailures = 0

@@ -81,6 +81,9 @@ public final class Diagnostics {
             counters.checkpointFailures += 1
             counters.checkpointFailing = true
         case .checkpointRecovered: counters.checkpointFailing = false
+        case .truncationGap(_, _, let bytes, _):
+            counters.truncationGaps += 1
+            counters.bytesLost &+= bytes
         case .flushFailed: counters.flushFailures += 1
         case .sendFailed: counters.sendFailures += 1
         case .sendRejected(_, _, let records): counters.recordsRejected &+= UInt64(records)
@@ -144,6 +147,12 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("info", "checkpoint_loaded", [("entries", num(entries))])
     case let .checkpointFailed(reason):
         return ("error", "checkpoint_failed", [("error", .text(reason))])
+    case let .truncationRecovered(path, copy, offset, bytes):
+        return ("info", "truncation_recovered", [("path", .text(path)), ("copy", .text(copy)), ("offset", num(offset)),
+                                                ("bytes", num(bytes))])
+    case let .truncationGap(path, offset, bytes, reason):
+        return ("warn", "truncation_gap", [("path", .text(path)), ("offset", num(offset)), ("bytes_lost", num(bytes)),
+                                           ("reason", .text(reason))])
     case let .checkpointRecovered(failures):
         return ("info", "checkpoint_recovered", [("failed_saves", num(failures))])
     case let .flushFailed(flusher, reason):

@@ -102,6 +102,8 @@ public enum PrometheusText {
             ("read_errors_total", "Failed reads and opens.", UInt64(c.readErrors)),
             ("discovery_errors_total", "Failed directory scans and watches.", UInt64(c.discoveryErrors)),
             ("checkpoint_failures_total", "Failed checkpoint writes.", UInt64(c.checkpointFailures)),
+            ("truncation_gaps_total", "Truncated files whose unread rest had no plain copy.", UInt64(c.truncationGaps)),
+            ("bytes_lost_total", "Bytes known lost with those truncations.", c.bytesLost),
             ("flush_failures_total", "Failed flusher writes.", UInt64(c.flushFailures)),
             ("batches_sent_total", "Batches accepted by a remote sink (SLS).", c.batchesSent),
             ("logs_sent_total", "Logs in accepted batches.", c.logsSent),

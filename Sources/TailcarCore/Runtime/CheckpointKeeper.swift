@@ -38,14 +38,24 @@ final class CheckpointKeeper {
         }
     }
 
-    /// The checkpoint of the open file `fd`, if one names this pipeline and identity and the file still
-    /// starts with the bytes it fingerprinted. A claimed entry leaves the unclaimed list.
-    func claim(pipeline: String, identity: FileIdentity, fd: Int32, path: String) -> CheckpointEntry? {
+    /// What a checkpoint says of a file opened at start.
+    enum Claim {
+        /// The file still starts with the bytes the checkpoint fingerprinted: resume at its offset.
+        case resume(CheckpointEntry)
+        /// Same identity, other first bytes: truncated in place (copytruncate) and refilled since, or the
+        /// inode was reused. The new content starts at 0; the old content's unread rest is in a copy, if any.
+        case rewritten(CheckpointEntry)
+        case none
+    }
+
+    /// The checkpoint of the open file `fd` for this pipeline and identity. A claimed entry leaves the
+    /// unclaimed list.
+    func claim(pipeline: String, identity: FileIdentity, fd: Int32, path: String) -> Claim {
         guard let index = unclaimed.firstIndex(where: { $0.pipeline == pipeline && $0.identity == identity })
-        else { return nil }
+        else { return .none }
         let entry = unclaimed.remove(at: index)
         let matches = (try? entry.fingerprint.matches(fd: fd, path: path)) ?? false
-        return matches ? entry : nil
+        return matches ? .resume(entry) : .rewritten(entry)
     }
 
     /// Entries of `pipeline` no tailer has claimed: files renamed away or idle when the agent stopped.

@@ -5,7 +5,8 @@
 //   path gone, file still linked      -> draining(rotated): read to its end, then finish
 //   path gone, file unlinked          -> draining(deleted): read to its end, then finish, forget checkpoint
 //   path names another inode          -> draining(rotated); discovery opens the new file from byte 0
-//   size below the read offset        -> copytruncate: restart at 0 under a new key, counted
+//   size below the read offset        -> copytruncate: the unread rest drained from the copy (if any),
+//                                        restart at 0 under a new key, counted
 //   at end, untouched idleCloseAfter  -> released (descriptor closed); reopened by identity on growth
 //   incomplete line older than timeout-> sent as it is
 //
@@ -43,16 +44,16 @@ extension InputRunner {
         let size = UInt64(open.st_size)
         if size < tailer.readOffset {
             context.diagnostics.record(.fileTruncated(path: tailer.path, size: size, offset: tailer.readOffset))
-            let fingerprint = (try? Fingerprint.read(fd: fd, path: tailer.path)) ?? tailer.fingerprint
-            rekey(tailer, to: context.makeKey(), fingerprint: fingerprint)
+            restartAfterTruncation(tailer, fd: fd, context)
             return
         }
+        tailer.lastSeenSize = size
         if size > tailer.readOffset {
-            // Truncated and refilled past the old offset before this check: the first bytes changed.
-            if tailer.readOffset > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
+            // Truncated and refilled past the old offset before this check: the first bytes changed. Also when
+            // nothing was read yet: the fingerprint taken at open names content only a copy may still hold.
+            if tailer.fingerprint.length > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
                 context.diagnostics.record(.fileRewritten(path: tailer.path))
-                let fingerprint = (try? Fingerprint.read(fd: fd, path: tailer.path)) ?? tailer.fingerprint
-                rekey(tailer, to: context.makeKey(), fingerprint: fingerprint)
+                restartAfterTruncation(tailer, fd: fd, context)
             }
             tailer.mayHaveData = true
             return
@@ -68,7 +69,7 @@ extension InputRunner {
     /// starts with the bytes it was fingerprinted by, was truncated in place (copytruncate) and refilled.
     /// Reading restarts at 0 under a new key, so no byte of the new content is skipped.
     func verifyBeforeRead(_ tailer: FileTailer, _ context: AgentContext) {
-        guard let fd = tailer.descriptor, tailer.readOffset > 0,
+        guard let fd = tailer.descriptor, tailer.readOffset > 0 || tailer.fingerprint.length > 0,
               let status = try? FileStatus.of(fd: fd, path: tailer.path) else { return }
         if status.size < tailer.readOffset {
             context.diagnostics.record(.fileTruncated(path: tailer.path, size: status.size, offset: tailer.readOffset))
@@ -76,10 +77,10 @@ extension InputRunner {
                   let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
             context.diagnostics.record(.fileRewritten(path: tailer.path))
         } else {
+            tailer.lastSeenSize = status.size
             return
         }
-        let fingerprint = (try? Fingerprint.read(fd: fd, path: tailer.path)) ?? tailer.fingerprint
-        rekey(tailer, to: context.makeKey(), fingerprint: fingerprint)
+        restartAfterTruncation(tailer, fd: fd, context)
     }
 
     private func checkDraining(_ tailer: FileTailer, fd: Int32, reason: FileTailer.DrainReason,

@@ -13,8 +13,11 @@ final class InputRunner {
     unowned let pipeline: PipelineRunner
     private(set) var tailers: [FileTailer] = []
     var byPath: [String: FileTailer] = [:]
-    private var byIdentity: [FileIdentity: FileTailer] = [:]
+    private(set) var byIdentity: [FileIdentity: FileTailer] = [:]
     private var reportedErrors: Set<String> = []
+    /// Files forgotten lately (finished files, drained copies), by identity and first bytes: no copytruncate copy.
+    private(set) var recentlyTailed: [(identity: FileIdentity, fingerprint: Fingerprint)] = []
+    static let recentlyTailedLimit = 256
     /// Directory listings from earlier scans, reused while a directory is unchanged.
     private var listings = DirectoryListingCache()
 
@@ -106,13 +109,21 @@ final class InputRunner {
     /// else (it existed at start) 0 with TailingAllMatchedFiles, or its last TailSizeKB aligned to a line.
     private func startOffset(fd: Int32, path: String, status: FileStatus, _ context: AgentContext)
         -> (UInt64, TailStart) {
-        if let entry = context.checkpoints.claim(pipeline: pipeline.settings.name, identity: status.identity,
-                                                 fd: fd, path: path) {
-            if entry.offset > status.size {
-                context.diagnostics.record(.fileTruncated(path: path, size: status.size, offset: entry.offset))
-                return (0, .checkpoint)
-            }
+        switch context.checkpoints.claim(pipeline: pipeline.settings.name, identity: status.identity, fd: fd, path: path) {
+        case .resume(let entry) where entry.offset > status.size:
+            context.diagnostics.record(.fileTruncated(path: path, size: status.size, offset: entry.offset))
+            drainCopy(of: path, identity: status.identity, fingerprint: entry.fingerprint, from: entry.offset,
+                      seenSize: entry.offset, context)
+            return (0, .checkpoint)
+        case .resume(let entry):
             return (entry.offset, .checkpoint)
+        case .rewritten(let entry):
+            context.diagnostics.record(.fileRewritten(path: path))
+            drainCopy(of: path, identity: status.identity, fingerprint: entry.fingerprint, from: entry.offset,
+                      seenSize: entry.offset, context)
+            return (0, .checkpoint)
+        case .none:
+            break
         }
         if !context.isInitialScan { return (0, .newFile) }
         if settings.tailingAllMatchedFiles { return (0, .existingAll) }
@@ -131,7 +142,7 @@ final class InputRunner {
         return from - 1 + UInt64(newline) + 1
     }
 
-    private func add(_ tailer: FileTailer, indexPath: Bool = true) {
+    func add(_ tailer: FileTailer, indexPath: Bool = true) {
         tailer.framer = multiline.map(MultilineFramer.init(rules:))
         tailers.append(tailer)
         if indexPath { byPath[tailer.path] = tailer }
@@ -143,10 +154,17 @@ final class InputRunner {
 
     /// Forgets a finished tailer whose every byte is acknowledged.
     func remove(_ tailer: FileTailer) {
+        rememberTailed(tailer.identity, tailer.fingerprint)
         tailers.removeAll { $0 === tailer }
         if byPath[tailer.path] === tailer { byPath[tailer.path] = nil }
         if byIdentity[tailer.identity] === tailer { byIdentity[tailer.identity] = nil }
         pipeline.unregister(tailer)
+    }
+
+    /// Keeps `identity` among the files lately tailed or found to be copies with nothing left to read.
+    func rememberTailed(_ identity: FileIdentity, _ fingerprint: Fingerprint) {
+        recentlyTailed.append((identity, fingerprint))
+        if recentlyTailed.count > Self.recentlyTailedLimit { recentlyTailed.removeFirst() }
     }
 
     /// Re-keys a tailer whose offsets restarted (acknowledgements of the old key are then ignored).

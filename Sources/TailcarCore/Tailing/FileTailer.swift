@@ -50,6 +50,9 @@ final class FileTailer {
     var lastGrowth: UInt64
     /// Whether the last read reached the end of the file.
     var atEnd = false
+    /// The largest size a check saw the file at since it last restarted: after a truncation, what the file
+    /// held beyond the read offset that only a copy can still give.
+    var lastSeenSize: UInt64 = 0
     /// Set by an inotify event or a poll that saw growth; cleared at end of file.
     var mayHaveData = true
 

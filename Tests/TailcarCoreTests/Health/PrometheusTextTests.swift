@@ -80,6 +80,12 @@ struct PrometheusTextTests {
         # HELP tailcar_checkpoint_failures_total Failed checkpoint writes.
         # TYPE tailcar_checkpoint_failures_total counter
         tailcar_checkpoint_failures_total 10
+        # HELP tailcar_truncation_gaps_total Truncated files whose unread rest had no plain copy.
+        # TYPE tailcar_truncation_gaps_total counter
+        tailcar_truncation_gaps_total 0
+        # HELP tailcar_bytes_lost_total Bytes known lost with those truncations.
+        # TYPE tailcar_bytes_lost_total counter
+        tailcar_bytes_lost_total 0
         # HELP tailcar_flush_failures_total Failed flusher writes.
         # TYPE tailcar_flush_failures_total counter
         tailcar_flush_failures_total 11

@@ -136,8 +136,8 @@ class Tailcar:
         self.events = StderrEvents(self.stderr_path)
 
     def start(self, config, checkpoint_dir, stop_delay=None, exit_when_drained=None,
-              wait_started=True, chroot=None):
-        args = [str(self.binary), "run", "--config", str(config), "--checkpoint-dir", str(checkpoint_dir)]
+              wait_started=True, chroot=None, extra=()):
+        args = [str(self.binary), "run", "--config", str(config), "--checkpoint-dir", str(checkpoint_dir), *extra]
         if stop_delay is not None:
             args += ["--stop-delay", str(stop_delay)]
         if exit_when_drained is not None:

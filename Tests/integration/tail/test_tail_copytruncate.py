@@ -1,0 +1,76 @@
+# test_tail_copytruncate.py
+#
+# Owns the checks of logrotate's copytruncate when tailcar had not read the file's end yet: the unread
+# lines come from the copy beside it, whatever its name; a compressed copy is reported as a gap with its
+# size (from gzip's trailer) and counted. To make "not read yet" certain, tailcar polls alone, every 5 s:
+# the lines are written, copied and truncated right after one look, long before the next.
+
+import gzip
+import shutil
+
+from tailcar_process import Records, append, write_pipeline
+
+POLLING = ["--no-inotify", "--poll-interval", "5"]
+
+
+def lines(prefix, count, width=10):
+    return [f"{prefix} {i:05d} ".encode() + b"q" * width for i in range(count)]
+
+
+def joined(items):
+    return b"".join(item + b"\n" for item in items)
+
+
+def start(tailcar, workdir):
+    out = workdir / "out.jsonl"
+    config = write_pipeline(workdir / "pipeline.yaml", [str(workdir / "logs" / "*.log")], out=out)
+    return tailcar().start(config, workdir / "checkpoints", extra=POLLING), Records(out)
+
+
+def test_lines_written_just_before_a_copytruncate_are_read_from_the_copy(tailcar, workdir):
+    process, records = start(tailcar, workdir)
+    path = workdir / "logs" / "app.log"
+    before = lines("before", 40)
+    append(path, joined(before))
+    records.wait_for_contents(before, timeout=20)
+    unread = lines("unread", 25)
+    append(path, joined(unread))
+    shutil.copyfile(path, workdir / "logs" / "app.log-20261204")
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+    after = lines("after", 3)
+    append(path, joined(after))
+
+    records.wait_for_contents(before + unread + after, timeout=20)
+    recovered = process.events.named("truncation_recovered")
+    assert len(recovered) == 1, process.stderr_tail()
+    assert recovered[0]["copy"].endswith("app.log-20261204")
+    assert recovered[0]["bytes"] == len(joined(unread))
+    code, _ = process.terminate(15)
+    assert code == 0
+    assert sorted(records.contents()) == sorted(before + unread + after)
+
+
+def test_a_compressed_copy_is_reported_as_a_gap_of_its_size(tailcar, workdir):
+    process, records = start(tailcar, workdir)
+    path = workdir / "logs" / "app.log"
+    before = lines("before", 40)
+    append(path, joined(before))
+    records.wait_for_contents(before, timeout=20)
+    unread = lines("unread", 25)
+    append(path, joined(unread))
+    with gzip.open(workdir / "logs" / "app.log.1.gz", "wb") as copy:
+        copy.write(path.read_bytes())
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+    after = lines("after", 3)
+    append(path, joined(after))
+
+    records.wait_for_contents(after, timeout=20)
+    process.wait_event("truncation_gap", 10)
+    gap = process.events.named("truncation_gap")[0]
+    assert gap["bytes_lost"] == len(joined(unread)), gap
+    assert "app.log.1.gz" in gap["reason"] and "compressed" in gap["reason"]
+    code, _ = process.terminate(15)
+    assert code == 0
+    assert sorted(records.contents()) == sorted(before + after)
