@@ -15,6 +15,8 @@ final class InputRunner {
     var byPath: [String: FileTailer] = [:]
     private(set) var byIdentity: [FileIdentity: FileTailer] = [:]
     private var reportedErrors: Set<String> = []
+    /// Files that could not be opened (permissions), reported once each and retried at every scan.
+    private var unopenable: Set<FileIdentity> = []
     /// Files forgotten lately (finished files, drained copies), by identity and first bytes: no copytruncate copy.
     private(set) var recentlyTailed: [(identity: FileIdentity, fingerprint: Fingerprint)] = []
     static let recentlyTailedLimit = 256
@@ -78,12 +80,17 @@ final class InputRunner {
         do throws(SystemError) {
             fd = try systemCall("open", path: path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
         } catch {
-            if !error.isNotFound { context.diagnostics.record(.readFailed(error)) }
+            guard !error.isNotFound else { return }
+            // Once per file: the scan retries it every tick, and a log line a tick would drown the others.
+            let identity = (try? FileStatus.of(path: path))?.identity
+            if let identity, !unopenable.insert(identity).inserted { return }
+            context.diagnostics.record(.readFailed(error))
             return
         }
         do throws(SystemError) {
             let status = try FileStatus.of(fd: fd, path: path)
             guard status.isRegularFile else { Glibc.close(fd); return }
+            unopenable.remove(status.identity)
             if let known = byIdentity[status.identity], !known.isFinished {
                 // The same file under a second matching name (renamed app.log -> app.log.1 with app.log*).
                 Glibc.close(fd)
