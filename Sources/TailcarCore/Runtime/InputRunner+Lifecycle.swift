@@ -58,6 +58,17 @@ extension InputRunner {
             tailer.mayHaveData = true
             return
         }
+        // The same size, but written since the last check: truncated and refilled to exactly the old offset.
+        let modified = Int64(open.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(open.st_mtim.tv_nsec)
+        if modified != tailer.lastSeenModified {
+            tailer.lastSeenModified = modified
+            if tailer.fingerprint.length > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
+                context.diagnostics.record(.fileRewritten(path: tailer.path))
+                restartAfterTruncation(tailer, fd: fd, context)
+                tailer.mayHaveData = true
+                return
+            }
+        }
         let idleFor = context.now &- tailer.lastGrowth
         if tailer.atEnd, !tailer.hasBufferedInput, idleFor >= context.options.idleCloseAfter.milliseconds {
             tailer.closeDescriptor(then: .released)
@@ -102,8 +113,9 @@ extension InputRunner {
             if status.size != tailer.readOffset { reopen(tailer, at: tailer.path, rotated: false, context) }
             return
         }
-        // Renamed away while released: look for the same inode beside it and drain what it gained.
-        if let moved = findSibling(with: tailer.identity, near: tailer.path) {
+        // Renamed away while released: look for the same inode beside it and drain what it gained. A file
+        // never seen with content has no first bytes to confirm it by, and its inode may be another file's now.
+        if tailer.fingerprint.length > 0, let moved = findSibling(with: tailer.identity, near: tailer.path) {
             if let status = try? FileStatus.of(path: moved), status.size > tailer.readOffset {
                 reopen(tailer, at: moved, rotated: true, context)
             } else {

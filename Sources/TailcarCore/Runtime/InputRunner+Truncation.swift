@@ -26,6 +26,8 @@ extension InputRunner {
     /// the gap.
     func drainCopy(of path: String, identity: FileIdentity, fingerprint: Fingerprint, from: UInt64,
                    seenSize: UInt64, _ context: AgentContext) {
+        // Nothing was seen of the file's content: no copy can be told from an older one.
+        guard fingerprint.length > 0 else { return }
         let remembered = recentlyTailed
             + context.checkpoints.unclaimed(pipeline: pipeline.settings.name).map { ($0.identity, $0.fingerprint) }
         let found = TruncationCopy.find(path: path, identity: identity, fingerprint: fingerprint,

@@ -60,7 +60,8 @@ final class InputRunner {
                   let fd = try? systemCall("open", path: path, { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
             else { continue }
             guard let status = try? FileStatus.of(fd: fd, path: path), status.identity == entry.identity,
-                  status.size > entry.offset, (try? entry.fingerprint.matches(fd: fd, path: path)) == true
+                  status.size > entry.offset, entry.fingerprint.length > 0,
+                  (try? entry.fingerprint.matches(fd: fd, path: path)) == true
             else { Glibc.close(fd); continue }
             context.checkpoints.take(entry)
             let tailer = FileTailer(key: context.makeKey(), path: path, identity: entry.identity,

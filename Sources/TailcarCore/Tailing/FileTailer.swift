@@ -53,6 +53,8 @@ final class FileTailer {
     /// The largest size a check saw the file at since it last restarted: after a truncation, what the file
     /// held beyond the read offset that only a copy can still give.
     var lastSeenSize: UInt64 = 0
+    /// The modification time (ns) a check last saw while the size equalled the read offset.
+    var lastSeenModified: Int64 = 0
     /// Set by an inotify event or a poll that saw growth; cleared at end of file.
     var mayHaveData = true
 

@@ -12,10 +12,9 @@
 //
 // A candidate is a regular file in the same directory, not the truncated file itself and not a file this
 // input already tails, that starts with the bytes the truncated file was fingerprinted by and reaches the
-// offset reading stopped at. Of several, the most recently modified wins. A file truncated before any of
-// it was read has an empty fingerprint, which every file matches: then the copy's name must also start
-// with the truncated file's (`app.log.1`, `app.log-20241204`). What a file held before Tailcar first saw
-// it with content cannot be told from its copies and is not looked for. A compressed copy cannot be fingerprinted,
+// offset reading stopped at. Of several, the most recently modified wins. What a file held before Tailcar
+// first saw it with content (an empty fingerprint) cannot be told from older copies and is not looked for
+// (the caller's rule). A compressed copy cannot be fingerprinted,
 // so it counts only when its name starts with the truncated file's and it changed in the last ten minutes.
 
 import Glibc
@@ -54,7 +53,6 @@ enum TruncationCopy {
                 continue
             }
             guard status.size >= offset, status.size >= UInt64(fingerprint.length),
-                  fingerprint.length > 0 || (entry.name.hasPrefix(baseName) && status.size > 0),
                   status.modifiedNanoseconds > (best?.status.modifiedNanoseconds ?? .min),
                   let fd = try? systemCall("open", path: candidate, { open(candidate, O_RDONLY | O_CLOEXEC) })
             else { continue }

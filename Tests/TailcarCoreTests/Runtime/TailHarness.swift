@@ -7,12 +7,16 @@
 import Glibc
 @testable import TailcarCore
 
-/// Keeps the content of every delivered record and acknowledges at once.
+/// Keeps the content of every delivered record and acknowledges it at once, or, with `acknowledgeLater`,
+/// at the harness's next tick, so a crash can come while batches are in flight (delivered, not yet
+/// acknowledged: their acknowledgements are lost with the process).
 final class RecordingFlusher: Flusher {
     let name = "recording"
     weak var delegate: (any FlushDelegate)?
-    var pendingGroups: Int { 0 }
+    var pendingGroups: Int { inFlight.count }
     var lines: [String] = []
+    var acknowledgeLater = false
+    private var inFlight: [EventGroup] = []
 
     func submit(_ group: EventGroup) {
         for record in group.records {
@@ -20,8 +24,18 @@ final class RecordingFlusher: Flusher {
                 lines.append(group.withBytes(field.value) { String(decoding: $0, as: UTF8.self) })
             }
         }
-        delegate?.flusher(self, acknowledged: group)
+        if acknowledgeLater { inFlight.append(group) } else { delegate?.flusher(self, acknowledged: group) }
     }
+
+    /// Acknowledges every batch in flight.
+    func acknowledgeInFlight() {
+        let groups = inFlight
+        inFlight.removeAll()
+        for group in groups { delegate?.flusher(self, acknowledged: group) }
+    }
+
+    /// A crash: the batches in flight were delivered, their acknowledgements never arrive.
+    func loseInFlight() { inFlight.removeAll() }
 
     func flushPending() {}
     func close() {}
@@ -67,6 +81,7 @@ final class TailHarness {
     func tick(milliseconds: UInt64 = 100, stopping: Bool = false) throws {
         clock += milliseconds
         advanceClock(milliseconds)
+        flusher.acknowledgeInFlight()
         input.checkTailers(context, stopping: stopping)
         _ = input.discover(context)
         var progressed = true
@@ -94,7 +109,14 @@ final class TailHarness {
         try tick(stopping: true)
         for tailer in input.tailers { pipeline.flushRemainder(tailer) }
         try tick(stopping: true)
+        flusher.acknowledgeInFlight()
         saveCheckpoints()
+        close()
+    }
+
+    /// SIGKILL: batches in flight lose their acknowledgements, descriptors close, nothing is saved.
+    func crash() {
+        flusher.loseInFlight()
         close()
     }
 

@@ -1,8 +1,10 @@
 // Seeded model tests of the tail: random writes, rename rotations, copytruncates, deletes, graceful
 // restarts and crashes on real files, replayed against an in-memory record of every line written.
 // Every line must be delivered, also those a copytruncate took away before they were read (they come
-// from the copy); none twice, unless a crash lost the last checkpoint (then only lines written before the
-// crash may repeat).
+// from the copy); none twice, unless a crash lost the last checkpoint or acknowledgements in flight (then
+// only lines written before the crash may repeat). Crashes come between reads and right after rotations,
+// truncations and new files; truncations without a copy or with a compressed one come after the tailer
+// caught up, and must not make it read an older copy again.
 
 import Glibc
 import Testing
@@ -63,6 +65,21 @@ final class ModelWriter {
         truncate(path, 0)
     }
 
+    /// Truncates in place without a plain copy (the content is lost to a tailer that had not read it), or
+    /// with a `.gz` copy that no tailer can read.
+    func truncateInPlace(_ name: String, compressedCopy: Bool) {
+        let path = directory + "/" + name
+        guard access(path, F_OK) == 0 else { return }
+        if compressedCopy {
+            rotations += 1
+            let copy = open(path + ".\(rotations).gz", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let gzipHeader: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
+            _ = gzipHeader.withUnsafeBytes { write(copy, $0.baseAddress, $0.count) }
+            close(copy)
+        }
+        truncate(path, 0)
+    }
+
     func delete(_ name: String) {
         if let fd = descriptors.removeValue(forKey: name) { close(fd) }
         unlink(directory + "/" + name)
@@ -86,7 +103,9 @@ final class ScratchDirectory {
 
 @Suite("Tail model")
 struct TailModelTests {
-    enum Operation: CaseIterable { case append, tick, renameRotate, copyTruncate, delete, restart, crash }
+    enum Operation: CaseIterable {
+        case append, tick, renameRotate, copyTruncate, truncateWithoutCopy, copyTruncateCompressed, delete, restart, crash
+    }
 
     @Test("every line written is delivered through rotation, truncation, deletion, restart and crash",
           arguments: Array(1...32) as [UInt64])
@@ -98,6 +117,8 @@ struct TailModelTests {
         var random = SeededGenerator(seed: seed)
         let writer = ModelWriter(directory: logs)
         let flusher = RecordingFlusher()
+        // Even seeds: acknowledgements come a tick after delivery, so crashes find batches in flight.
+        flusher.acknowledgeLater = seed % 2 == 0
         var harness = try TailHarness(directory: logs, checkpoints: checkpoints, flusher: flusher)
         var writtenBeforeCrash = 0
         let names = ["a.log", "b.log", "c.log"]
@@ -123,6 +144,12 @@ struct TailModelTests {
                 writer.copyTruncate(name)
                 if random.below(2) == 0 { writer.append(to: name, count: 1 + random.below(5)) }
                 try harness.tick()
+            case .truncateWithoutCopy, .copyTruncateCompressed:
+                // The tailer caught up: nothing is lost, and no older copy may be read again.
+                try harness.tick()
+                writer.truncateInPlace(name, compressedCopy: random.below(2) == 0)
+                writer.append(to: name, count: 1 + random.below(5))
+                try harness.tick()
             case .delete:
                 try harness.tick()
                 writer.delete(name)
@@ -132,9 +159,24 @@ struct TailModelTests {
                 harness = try TailHarness(directory: logs, checkpoints: checkpoints, flusher: flusher,
                                           clock: harness.clock, tailingAll: false)
             case .crash:
-                // SIGKILL: no final checkpoint; whatever the last periodic save held is what survives.
-                if random.below(2) == 0 { harness.saveCheckpoints() }
-                harness.close()
+                // SIGKILL, no final checkpoint: whatever the last periodic save held is what survives. Half the
+                // time it comes right after the application wrote more and the file was rotated, truncated with
+                // its copy, or appended to, since the agent's last look and checkpoint; with acknowledgements
+                // coming late, batches are in flight too.
+                var status = stat()
+                if stat(logs + "/" + name, &status) == 0, status.st_size > 0, random.below(2) == 0 {
+                    try harness.tick()
+                    harness.saveCheckpoints()
+                    writer.append(to: name, count: 1 + random.below(10))
+                    switch random.below(3) {
+                    case 0: writer.renameRotate(name, lateLines: random.below(5))
+                    case 1: writer.copyTruncate(name)
+                    default: break
+                    }
+                } else if random.below(2) == 0 {
+                    harness.saveCheckpoints()
+                }
+                harness.crash()
                 writtenBeforeCrash = writer.written.count
                 harness = try TailHarness(directory: logs, checkpoints: checkpoints, flusher: flusher,
                                           clock: harness.clock, tailingAll: false)
