@@ -69,7 +69,7 @@ def read(resources, project, path, params, limit):
 
 def admin(resources, command):
     """One edit of the console: {"op": project|group|config|pipeline|apply|unapply|delete_config|delete_group|
-    reset_requests, ...}. Answers (status, body)."""
+    reset_requests|outage, ...}. Answers (status, body)."""
     op = command.get("op")
     project = command.get("project", "")
     key = project + "/" + str(command.get("name", ""))
@@ -106,6 +106,8 @@ def admin(resources, command):
         resources["applied"].pop(key, None)
     elif op == "reset_requests":
         resources["requests"] = []
+    elif op == "outage":
+        resources["outage"] = bool(command.get("on"))
     else:
         return 400, {"errorCode": "ParameterInvalid", "errorMessage": "unknown op %r" % op}
     return 200, {}

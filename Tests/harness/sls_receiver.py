@@ -350,7 +350,13 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def control_plane(self, method, url, body):
-        """The control-plane calls: signature first, then the in-memory resources (ControlPlane)."""
+        """The control-plane calls: signature first, then the in-memory resources (ControlPlane). During a
+        console outage (POST /_admin {"op": "outage", "on": true}) reads get no answer: the connection is reset."""
+        if method == "GET" and self.server.state.resources.get("outage"):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate(method, url, headers, body):
             return

@@ -28,7 +28,7 @@ public enum ConsoleFetch {
             poller.onDiscovery = { projects, groups, _ in discovered = (projects, groups) }
             poller.onRound = { outcome in
                 switch outcome {
-                case let .configs(configs, groups, requests):
+                case let .configs(configs, groups, requests, _):
                     answer = .success(Fetched(configs: configs, groups: groups, projects: discovered.projects,
                                               groupsSeen: discovered.groups, requests: requests))
                 case let .failed(error, _):

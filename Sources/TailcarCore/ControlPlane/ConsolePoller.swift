@@ -32,9 +32,10 @@ final class ConsolePoller {
         case stopped
     }
 
-    /// What one round ended with; `requests` counts the calls it made (a discovery and its poll together).
+    /// What one round ended with; `requests` counts the calls it made (a discovery and its poll together),
+    /// `afterFailures` the failed rounds just before it.
     enum Outcome {
-        case configs([ConsoleConfig], groups: [ConsoleGroup], requests: Int)
+        case configs([ConsoleConfig], groups: [ConsoleGroup], requests: Int, afterFailures: Int)
         case failed(ConsoleError, retryInMilliseconds: UInt64)
     }
 
@@ -110,9 +111,10 @@ final class ConsolePoller {
 
     private func finishPoll(_ round: PollRound) {
         kinds = round.kinds
+        let failed = failures
         failures = 0
         phase = .waiting
-        onRound(.configs(round.configs, groups: groups ?? [], requests: requests))
+        onRound(.configs(round.configs, groups: groups ?? [], requests: requests, afterFailures: failed))
         schedule(settings.controlInterval.milliseconds)
     }
 

@@ -43,6 +43,8 @@ public enum AgentEvent {
     case consoleConfigsChanged(configs: [String], requests: Int)
     /// A control-plane round failed (SLS error code and request id are in `reason`); retried after the wait.
     case consolePollFailed(reason: String, code: String, retryInMilliseconds: UInt64)
+    /// A console poll succeeded after `failures` failed rounds in a row.
+    case consolePollRecovered(failures: Int)
     /// The cached console configs were read at start (or could not be).
     case consoleCacheLoaded(path: String, configs: Int)
     case consoleCacheFailed(path: String, reason: String)

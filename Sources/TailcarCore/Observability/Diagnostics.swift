@@ -174,6 +174,8 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("info", "sls_configs", [("configs", .text(configs.joined(separator: ","))), ("requests", num(requests))])
     case let .consolePollFailed(reason, code, wait):
         return ("warn", "sls_poll_failed", [("error", .text(reason)), ("code", .text(code)), ("retry_in_ms", num(wait))])
+    case let .consolePollRecovered(failures):
+        return ("info", "sls_poll_recovered", [("failed_rounds", num(failures))])
     case let .consoleCacheLoaded(path, configs):
         return ("info", "sls_cache_loaded", [("path", .text(path)), ("configs", num(configs))])
     case let .consoleCacheFailed(path, reason):

@@ -128,8 +128,9 @@ extension Agent {
         switch outcome {
         case let .failed(error, wait):
             report(.consolePollFailed(reason: error.description, code: error.code ?? "", retryInMilliseconds: wait))
-        case let .configs(configs, _, requests):
+        case let .configs(configs, _, requests, failures):
             context.diagnostics.countConsolePoll(requests: requests, epochSeconds: Int(time(nil)))
+            if failures > 0 { report(.consolePollRecovered(failures: failures)) }
             guard configs != console.configs else { return }
             let changed = console.take(configs, report: report)
             do { try ConsoleCache.write(console.configs, to: console.cachePath) } catch {
