@@ -3,7 +3,8 @@
 GetAppliedConfigs, GetConfig and GetLogtailPipelineConfig, paged with correct `count` and `total` (a page is
 at most --page-limit long, whatever `size` asks, so clients must follow `total`). Tests change what the
 console holds through POST /_admin (see `admin`); GET /_requests lists every control-plane call received
-(method, host, path with query), so a test can count the requests of a poll."""
+(method, host, path with query), so a test can count the requests of a poll; {"op": "outage", "on": true}
+makes every read go unanswered (the connection is reset) while PutLogs is still accepted."""
 
 import re
 import time
@@ -69,7 +70,7 @@ def read(resources, project, path, params, limit):
 
 def admin(resources, command):
     """One edit of the console: {"op": project|group|config|pipeline|apply|unapply|delete_config|delete_group|
-    reset_requests|outage, ...}. Answers (status, body)."""
+    ...} (the receiver itself handles reset_requests and outage). Answers (status, body)."""
     op = command.get("op")
     project = command.get("project", "")
     key = project + "/" + str(command.get("name", ""))
@@ -104,10 +105,6 @@ def admin(resources, command):
     elif op == "delete_group":
         resources["machinegroups"].pop(key, None)
         resources["applied"].pop(key, None)
-    elif op == "reset_requests":
-        resources["requests"] = []
-    elif op == "outage":
-        resources["outage"] = bool(command.get("on"))
     else:
         return 400, {"errorCode": "ParameterInvalid", "errorMessage": "unknown op %r" % op}
     return 200, {}

@@ -65,8 +65,11 @@ class State:
         self.stats = {"requests": 0, "logs": 0, "raw_bytes": 0, "body_bytes": 0}
         self.received = []
         self.resources = {"projects": {}, "logstores": {}, "indexes": {}, "machinegroups": {}, "configs": {},
-                          "pipelineconfigs": {}, "applied": {}, "requests": []}
+                          "pipelineconfigs": {}, "applied": {}}
         self.page_limit = 500
+        # Every control-plane call (method, host, path with query), and whether the console's reads are down.
+        self.requests = []
+        self.outage = False
         self.lock = threading.Lock()
 
     def record(self, entry):
@@ -276,7 +279,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, body)
         if self.path == "/_requests":
             with self.server.state.lock:
-                body = json.dumps(self.server.state.resources["requests"]).encode()
+                body = json.dumps(self.server.state.requests).encode()
             return self.answer(200, body)
         self.control_plane("GET", urlsplit(self.path), b"")
 
@@ -312,7 +315,12 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_admin":
             command = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
             with state.lock:
-                status, answer = sls_console.admin(state.resources, command)
+                if command.get("op") == "reset_requests":
+                    state.requests, status, answer = [], 200, {}
+                elif command.get("op") == "outage":
+                    state.outage, status, answer = bool(command.get("on")), 200, {}
+                else:
+                    status, answer = sls_console.admin(state.resources, command)
             return self.answer(status, json.dumps(answer).encode())
         fault = state.fault
         body = self.read_body(fault)
@@ -352,7 +360,7 @@ class Handler(BaseHTTPRequestHandler):
     def control_plane(self, method, url, body):
         """The control-plane calls: signature first, then the in-memory resources (ControlPlane). During a
         console outage (POST /_admin {"op": "outage", "on": true}) reads get no answer: the connection is reset."""
-        if method == "GET" and self.server.state.resources.get("outage"):
+        if method == "GET" and self.server.state.outage:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
@@ -364,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         project = "" if IP_HOST.match(host) else host.split(".", 1)[0]
         target = url.path + ("?" + url.query if url.query else "")
         with self.server.state.lock:
-            self.server.state.resources["requests"].append({"method": method, "host": host, "path": target})
+            self.server.state.requests.append({"method": method, "host": host, "path": target})
         document = None
         if body:
             if headers.get("Content-Type") != "application/json":
