@@ -13,6 +13,7 @@ import pytest
 from sls_console_support import admin, console, control_requests, logtail_config, sidecar_env
 from sls_support import PYTHON, Receiver, numbered
 from tailcar_harness import BINARY, REPO, wait_until
+from test_health import free_port, http
 
 pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason="test venv missing (bash scripts/venv.sh)")
 
@@ -46,6 +47,14 @@ def config_events(tc):
     return tc.events_named("config_reloaded")
 
 
+def metrics(port):
+    """{"name{labels}": value} of GET /metrics."""
+    status, text = http(port, "/metrics")
+    assert status == 200
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line and not line.startswith("#")}
+
+
 def test_discovery_across_projects_and_pages_runs_only_the_groups_holding_the_id(workdir, receiver, tailcars):
     logs = workdir / "logs"
     console(receiver, "proj-a", "web", ["web-sidecar"], logtail_config("nginx", "access", logs, "a*.log",
@@ -56,8 +65,12 @@ def test_discovery_across_projects_and_pages_runs_only_the_groups_holding_the_id
     admin(receiver, op="apply", project="proj-a", group="aa-decoy", config="decoy")
     admin(receiver, op="project", name="proj-0-empty")
     console(receiver, "proj-b", "batch", ["ops", "web-sidecar"], logtail_config("jobs", "jobs", logs, "b*.log"))
-    env = sidecar_env(workdir, receiver)
-    tc = tailcars(workdir, None, env=env, argv=FAST).started()
+    port = free_port()
+    env = sidecar_env(workdir, receiver, TAILCAR_HTTP_PORT=port)
+    local = workdir / "local.yaml"
+    local.write_text("inputs: [{Type: input_file, FilePaths: [\"%s/l*.log\"]}]\nflushers: [{Type: flusher_blackhole}]\n"
+                     % logs)
+    tc = tailcars(workdir, None, env=env, argv=FAST + ["--config", str(local)]).started()
     tc.wait_event("sls_configs")
     discovered = tc.events_named("sls_groups_discovered")[0]
     assert (discovered["projects"], discovered["groups"], discovered["matched"]) == (3, 4, "proj-a/web,proj-b/batch")
@@ -78,6 +91,11 @@ def test_discovery_across_projects_and_pages_runs_only_the_groups_holding_the_id
     assert sorted(set(paths)) == ["/configs/jobs", "/configs/nginx", "/machinegroups/batch/configs",
                                   "/machinegroups/web/configs"]
     assert all(paths.count(p) == 10 for p in set(paths)), paths
+    assert tc.events_named("sls_poll_failed") == []  # every GET carried a signature the SDK's code accepts
+    seen = metrics(port)
+    assert seen['tailcar_pipelines{source="file"}'] == 1 and seen['tailcar_pipelines{source="sls"}'] == 2
+    assert seen["tailcar_sls_polls_total"] >= 10 and seen["tailcar_sls_poll_errors_total"] == 0
+    assert abs(seen["tailcar_sls_last_success_timestamp_seconds"] - time.time()) < 30
     assert tc.stop() == 0
 
 
@@ -159,25 +177,29 @@ def test_sls_unreachable_at_start_runs_the_cached_set(workdir, receiver, tailcar
 def test_refused_credentials_are_logged_with_the_code_and_retried_without_stopping(workdir, receiver, tailcars):
     console(receiver, "proj", "web", ["web-sidecar"], logtail_config("app", "store", workdir / "logs"))
     secret = "not-the-secret-4f2a"
-    env = sidecar_env(workdir, receiver, ALIBABA_CLOUD_ACCESS_KEY_SECRET=secret)
+    port = free_port()
+    env = sidecar_env(workdir, receiver, ALIBABA_CLOUD_ACCESS_KEY_SECRET=secret, TAILCAR_HTTP_PORT=port)
     tc = tailcars(workdir, None, env=env, argv=FAST).started()
     tc.wait_event("sls_poll_failed", count=3)
     failures = tc.events_named("sls_poll_failed")
     assert all(f["code"] == "SignatureNotMatch" and "[request " in f["error"] for f in failures)
     assert failures[0]["retry_in_ms"] < failures[1]["retry_in_ms"] < failures[2]["retry_in_ms"]
-    assert tc.process.poll() is None
+    assert http(port, "/healthz")[0] == 200
+    seen = metrics(port)
+    assert seen["tailcar_sls_poll_errors_total"] >= 3 and seen["tailcar_sls_last_success_timestamp_seconds"] == 0
     assert secret not in "".join(str(e) for e in tc.events)
     assert tc.stop() == 0
 
 
 def test_no_group_holding_the_id_is_a_warning_and_the_agent_runs_on(workdir, receiver, tailcars):
     console(receiver, "proj", "web", ["someone-else"], logtail_config("app", "store", workdir / "logs"))
-    tc = tailcars(workdir, None, env=sidecar_env(workdir, receiver),
+    port = free_port()
+    tc = tailcars(workdir, None, env=sidecar_env(workdir, receiver, TAILCAR_HTTP_PORT=port),
                   argv=FAST + ["--discovery-interval", "0.5"]).started()
     tc.wait_event("sls_no_group", count=2)
     warning = tc.events_named("sls_no_group")[0]
     assert warning["level"] == "warn" and warning["ids"] == '"web-sidecar"'
-    assert tc.process.poll() is None and config_events(tc) == []
+    assert http(port, "/healthz")[0] == 200 and config_events(tc) == []
     assert tc.stop() == 0
 
 
