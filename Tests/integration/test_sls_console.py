@@ -218,3 +218,25 @@ def test_bootstrap_then_a_sidecar_with_only_the_environment_runs_that_config(wor
     wait_until(lambda: sorted(seqs_by_store(receiver).get("nginx-error", [])) == [0, 1, 2], what="the error lines")
     assert {g["host"].split(".")[0] for g in receiver.groups()} == {"k8s-nginx-sidecar-demo"}
     assert tc.stop() == 0
+
+
+def test_a_pipeline_config_runs_with_the_group_topic_and_leaves_when_its_group_is_deleted(workdir, receiver, tailcars):
+    logs = workdir / "logs"
+    console(receiver, "proj", "web", ["ops", "web-sidecar"], topic="blue")
+    admin(receiver, op="pipeline", project="proj", body={
+        "configName": "app", "logSample": "", "global": {"TopicType": "machine_group_topic", "TopicFormat": "x"},
+        "inputs": [{"Type": "input_file", "FilePaths": [str(logs / "app*.log")]}],
+        "flushers": [{"Type": "flusher_sls", "Logstore": "pipe", "Region": "cn-hangzhou", "TelemetryType": "logs"}]})
+    admin(receiver, op="apply", project="proj", group="web", config="app")
+    tc = tailcars(workdir, None, env=sidecar_env(workdir, receiver, ids="web-sidecar"), argv=FAST).started()
+    wait_until(lambda: any(e["added"] == "app" for e in config_events(tc)), what="the pipeline config applied")
+    assert tc.events_named("config_warning") == []
+    append(logs / "app.log", numbered(0, 5))
+    wait_until(lambda: sorted(seqs_by_store(receiver).get("pipe", [])) == list(range(5)), what="the lines")
+    assert {g["topic"] for g in receiver.groups()} == {"blue"}
+    paths = [r["path"] for r in control_requests(receiver)]
+    assert "/configs/app" in paths and "/pipelineconfigs/app" in paths  # the legacy form first, then this one
+
+    admin(receiver, op="delete_group", project="proj", name="web")
+    wait_until(lambda: any(e["removed"] == "app" for e in config_events(tc)), what="the group's configs removed")
+    assert tc.stop() == 0
