@@ -240,3 +240,21 @@ def test_a_pipeline_config_runs_with_the_group_topic_and_leaves_when_its_group_i
     admin(receiver, op="delete_group", project="proj", name="web")
     wait_until(lambda: any(e["removed"] == "app" for e in config_events(tc)), what="the group's configs removed")
     assert tc.stop() == 0
+
+
+def test_a_broken_edit_is_reported_once_and_the_previous_version_keeps_running(workdir, receiver, tailcars):
+    logs = workdir / "logs"
+    console(receiver, "proj", "web", ["web-sidecar"], logtail_config("app", "store", logs, "app*.log"))
+    tc = tailcars(workdir, None, env=sidecar_env(workdir, receiver), argv=FAST).started()
+    wait_until(lambda: len(config_events(tc)) >= 1, what="the console's config applied")
+    broken = logtail_config("app", "elsewhere", logs, "app*.log", logType="no_such_log")
+    admin(receiver, op="config", project="proj", body=broken)
+    tc.wait_event("config_reload_failed")
+    admin(receiver, op="reset_requests")
+    wait_until(lambda: len(control_requests(receiver)) >= 10, what="five more polls")
+    assert len(tc.events_named("config_reload_failed")) == 1
+    assert "logType" in tc.events_named("config_reload_failed")[0]["error"]
+    append(logs / "app.log", numbered(0, 5))
+    wait_until(lambda: sorted(seqs_by_store(receiver).get("store", [])) == list(range(5)), what="lines, old version")
+    assert "elsewhere" not in seqs_by_store(receiver) and len(config_events(tc)) == 1
+    assert tc.stop() == 0

@@ -35,6 +35,9 @@ public final class ConsoleControl {
     let cachePath: String
     /// The pipelines of the local files, as last loaded.
     var localPipelines: [PipelineSettings]
+    /// The configs the last round (or the cache) brought, as fetched: a round that brings the same set
+    /// changes nothing and is not logged.
+    private(set) var fetched: [ConsoleConfig] = []
     /// The console's configs in force and the pipelines made of them.
     private(set) var configs: [ConsoleConfig] = []
     private(set) var pipelines: [PipelineSettings] = []
@@ -64,6 +67,7 @@ public final class ConsoleControl {
     /// Makes `fetched` the configs in force; a config that does not load keeps its previous version.
     /// True when the pipelines changed.
     func take(_ fetched: [ConsoleConfig], report: (AgentEvent) -> Void) -> Bool {
+        self.fetched = fetched
         let result = ConsoleConfigLoader.load(fetched, context: sidecar, localNames: Set(localPipelines.map(\.name)))
         for note in result.notes { report(.configNote(note.description)) }
         for warning in result.warnings { report(.configWarning(warning.description)) }
@@ -88,7 +92,7 @@ public final class ConsoleControl {
     /// local is skipped and one that stopped being local runs.
     func takeLocal(_ local: [PipelineSettings], report: (AgentEvent) -> Void) {
         localPipelines = local
-        _ = take(configs, report: report)
+        _ = take(fetched, report: report)
     }
 
     var allPipelines: [PipelineSettings] { localPipelines + pipelines }
@@ -131,7 +135,7 @@ extension Agent {
         case let .configs(configs, _, requests, failures):
             context.diagnostics.countConsolePoll(requests: requests, epochSeconds: Int(time(nil)))
             if failures > 0 { report(.consolePollRecovered(failures: failures)) }
-            guard configs != console.configs else { return }
+            guard configs != console.fetched else { return }
             let changed = console.take(configs, report: report)
             do { try ConsoleCache.write(console.configs, to: console.cachePath) } catch {
                 report(.consoleCacheFailed(path: console.cachePath, reason: error.description))
