@@ -258,3 +258,19 @@ def test_a_broken_edit_is_reported_once_and_the_previous_version_keeps_running(w
     wait_until(lambda: sorted(seqs_by_store(receiver).get("store", [])) == list(range(5)), what="lines, old version")
     assert "elsewhere" not in seqs_by_store(receiver) and len(config_events(tc)) == 1
     assert tc.stop() == 0
+
+
+def test_tailcar_sls_projects_narrows_discovery_without_list_project(workdir, receiver):
+    if not BINARY.exists():
+        pytest.skip("tailcar binary not built")
+    console(receiver, "proj-a", "web", ["web-sidecar"], logtail_config("a-app", "a", workdir / "logs"))
+    console(receiver, "proj-b", "web", ["web-sidecar"], logtail_config("b-app", "b", workdir / "logs"))
+    env = sidecar_env(workdir, receiver, TAILCAR_SLS_PROJECTS="proj-b, absent-project")
+    result = subprocess.run([str(BINARY), "check-config", "--from-sls"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "pipeline b-app (sls:proj-b/b-app via web)" in result.stdout and "a-app" not in result.stdout
+    paths = [(r["host"].split(".")[0], r["path"].split("?")[0]) for r in control_requests(receiver)]
+    assert paths == [("proj-b", "/machinegroups"), ("absent-project", "/machinegroups"),
+                     ("proj-b", "/machinegroups/web"), ("proj-b", "/machinegroups/web/configs"),
+                     ("proj-b", "/configs/b-app")]
