@@ -11,8 +11,10 @@ tailcar \(tailcarVersion): a sidecar log collector for Kubernetes pods.
 Usage:
   tailcar run [--config PATH] [options] Tail the files the pipelines name and ship their records.
   tailcar status [--port PORT]          Ask a running tailcar's /healthz: exit 0 when it answers 200.
-  tailcar check-config [PATH]           Load PATH (default as run) with run's environment and print
-                                        the effective pipelines, or the errors.
+  tailcar check-config [PATH] [--from-sls]
+                                        Load PATH (default as run) with run's environment and print
+                                        the effective pipelines with their origin, or the errors;
+                                        --from-sls adds what the SLS console applies here.
   tailcar bootstrap [--config PATH]     Create in SLS what the AliyunLogConfig resources name (see below).
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
@@ -51,6 +53,11 @@ run options:
                               of changed pipelines continue at their acknowledged offsets.
   --bootstrap                 Before starting, do what `tailcar bootstrap` does; failures are logged
                               (event bootstrap, level warn) and the run goes on.
+  --control-interval SECONDS  How often the SLS console's configs for this sidecar are fetched again
+                              (default 10; see "SLS console" below).
+  --discovery-interval SECONDS  How often projects and machine groups are looked through again
+                              (default 300).
+  --no-sls-configs            Do not follow the SLS console; run the local configuration only.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
                               unavailable or its watches run out).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
@@ -70,6 +77,13 @@ bootstrap (PATH as run; the same environment: machine group, SLS endpoint, Acces
   "Already exists" answers count as success. One line per resource: created, exists, or failed with
   the SLS error code and request id. Exit 0 when every resource exists, 1 when one does not, 2 for
   a usage or configuration error.
+
+SLS console (run and check-config --from-sls; on when the sidecar has a user-defined id,
+ALIYUN_LOGTAIL_CONFIG and an AccessKey): the configs applied to machine groups whose machineIdentifyType
+is userdefined and whose machineList holds one of the ids run beside the local ones (a local pipeline of
+the same name wins). Projects: ListProject, or TAILCAR_SLS_PROJECTS (comma list). Each poll makes one
+GetAppliedConfigs per such group and one GetConfig per config; edits reload without a restart. The last
+good set is kept in DIR/sls-configs.json (--checkpoint-dir) and run at start when SLS cannot be reached.
 
 status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).

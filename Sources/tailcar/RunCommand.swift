@@ -14,23 +14,37 @@ enum RunCommand {
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
-            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload", "bootstrap"])
+            let parsed = try Arguments(arguments, valued: valued.union(ConsoleOptions.valued),
+                                       flags: ["no-inotify", "no-reload", "bootstrap", "no-sls-configs"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
             let configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
-            if parsed.value("config") == nil, environment.config == nil, access(defaultConfigPath, F_OK) != 0 {
-                throw UsageError(description: "no configuration: give --config PATH, set TAILCAR_CONFIG, or mount "
-                                 + "pipelines or AliyunLogConfig resources at \(defaultConfigPath)")
-            }
             let options = try agentOptions(parsed, environment: environment)
             guard let context = sidecarContext(environment) else { return 2 }
+            let (consoleSettings, _) = try ConsoleOptions.settings(parsed, environment: environment, context: context,
+                                                                   hasCredentials: options.credentials != nil)
+            let localAbsent = parsed.value("config") == nil && environment.config == nil && access(defaultConfigPath, F_OK) != 0
+            if localAbsent, consoleSettings == nil {
+                throw UsageError(description: "no configuration: give --config PATH, set TAILCAR_CONFIG, or mount "
+                                 + "pipelines or AliyunLogConfig resources at \(defaultConfigPath), or give the SLS "
+                                 + "console's environment (user-defined id, ALIYUN_LOGTAIL_CONFIG, AccessKey)")
+            }
             // Stamped before the first load, so a change made while it loads is seen by the first check.
-            let reload = parsed.flag("no-reload") ? nil : ConfigReload(path: configPath) {
+            let reload = parsed.flag("no-reload") || localAbsent ? nil : ConfigReload(path: configPath) {
                 ConfigLoader.load(path: configPath, context: context)
             }
-            guard let settings = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
-            guard !settings.pipelines.isEmpty else {
+            var settings = AgentSettings(pipelines: [])
+            if !localAbsent {
+                guard let local = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
+                settings = local
+            }
+            let console = consoleSettings.map {
+                ConsoleControl(settings: $0, sidecar: context, checkpointDirectory: options.checkpointDirectory,
+                               localPipelines: settings.pipelines)
+            }
+            if let console { settings.pipelines += console.loadCache(report: diagnostics.record) }
+            guard !settings.pipelines.isEmpty || console != nil else {
                 printError("tailcar run: no pipeline in \(configPath) applies to this sidecar: each has enable: false "
                            + "or is for other machine groups (user-defined ids \(context.userDefinedIDsDescription))")
                 return 2
@@ -46,6 +60,7 @@ enum RunCommand {
                 return 1
             }
             agent.configReload = reload
+            agent.console = console
             return agent.run()
         } catch {
             printError("tailcar run: \(error)")

@@ -14,6 +14,10 @@ kept in memory (GET /_resources returns it as JSON); creating a resource again i
 IndexAlreadyExist, MachineGroupAlreadyExist, ConfigAlreadyExist), and a missing parent with
 ProjectNotExist, LogStoreNotExist, MachineGroupNotExist or ConfigNotExist.
 
+And the console's reads (sls_console.py): ListProject, ListMachineGroup (pages of at most --page-limit),
+GetMachineGroup, GetAppliedConfigs, GetConfig, GetLogtailPipelineConfig, each signature-checked; POST
+/_admin edits what the console holds, GET /_requests lists the control-plane calls received.
+
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
@@ -42,6 +46,8 @@ from aliyun.log.compress import lz_decompress, zstd_decompress
 from aliyun.log.credentials import StaticCredentialsProvider
 from aliyun.log.log_logs_pb2 import LogGroup
 
+import sls_console
+
 PUTLOGS = re.compile(r"^/logstores/([^/]+)/shards/(lb|route)$")
 INDEX = re.compile(r"^/logstores/([^/]+)/index$")
 APPLIED = re.compile(r"^/machinegroups/([^/]+)/configs$")
@@ -59,7 +65,11 @@ class State:
         self.stats = {"requests": 0, "logs": 0, "raw_bytes": 0, "body_bytes": 0}
         self.received = []
         self.resources = {"projects": {}, "logstores": {}, "indexes": {}, "machinegroups": {}, "configs": {},
-                          "applied": {}}
+                          "pipelineconfigs": {}, "applied": {}}
+        self.page_limit = 500
+        # Every control-plane call (method, host, path with query), and whether the console's reads are down.
+        self.requests = []
+        self.outage = False
         self.lock = threading.Lock()
 
     def record(self, entry):
@@ -128,11 +138,15 @@ class ControlPlane:
     """One control-plane call against `resources` (the caller holds the state's lock). Answers
     (200, body or None) or (status, (errorCode, errorMessage)) as SLS does."""
 
-    def __init__(self, resources, project):
+    def __init__(self, resources, project, params=None, page_limit=500):
         self.r = resources
         self.project = project
+        self.params = params or {}
+        self.page_limit = page_limit
 
     def handle(self, method, path, body):
+        if not self.project and method == "GET" and path == "/":
+            return sls_console.list_projects(self.r, self.params, self.page_limit)
         if not self.project:
             return 400, ("ProjectNotExist", "the Host header names no project")
         if method == "POST" and path == "/":
@@ -154,6 +168,10 @@ class ControlPlane:
         match = APPLY.match(path)
         if method == "PUT" and match:
             return self.apply(match.group(2), match.group(1))
+        if method == "GET":
+            answer = sls_console.read(self.r, self.project, path, self.params, self.page_limit)
+            if answer is not None:
+                return answer
         return 404, ("NotFound", "%s %s" % (method, path))
 
     def key(self, name):
@@ -259,6 +277,10 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.state.lock:
                 body = json.dumps(self.server.state.resources).encode()
             return self.answer(200, body)
+        if self.path == "/_requests":
+            with self.server.state.lock:
+                body = json.dumps(self.server.state.requests).encode()
+            return self.answer(200, body)
         self.control_plane("GET", urlsplit(self.path), b"")
 
     def do_PUT(self):
@@ -290,6 +312,16 @@ class Handler(BaseHTTPRequestHandler):
             state.fault = fault
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             return self.answer(200)
+        if url.path == "/_admin":
+            command = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            with state.lock:
+                if command.get("op") == "reset_requests":
+                    state.requests, status, answer = [], 200, {}
+                elif command.get("op") == "outage":
+                    state.outage, status, answer = bool(command.get("on")), 200, {}
+                else:
+                    status, answer = sls_console.admin(state.resources, command)
+            return self.answer(status, json.dumps(answer).encode())
         fault = state.fault
         body = self.read_body(fault)
         if body is None:
@@ -315,7 +347,7 @@ class Handler(BaseHTTPRequestHandler):
         if secret is None:
             self.error(401, "InvalidAccessKeyId", "unknown access key id " + key_id)
             return False
-        params = dict(parse_qsl(url.query))
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
         expected, md5 = expected_authorization(key_id, secret, method, url.path, params, headers, body)
         if headers.get("Content-MD5") != md5:
             self.error(400, "InvalidContentMD5", "Content-MD5 does not match the body")
@@ -326,12 +358,21 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def control_plane(self, method, url, body):
-        """The control-plane calls: signature first, then the in-memory resources (ControlPlane)."""
+        """The control-plane calls: signature first, then the in-memory resources (ControlPlane). During a
+        console outage (POST /_admin {"op": "outage", "on": true}) reads get no answer: the connection is reset."""
+        if method == "GET" and self.server.state.outage:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate(method, url, headers, body):
             return
         host = headers.get("Host", "")
         project = "" if IP_HOST.match(host) else host.split(".", 1)[0]
+        target = url.path + ("?" + url.query if url.query else "")
+        with self.server.state.lock:
+            self.server.state.requests.append({"method": method, "host": host, "path": target})
         document = None
         if body:
             if headers.get("Content-Type") != "application/json":
@@ -341,7 +382,8 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as failure:
                 return self.error(400, "PostBodyInvalid", "body is not JSON: %s" % failure)
         with self.server.state.lock:
-            status, answer = ControlPlane(self.server.state.resources, project).handle(method, url.path, document)
+            status, answer = ControlPlane(self.server.state.resources, project, dict(parse_qsl(url.query)),
+                                         self.server.state.page_limit).handle(method, url.path, document)
         if status == 200:
             return self.answer(200, json.dumps(answer).encode() if answer is not None else b"")
         self.error(status, answer[0], answer[1])
@@ -379,6 +421,7 @@ def main():
     parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument("--page-limit", type=int, default=500, help="longest page of a list answer")
     args = parser.parse_args()
     keys = dict(k.split(":", 1) for k in (args.key or ["mockAccessKeyID:mockAccessKeySecret"]))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
@@ -388,6 +431,7 @@ def main():
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.state = State(keys, args.fault, args.records, args.summary)
+    server.state.page_limit = args.page_limit
     print("PORT %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

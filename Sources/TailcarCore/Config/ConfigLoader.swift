@@ -152,7 +152,8 @@ public enum ConfigLoader {
 public func describe(_ settings: AgentSettings) -> String {
     var lines: [String] = []
     for pipeline in settings.pipelines {
-        lines.append("pipeline \(pipeline.name) (\(pipeline.origin))")
+        let origin = pipeline.origin.hasPrefix("sls:") ? pipeline.origin : "file:" + pipeline.origin
+        lines.append("pipeline \(pipeline.name) (\(origin))")
         for input in pipeline.inputs {
             lines.append("  input_file \(input.filePaths.joined(separator: ", "))")
             lines.append("    MaxDirSearchDepth \(input.maxDirSearchDepth), "

@@ -76,7 +76,7 @@ enum LogtailConfigValidator {
             if let value = detail.string("logstoreName", required: logstore == nil, &diagnosis), logstore == nil {
                 output.logstore = value
             }
-            detail.accept(["compressType", "region"])
+            detail.accept(["compressType", "region", "telemetryType"])
             detail.finish(&diagnosis)
         } else if logstore == nil {
             diagnosis.errors.append(ConfigError(value.position, field: join(path, "outputDetail"), "is required"))

@@ -150,6 +150,7 @@ enum PipelineValidator {
             let logstore = reader.string("Logstore", required: true, &diagnosis)
             let region = reader.string("Region", default: "", &diagnosis) ?? ""
             let topicKey = reader.string("TopicKey", &diagnosis)
+            reader.accept(["TelemetryType"])
             let compressText = reader.string("CompressType", default: "lz4", &diagnosis) ?? "lz4"
             guard let compression = SLSFlusherSettings.Compression(rawValue: compressText) else {
                 diagnosis.errors.append(ConfigError(value.position, field: path + ".CompressType",

@@ -41,6 +41,19 @@ public enum AgentEvent {
     case configReloadFailed(reason: String)
     /// `run --bootstrap`: one SLS resource created, found existing, or failed (`outcome` says which).
     case bootstrapStep(resource: String, outcome: String, failed: Bool)
+    /// The SLS console: a discovery found `matched` of `groups` machine groups in `projects` projects.
+    case consoleDiscovered(projects: Int, groups: Int, matched: [String])
+    /// No machine group holds any of the sidecar's ids (repeated at every discovery while it lasts).
+    case consoleNoGroup(ids: String, projects: Int, groups: Int)
+    /// The console's configs for this sidecar changed (or were loaded first): the names now in force.
+    case consoleConfigsChanged(configs: [String], requests: Int)
+    /// A control-plane round failed (SLS error code and request id are in `reason`); retried after the wait.
+    case consolePollFailed(reason: String, code: String, retryInMilliseconds: UInt64)
+    /// A console poll succeeded after `failures` failed rounds in a row.
+    case consolePollRecovered(failures: Int)
+    /// The cached console configs were read at start (or could not be).
+    case consoleCacheLoaded(path: String, configs: Int)
+    case consoleCacheFailed(path: String, reason: String)
     case healthEndpointUnavailable(address: String, reason: String)
     case cornerstoneWritten(path: String)
     case cornerstoneFailed(SystemError)
@@ -90,4 +103,10 @@ public struct AgentCounters: Sendable {
     public var sendFailures = 0
     /// Records in batches the sink rejected for good.
     public var recordsRejected: UInt64 = 0
+    /// SLS console rounds that ended with the configs, their requests, rounds that failed.
+    public var consolePolls: UInt64 = 0
+    public var consoleRequests: UInt64 = 0
+    public var consolePollErrors: UInt64 = 0
+    /// Unix time of the last successful console poll (0: none yet).
+    public var consoleLastSuccessSeconds: UInt64 = 0
 }

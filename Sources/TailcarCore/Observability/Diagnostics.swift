@@ -41,6 +41,13 @@ public final class Diagnostics {
         counters.sendLatencyMilliseconds &+= latencyMilliseconds
     }
 
+    /// A console poll ended with the configs (counted, not logged: one line every 10 s would drown the log).
+    public func countConsolePoll(requests: Int, epochSeconds: Int) {
+        counters.consolePolls &+= 1
+        counters.consoleRequests &+= UInt64(requests)
+        counters.consoleLastSuccessSeconds = UInt64(max(0, epochSeconds))
+    }
+
     public func record(_ event: AgentEvent) {
         count(event)
         guard !quiet else { return }
@@ -86,6 +93,7 @@ public final class Diagnostics {
             counters.bytesLost &+= bytes
         case .flushFailed: counters.flushFailures += 1
         case .sendFailed: counters.sendFailures += 1
+        case .consolePollFailed: counters.consolePollErrors &+= 1
         case .sendRejected(_, _, let records): counters.recordsRejected &+= UInt64(records)
         default: break
         }
@@ -177,6 +185,21 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("error", "config_reload_failed", [("error", .text(reason))])
     case let .bootstrapStep(resource, outcome, failed):
         return (failed ? "warn" : "info", "bootstrap", [("resource", .text(resource)), ("outcome", .text(outcome))])
+    case let .consoleDiscovered(projects, groups, matched):
+        return ("info", "sls_groups_discovered", [("projects", num(projects)), ("groups", num(groups)),
+                                                  ("matched", .text(matched.joined(separator: ",")))])
+    case let .consoleNoGroup(ids, projects, groups):
+        return ("warn", "sls_no_group", [("ids", .text(ids)), ("projects", num(projects)), ("groups", num(groups))])
+    case let .consoleConfigsChanged(configs, requests):
+        return ("info", "sls_configs", [("configs", .text(configs.joined(separator: ","))), ("requests", num(requests))])
+    case let .consolePollFailed(reason, code, wait):
+        return ("warn", "sls_poll_failed", [("error", .text(reason)), ("code", .text(code)), ("retry_in_ms", num(wait))])
+    case let .consolePollRecovered(failures):
+        return ("info", "sls_poll_recovered", [("failed_rounds", num(failures))])
+    case let .consoleCacheLoaded(path, configs):
+        return ("info", "sls_cache_loaded", [("path", .text(path)), ("configs", num(configs))])
+    case let .consoleCacheFailed(path, reason):
+        return ("warn", "sls_cache_failed", [("path", .text(path)), ("error", .text(reason))])
     case let .healthEndpointUnavailable(address, reason):
         return ("warn", "health_endpoint_unavailable", [("address", .text(address)), ("reason", .text(reason))])
     case let .cornerstoneWritten(path):

@@ -68,6 +68,8 @@ public struct MetricsSnapshot: Sendable {
     /// inotify is off or ran out of watches: changes are found by polling alone.
     public var pollingOnly: Bool
     public var uptimeMilliseconds: UInt64
+    /// Running pipelines by origin: "file" (local files) and "sls" (the SLS console).
+    public var pipelinesBySource: [String: Int] = [:]
 
     public init(counters: AgentCounters, pipelines: [PipelineMetrics], filesWatched: Int, filesOpen: Int,
                 watchedDirectories: Int, pollingOnly: Bool, uptimeMilliseconds: UInt64) {
@@ -112,6 +114,10 @@ public enum PrometheusText {
             ("send_latency_milliseconds_total", "Summed send latency of accepted batches.", c.sendLatencyMilliseconds),
             ("send_failures_total", "Failed send attempts, each retried.", UInt64(c.sendFailures)),
             ("records_rejected_total", "Records in batches the sink rejected for good (dropped).", c.recordsRejected),
+            ("sls_polls_total", "SLS console polls that fetched the applied configs.", c.consolePolls),
+            ("sls_requests_total", "Requests made by successful SLS console polls (discoveries included).",
+             c.consoleRequests),
+            ("sls_poll_errors_total", "SLS console rounds that failed (retried with back-off).", c.consolePollErrors),
         ]
         for (name, help, value) in counters {
             header(&out, name, help, "counter")
@@ -125,10 +131,16 @@ public enum PrometheusText {
             ("checkpoint_failing", "1 while checkpoint saves fail (collection goes on).",
              snapshot.counters.checkpointFailing ? "1" : "0"),
             ("uptime_seconds", "Seconds since the agent started.", seconds(snapshot.uptimeMilliseconds)),
+            ("sls_last_success_timestamp_seconds", "Unix time of the last successful SLS console poll (0: none).",
+             "\(c.consoleLastSuccessSeconds)"),
         ]
         for (name, help, value) in gauges {
             header(&out, name, help, "gauge")
             out += "tailcar_\(name) \(value)\n"
+        }
+        header(&out, "pipelines", "Pipelines running, by where their config came from (file or sls).", "gauge")
+        for source in ["file", "sls"] {
+            out += "tailcar_pipelines{source=\"\(source)\"} \(snapshot.pipelinesBySource[source] ?? 0)\n"
         }
         renderPipelines(snapshot.pipelines, into: &out)
         return out

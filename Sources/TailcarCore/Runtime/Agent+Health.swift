@@ -126,9 +126,13 @@ extension Agent {
                                    multilineUnmatchedLines: multiline.unmatchedLines,
                                    multilineOversizedRecords: multiline.oversizedRecords)
         }
-        return MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
-                               filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,
-                               uptimeMilliseconds: uptimeMilliseconds)
+        var snapshot = MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
+                                       filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,
+                                       uptimeMilliseconds: uptimeMilliseconds)
+        for pipeline in pipelines {
+            snapshot.pipelinesBySource[pipeline.settings.origin.hasPrefix("sls:") ? "sls" : "file", default: 0] += 1
+        }
+        return snapshot
     }
 
     /// Open: fstat. Released: the path's size if it still names the same file. Otherwise the read offset.

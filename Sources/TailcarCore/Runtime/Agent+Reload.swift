@@ -65,6 +65,7 @@ struct Retirement {
 extension Agent {
     /// Reloads when the pipeline files changed since the last look (poll tick, running phase only).
     func checkConfig() {
+        applyConsoleIfReady()
         guard let reload = configReload, retiring.isEmpty else { return }
         let stamp = ConfigFileStamp.of(reload.path)
         guard stamp != reload.stamp else { return }
@@ -77,7 +78,7 @@ extension Agent {
             report(.configReloadFailed(reason: "\(result.errors.count) error(s), the running pipelines stay: \(first)"))
             return
         }
-        apply(settings)
+        apply(mergingConsole(settings))
     }
 
     /// Moves the running pipelines to `settings` (see the file header).

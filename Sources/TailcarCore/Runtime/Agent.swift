@@ -58,6 +58,8 @@ public final class Agent {
     var health: HealthEndpoint?
     /// Where the configuration came from and how to load it again (Agent+Reload.swift); nil: no reload.
     public var configReload: ConfigReload?
+    /// The SLS console as a source of pipelines (Agent+Console.swift); nil: local files only.
+    public var console: ConsoleControl?
     /// Pipelines a reload removed or replaced, waiting for their flushers' acknowledgements.
     var retiring: [Retirement] = []
     private var lastCheckpoint: UInt64 = 0
@@ -115,6 +117,7 @@ public final class Agent {
         context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
                                                  watchedDirectories: watches.count))
         writeCornerstone()
+        startConsole()
         pump.start()
         let interval = context.options.pollInterval.milliseconds
         tick.start(afterMilliseconds: interval, repeatMilliseconds: interval)
@@ -157,20 +160,33 @@ public final class Agent {
         do { endpoint = try HTTPEndpoint(parsing: settings.endpoint) } catch {
             throw .flusher(pipeline: pipeline, "flusher_sls: \(error)")
         }
-        guard let origin = context.options.credentials else {
+        guard let credentials = sharedCredentials() else {
             throw .flusher(pipeline: pipeline, "flusher_sls needs an AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
                            + "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or ALIBABA_CLOUD_CREDENTIALS_FILE")
         }
-        let credentials = credentialSource ?? CredentialSource(origin)
-        credentialSource = credentials
-        let client = httpClient ?? HTTPClient(loop: loop, maxConnections: context.options.delivery.maxConcurrentRequests,
-                                              caFile: context.options.caFile)
-        httpClient = client
+        let client = sharedHTTPClient()
         do {
             return try SLSFlusher(settings: settings, endpoint: endpoint, policy: context.options.delivery,
                                   client: client, credentials: credentials, sourceAddress: sourceAddress, loop: loop,
                                   diagnostics: context.diagnostics, clock: { [context] in context.now })
         } catch { throw .loop(error) }
+    }
+
+    /// The HTTP client every flusher_sls and the console poller share; made on first use.
+    func sharedHTTPClient() -> HTTPClient {
+        if let httpClient { return httpClient }
+        let client = HTTPClient(loop: loop, maxConnections: context.options.delivery.maxConcurrentRequests,
+                                caFile: context.options.caFile)
+        httpClient = client
+        return client
+    }
+
+    /// The AccessKey source every flusher_sls and the console poller share; nil without credentials.
+    func sharedCredentials() -> CredentialSource? {
+        if let credentialSource { return credentialSource }
+        guard let origin = context.options.credentials else { return nil }
+        credentialSource = CredentialSource(origin)
+        return credentialSource
     }
 
     /// Starts the read pump (after a reload added files to read).
@@ -427,6 +443,7 @@ public final class Agent {
         pump.close()
         for handle in signals { handle.close() }
         health?.close()
+        stopConsole()
         for watch in watches.values { watch.close() }
         watches.removeAll()
         for pipeline in pipelines {

@@ -1,12 +1,15 @@
 // ControlPlaneRequest.swift
 //
 // The SLS control-plane calls a bootstrap makes (what the AliyunLogConfig custom resource creates) and
-// their signed requests: JSON bodies, `Content-Type: application/json`, v1 signature, Host
-// `{project}.{endpoint}` for every call, CreateProject included. Owns each call's method, path and body
-// and the header list; does not own sending, the order of calls or what an answer means (Bootstrapper).
+// the reads the console poller makes (projects, machine groups, applied configs, configs), and their
+// signed requests: JSON bodies, `Content-Type: application/json`, v1 signature, Host
+// `{project}.{endpoint}` for every call with a project, CreateProject included, the bare endpoint for
+// ListProject. Owns each call's method, path, query and body and the header list; does not own sending,
+// the order of calls or what an answer means (Bootstrapper, ConsolePoller).
 //
 //   POST /logstores  Host: k8s-demo.cn-hangzhou.log.aliyuncs.com
 //   {"logstoreName":"nginx-error","ttl":90,"shardCount":2}
+//   GET /machinegroups?offset=0&size=500  Host: k8s-demo.cn-hangzhou.log.aliyuncs.com
 
 /// One control-plane call, with what it sends.
 public enum ControlPlaneCall: Sendable, Equatable {
@@ -24,6 +27,16 @@ public enum ControlPlaneCall: Sendable, Equatable {
     case listAppliedConfigs(machineGroup: String)
     /// ApplyConfigToMachineGroup: `PUT /machinegroups/{group}/configs/{config}`, no body.
     case applyConfig(config: String, machineGroup: String)
+    /// ListProject: `GET /?offset=&size=` on the bare endpoint (no project), answered `{count, total, projects}`.
+    case listProjects(offset: Int, size: Int)
+    /// ListMachineGroup: `GET /machinegroups?offset=&size=`, answered `{count, total, machinegroups}`.
+    case listMachineGroups(offset: Int, size: Int)
+    /// GetMachineGroup: `GET /machinegroups/{group}`.
+    case getMachineGroup(String)
+    /// GetConfig: `GET /configs/{config}`, the Logtail config object.
+    case getConfig(String)
+    /// GetLogtailPipelineConfig: `GET /pipelineconfigs/{config}`.
+    case getPipelineConfig(String)
 
     /// SLS's default full-text tokens (the console's and the SDK examples').
     public static let defaultTokens = [",", " ", "'", "\"", ";", "=", "(", ")", "[", "]", "{", "}", "?", "@", "&",
@@ -31,7 +44,8 @@ public enum ControlPlaneCall: Sendable, Equatable {
 
     public var method: String {
         switch self {
-        case .listAppliedConfigs: return "GET"
+        case .listAppliedConfigs, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig, .getPipelineConfig:
+            return "GET"
         case .applyConfig: return "PUT"
         default: return "POST"
         }
@@ -46,7 +60,28 @@ public enum ControlPlaneCall: Sendable, Equatable {
         case .createConfig: return "/configs"
         case .listAppliedConfigs(let group): return "/machinegroups/\(group)/configs"
         case .applyConfig(let config, let group): return "/machinegroups/\(group)/configs/\(config)"
+        case .listProjects: return "/"
+        case .listMachineGroups: return "/machinegroups"
+        case .getMachineGroup(let group): return "/machinegroups/\(group)"
+        case .getConfig(let config): return "/configs/\(config)"
+        case .getPipelineConfig(let config): return "/pipelineconfigs/\(config)"
         }
+    }
+
+    /// Query parameters, in sending order (the signature sorts them).
+    public var query: [(key: String, value: String)] {
+        switch self {
+        case let .listProjects(offset, size), let .listMachineGroups(offset, size):
+            return [("offset", String(offset)), ("size", String(size))]
+        default:
+            return []
+        }
+    }
+
+    /// `path?query` as the request line carries it.
+    public var target: String {
+        let query = self.query
+        return query.isEmpty ? path : path + "?" + query.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
     }
 
     /// The JSON body; nil for the calls that send none.
@@ -68,7 +103,8 @@ public enum ControlPlaneCall: Sendable, Equatable {
                             JSONMember("machineList", .array(machines.map(JSONValue.string)))])
         case .createConfig(let config):
             return config
-        case .listAppliedConfigs, .applyConfig:
+        case .listAppliedConfigs, .applyConfig, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig,
+             .getPipelineConfig:
             return nil
         }
     }
@@ -77,24 +113,28 @@ public enum ControlPlaneCall: Sendable, Equatable {
 /// A signed control-plane request, ready for HTTPRequestWriter.
 public struct ControlPlaneRequest: Sendable {
     public var method: String
+    /// The request target: the path and, when the call has one, its query.
     public var path: String
     /// Header names and values in sending order (Host first, then Authorization and x-log-date last).
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    /// Headers as aliyun-log-python-sdk's `_send` and AuthV1 make them: Host `{project}.{authority}`,
+    /// Headers as aliyun-log-python-sdk's `_send` and AuthV1 make them: Host `{project}.{authority}` (the bare
+    /// authority when `project` is empty: ListProject),
     /// Content-Type (only with a body), Content-Length, Date, x-log-apiversion 0.6.0, x-log-bodyrawsize
     /// (the body's length; 0 without one), Content-MD5 (only with a body), x-log-signaturemethod
     /// hmac-sha1, x-acs-security-token (STS only), Authorization, then x-log-date (a copy of Date, unsigned).
     public init(_ call: ControlPlaneCall, project: String, authority: String, credentials: Credentials, epochSeconds: Int) {
         method = call.method
-        path = call.path
+        path = call.target
         body = call.body?.bytes ?? []
-        let (method, path) = (call.method, call.path)
+        let (method, path, query) = (call.method, call.path, call.query)
+        let host = project.isEmpty ? authority : "\(project).\(authority)"
         headers = body.withUnsafeBytes { raw in
-            SLSSigner.signedHeaders(method: method, path: path, host: "\(project).\(authority)",
+            SLSSigner.signedHeaders(method: method, path: path, host: host,
                                     contentType: raw.isEmpty ? nil : "application/json", body: raw, rawSize: raw.count,
-                                    compressType: nil, credentials: credentials, epochSeconds: epochSeconds)
+                                    compressType: nil, credentials: credentials, epochSeconds: epochSeconds,
+                                    query: query)
         }
     }
 

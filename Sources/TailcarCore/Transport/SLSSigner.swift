@@ -109,7 +109,8 @@ public enum SLSSigner {
     /// Authorization, and x-log-date (a copy of Date added after signing, as the SDK does; not signed).
     public static func signedHeaders(method: String, path: String, host: String, contentType: String?,
                                      body: UnsafeRawBufferPointer, rawSize: Int, compressType: String?,
-                                     credentials: Credentials, epochSeconds: Int) -> [(name: String, value: String)] {
+                                     credentials: Credentials, epochSeconds: Int,
+                                     query: [(key: String, value: String)] = []) -> [(name: String, value: String)] {
         let md5 = body.isEmpty ? "" : contentMD5(body)
         let date = httpDate(epochSeconds: epochSeconds)
         var list: [(name: String, value: String)] = [("Host", host)]
@@ -121,7 +122,7 @@ public enum SLSSigner {
         list.append(("x-log-signaturemethod", "hmac-sha1"))
         if let token = credentials.securityToken { list.append(("x-acs-security-token", token)) }
         let text = stringToSign(method: method, contentMD5: md5, contentType: contentType ?? "", date: date,
-                                headers: list, path: path, query: [])
+                                headers: list, path: path, query: query)
         list.append(("Authorization", authorization(credentials: credentials, stringToSign: text)))
         list.append(("x-log-date", date))
         return list

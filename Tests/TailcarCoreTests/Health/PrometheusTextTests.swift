@@ -29,16 +29,22 @@ struct PrometheusTextTests {
         counters.sendLatencyMilliseconds = 16
         counters.sendFailures = 17
         counters.recordsRejected = 18
+        counters.consolePolls = 19
+        counters.consoleRequests = 20
+        counters.consolePollErrors = 21
+        counters.consoleLastSuccessSeconds = 1_795_744_200
         let files = [FileMetrics(path: "/l/a.log", readOffset: 900, acknowledgedOffset: 800, size: 1000),
                      FileMetrics(path: "/l/b\"\\\n.log", readOffset: 10, acknowledgedOffset: 10, size: 10)]
-        return MetricsSnapshot(counters: counters,
-                               pipelines: [PipelineMetrics(name: "web", inFlightBytes: 100, pendingGroups: 1,
-                                                           paused: false, files: files, parseFailures: 3,
-                                                           multilineUnmatchedLines: 4, multilineOversizedRecords: 5),
-                                           PipelineMetrics(name: "jobs", inFlightBytes: 0, pendingGroups: 0,
-                                                           paused: true, files: [])],
-                               filesWatched: 2, filesOpen: 1, watchedDirectories: 1, pollingOnly: true,
-                               uptimeMilliseconds: 61_005)
+        var snapshot = MetricsSnapshot(counters: counters,
+                                       pipelines: [PipelineMetrics(name: "web", inFlightBytes: 100, pendingGroups: 1,
+                                                                   paused: false, files: files, parseFailures: 3,
+                                                                   multilineUnmatchedLines: 4, multilineOversizedRecords: 5),
+                                                   PipelineMetrics(name: "jobs", inFlightBytes: 0, pendingGroups: 0,
+                                                                   paused: true, files: [])],
+                                       filesWatched: 2, filesOpen: 1, watchedDirectories: 1, pollingOnly: true,
+                                       uptimeMilliseconds: 61_005)
+        snapshot.pipelinesBySource = ["file": 1, "sls": 1]
+        return snapshot
     }
 
     @Test("renders every metric with help, type and value, in a fixed order")
@@ -110,6 +116,15 @@ struct PrometheusTextTests {
         # HELP tailcar_records_rejected_total Records in batches the sink rejected for good (dropped).
         # TYPE tailcar_records_rejected_total counter
         tailcar_records_rejected_total 18
+        # HELP tailcar_sls_polls_total SLS console polls that fetched the applied configs.
+        # TYPE tailcar_sls_polls_total counter
+        tailcar_sls_polls_total 19
+        # HELP tailcar_sls_requests_total Requests made by successful SLS console polls (discoveries included).
+        # TYPE tailcar_sls_requests_total counter
+        tailcar_sls_requests_total 20
+        # HELP tailcar_sls_poll_errors_total SLS console rounds that failed (retried with back-off).
+        # TYPE tailcar_sls_poll_errors_total counter
+        tailcar_sls_poll_errors_total 21
         # HELP tailcar_files_watched Files tracked: open, idle-released or draining.
         # TYPE tailcar_files_watched gauge
         tailcar_files_watched 2
@@ -128,6 +143,13 @@ struct PrometheusTextTests {
         # HELP tailcar_uptime_seconds Seconds since the agent started.
         # TYPE tailcar_uptime_seconds gauge
         tailcar_uptime_seconds 61.005
+        # HELP tailcar_sls_last_success_timestamp_seconds Unix time of the last successful SLS console poll (0: none).
+        # TYPE tailcar_sls_last_success_timestamp_seconds gauge
+        tailcar_sls_last_success_timestamp_seconds 1795744200
+        # HELP tailcar_pipelines Pipelines running, by where their config came from (file or sls).
+        # TYPE tailcar_pipelines gauge
+        tailcar_pipelines{source="file"} 1
+        tailcar_pipelines{source="sls"} 1
         # HELP tailcar_in_flight_bytes Bytes handed to flushers and not yet acknowledged.
         # TYPE tailcar_in_flight_bytes gauge
         tailcar_in_flight_bytes{pipeline="web"} 100
