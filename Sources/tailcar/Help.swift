@@ -43,6 +43,8 @@ run options:
                               waits until everything is delivered and checkpointed, and exits 0.
   --cornerstone PATH          The cornerstone alone (default $TAILCAR_CORNERSTONE, else DIR/cornerstone).
   --tombstone PATH            The tombstone alone (default $TAILCAR_TOMBSTONE, else DIR/tombstone).
+  --no-task-files             No cornerstone, no tombstone, whatever is set or mounted: the vendor
+                              commands (ilogtaild start ... stop) drive the handshake and the stop.
   --poll-interval SECONDS     How often files are checked for rotation and new files are searched
                               for (default 0.5). inotify reports changes sooner where available.
   --no-reload                 Do not watch the configuration. By default the pipeline files are

@@ -14,7 +14,7 @@ enum RunCommand {
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
-            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload", "bootstrap"])
+            let parsed = try Arguments(arguments, valued: valued, flags: ["no-inotify", "no-reload", "bootstrap", "no-task-files"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
@@ -99,7 +99,14 @@ enum RunCommand {
     /// `/tasksite/cornerstone` and `/tasksite/tombstone`; `--cornerstone` and `--tombstone` (or
     /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory. With none
     /// of them, a mounted `/tasksite` directory (the vendor's examples) is the task directory.
+    /// `--no-task-files` turns all of it off: the vendor's scripts (`ilogtaild start` ... `stop`) then own
+    /// the handshake and the stop, and the agent must not exit on the tombstone before their `stop`.
     static func taskFiles(_ parsed: Arguments, environment: Environment, into options: inout AgentOptions) throws(UsageError) {
+        if parsed.flag("no-task-files") {
+            options.cornerstonePath = nil
+            options.tombstonePath = nil
+            return
+        }
         let named = [parsed.value("task-dir"), parsed.value("cornerstone"), parsed.value("tombstone"),
                      environment.taskDirectory, environment.cornerstone, environment.tombstone]
         var vendorDirectory: String?
