@@ -23,8 +23,10 @@ enum RunCommand {
                 throw UsageError(description: "no configuration: give --config PATH, set TAILCAR_CONFIG, or mount "
                                  + "pipelines or AliyunLogConfig resources at \(defaultConfigPath)")
             }
-            let options = try agentOptions(parsed, environment: environment)
+            guard let vendor = vendorSettings(environment) else { return 2 }
+            let options = try agentOptions(parsed, environment: environment, vendor: vendor)
             guard let context = sidecarContext(environment) else { return 2 }
+            if let note = vendor.startupNote { diagnostics.record(.configNote(note)) }
             // Stamped before the first load, so a change made while it loads is seen by the first check.
             let reload = parsed.flag("no-reload") ? nil : ConfigReload(path: configPath) {
                 ConfigLoader.load(path: configPath, context: context)
@@ -53,7 +55,9 @@ enum RunCommand {
         }
     }
 
-    static func agentOptions(_ parsed: Arguments, environment: Environment) throws(UsageError) -> AgentOptions {
+    /// `vendor`: the vendor agent's settings that Tailcar acts on (enable_full_drain_mode, mem_usage_limit).
+    static func agentOptions(_ parsed: Arguments, environment: Environment,
+                             vendor: VendorAgentSettings = VendorAgentSettings()) throws(UsageError) -> AgentOptions {
         var options = AgentOptions(checkpointDirectory: parsed.value("checkpoint-dir")
                                    ?? environment.checkpointDirectory ?? "/var/lib/tailcar")
         if let delay = try parsed.seconds("stop-delay") {
@@ -73,8 +77,12 @@ enum RunCommand {
             }
             options.maxInFlightBytes = mb << 20
         } else {
-            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: HostIdentity.cgroupMemoryLimit())
+            // mem_usage_limit bounds it as a cgroup limit does; the smaller of the two counts.
+            let limits = [HostIdentity.cgroupMemoryLimit(), vendor.memoryLimitBytes].compactMap { $0 }
+            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: limits.min())
         }
+        options.fullDrainMode = vendor.fullDrainMode
+        options.localTimeZone = UTCOffset(seconds: environment.localTimeOffsetSeconds)
         options.useInotify = !parsed.flag("no-inotify")
         if let text = parsed.value("http-port") {
             options.httpPort = try parsePort(text, what: "--http-port")
@@ -155,6 +163,18 @@ func sidecarContext(_ environment: Environment) -> SidecarContext? {
         return try SidecarContext.load(userDefinedID: environment.userDefinedID,
                                        logtailConfigPath: environment.logtailConfig,
                                        userDefinedIDFile: environment.userDefinedIDFile)
+    } catch {
+        printError(error.description)
+        return nil
+    }
+}
+
+/// The vendor agent's tuning from the environment and ALIYUN_LOGTAIL_CONFIG; nil (and the error printed)
+/// when that file cannot be read.
+func vendorSettings(_ environment: Environment) -> VendorAgentSettings? {
+    do {
+        return try VendorAgentSettings.load(variables: environment.vendorVariables,
+                                            logtailConfigPath: environment.logtailConfig)
     } catch {
         printError(error.description)
         return nil
