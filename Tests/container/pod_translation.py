@@ -9,7 +9,7 @@
 #                         and configMapKeyRef from `refs`; envFrom secretRef/configMapRef from `refs`
 #   volumeMounts       -> --volume HOST:MOUNT[:ro] (subPath joined to the host path), the host path of each
 #                         pod volume given by the test (emptyDir, configMap, hostPath alike)
-#   securityContext    -> --user, --read-only
+#   securityContext    -> --user, --read-only, --cap-drop, --security-opt no-new-privileges
 #   livenessProbe exec -> the command a test runs with `podman exec`
 #
 # Does not own the image, the network or the test's additions (credentials, the region's config file);
@@ -22,6 +22,13 @@ import yaml
 TRANSLATED = {"name", "image", "command", "args", "env", "envFrom", "volumeMounts", "securityContext",
               "livenessProbe", "readinessProbe", "startupProbe", "resources", "ports", "imagePullPolicy",
               "restartPolicy"}
+
+
+def config_maps(manifest_path: Path):
+    """name -> data of every ConfigMap in the file."""
+    return {document["metadata"]["name"]: document["data"]
+            for document in yaml.safe_load_all(Path(manifest_path).read_text())
+            if document and document.get("kind") == "ConfigMap"}
 
 
 def pod_spec(manifest_path: Path):
@@ -90,6 +97,10 @@ def run_arguments(spec, name, image, host_paths, fields, refs=None):
         arguments += ["--user", f"{security['runAsUser']}:{security.get('runAsGroup', security['runAsUser'])}"]
     if security.get("readOnlyRootFilesystem"):
         arguments.append("--read-only")
+    for capability in security.get("capabilities", {}).get("drop", []):
+        arguments += ["--cap-drop", capability.lower()]
+    if security.get("allowPrivilegeEscalation") is False:
+        arguments += ["--security-opt", "no-new-privileges"]
     if "command" in entry:
         arguments += ["--entrypoint", json.dumps(entry["command"])]
     return arguments + [image, *entry.get("args", [])]

@@ -193,6 +193,9 @@ def test_a_signal_file_sidecar_collects_until_the_tombstone_and_exits_0(pods, fo
     wait_for(lambda: (pod.tasksite / "cornerstone").exists(), "the cornerstone", timeout=60)
     probe = pod.liveness()
     assert (probe.returncode, probe.stdout.strip()) == (0, running), probe.stderr
+    if form == "logtail":
+        # its TZ=Asia/Shanghai is found in the image's zoneinfo
+        assert pod.engine.podman("exec", pod.name, "date", "+%z").stdout.strip() == "+0800"
     pod.write(0, 300)
     wait_for_sequence(pod.receiver, range(300))
     pod.write(300, LINES - 300)
@@ -200,3 +203,4 @@ def test_a_signal_file_sidecar_collects_until_the_tombstone_and_exits_0(pods, fo
     assert pod.exit_code(timeout=90) == 0
     pod.check_delivery()
     assert "stop successfully" in pod.log_text()
+
