@@ -1,7 +1,7 @@
 # Tailcar's image: a fully static binary on an empty base, run as a non-root user (65532).
 #
 # Stage `build` needs a Swift 6.3 toolchain image (SWIFT_IMAGE) and network access for apt-get; stage
-# `runtime` is FROM scratch (plus Debian's static bash and busybox for the vendor's shell commands).
+# `runtime` is FROM scratch (plus Debian's static busybox as the shell of the vendor's commands).
 # Where no image can be pulled, scripts/image.sh builds the binary on the host and builds
 # deploy/image/Containerfile.prebuilt, whose content is the runtime stage's (deploy/README.md).
 # Both stage the root filesystem with deploy/image/stage-rootfs.sh.
@@ -10,7 +10,7 @@ FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev binutils ca-certificates \
-      bash-static busybox-static tzdata \
+      busybox-static tzdata \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

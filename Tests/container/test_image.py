@@ -94,14 +94,15 @@ def test_image_is_static_non_root_and_small(engine):
     assert config["Entrypoint"] == ["/usr/local/bin/tailcar"]
     assert "PATH=/usr/local/bin:/usr/bin:/bin" in config["Env"]
     assert "TAILCAR_CHECKPOINT_DIR=/var/lib/tailcar" in config["Env"]
-    assert inspected["Size"] < 20 * 1024 * 1024, f"image is {inspected['Size']} bytes"
+    print(f"image size: {inspected['Size']} bytes")
+    assert inspected["Size"] < 20_000_000, f"image is {inspected['Size']} bytes"
     mounted = Path(engine.podman("image", "mount", TAG).stdout.strip())
     try:
         state = (mounted / "var/lib/tailcar").stat()
         assert (state.st_uid, state.st_gid) == (65532, 65532)
         assert "tailcar:x:65532:65532:" in (mounted / "etc/passwd").read_text()
         assert sorted(p.name for p in mounted.iterdir()) == ["bin", "etc", "tmp", "usr", "var"]
-        assert os.readlink(mounted / "bin/sh") == "bash" and os.readlink(mounted / "bin/sleep") == "busybox"
+        assert os.readlink(mounted / "bin/sh") == "busybox" and os.readlink(mounted / "bin/sleep") == "busybox"
         for command in ("usr/local/ilogtail/run_logtail.sh", "etc/init.d/ilogtaild", "etc/init.d/loongcollectord",
                         "usr/local/loongcollector/loongcollector_control.sh"):
             assert os.access(mounted / command, os.X_OK), command

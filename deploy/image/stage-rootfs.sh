@@ -2,7 +2,7 @@
 # Stages the runtime image's root filesystem from a static tailcar binary: the one definition of what
 # the image holds, used by the Dockerfile's build stage and by scripts/image.sh (offline builds).
 # It owns the file layout only; building the binary and building the image are the callers' business.
-# Needs, on the build machine, Debian's bash-static, busybox-static, tzdata and ca-certificates.
+# Needs, on the build machine, Debian's busybox-static, tzdata and ca-certificates.
 #
 #   stage-rootfs.sh BINARY STAGE
 #
@@ -12,10 +12,10 @@
 #                                       the build machine's CA bundle (Debian's ca-certificates), so
 #                                       https endpoints are verified; required, https is the default
 # STAGE/rootfs/tmp                      mode 1777; /var/lib owned by root
-# STAGE/rootfs/bin/bash, bin/sh          Debian's bash-static (the vendor manifests run `sh -c` and
-#                                       `/bin/bash -c` scripts with [[ ]] and until loops)
-# STAGE/rootfs/bin/busybox + applets    Debian's busybox-static, one link per applet (sleep, touch,
-#                                       date, cat, ...) except the shells, which are bash
+# STAGE/rootfs/bin/busybox + applets    Debian's busybox-static, one link per applet: sh (ash, which has
+#                                       [[ ]] and until: the vendor manifests run `sh -c` scripts), sleep,
+#                                       touch, date, cat, ...
+# STAGE/rootfs/bin/bash                 a two-line script running busybox's sh, for `/bin/bash -c`
 # STAGE/rootfs/usr/local/ilogtail/run_logtail.sh, etc/init.d/ilogtaild, etc/init.d/loongcollectord,
 # usr/local/loongcollector/loongcollector_control.sh, usr/local/lib/tailcar/{agent,initd}.sh
 #                                       the vendor's commands (deploy/image/vendor/)
@@ -29,8 +29,8 @@ stage=$2
 rootfs=$stage/rootfs
 [ -x "$binary" ] || { echo "stage-rootfs: $binary is not an executable file" >&2; exit 1; }
 vendor=$(dirname "$0")/vendor
-for file in /bin/bash-static /bin/busybox /usr/share/zoneinfo/UTC "$vendor/agent.sh"; do
-    [ -r "$file" ] || { echo "stage-rootfs: $file is missing (install bash-static busybox-static tzdata)" >&2; exit 1; }
+for file in /bin/busybox /usr/share/zoneinfo/UTC "$vendor/agent.sh"; do
+    [ -r "$file" ] || { echo "stage-rootfs: $file is missing (install busybox-static tzdata)" >&2; exit 1; }
 done
 rm -rf "$rootfs" "$stage/state"
 mkdir -p "$rootfs/usr/local/bin" "$rootfs/etc" "$rootfs/var/lib" "$rootfs/tmp" "$stage/state"
@@ -48,13 +48,11 @@ chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group" "$rootfs/etc/ssl/certs/ca-ce
 chmod 0755 "$rootfs/var/lib" "$stage/state"
 
 mkdir -p "$rootfs/bin"
-cp /bin/bash-static "$rootfs/bin/bash"
 cp /bin/busybox "$rootfs/bin/busybox"
-ln -s bash "$rootfs/bin/sh"
 for applet in $(/bin/busybox --list); do
-    case $applet in sh|ash|hush|bash|busybox) continue ;; esac
-    ln -s busybox "$rootfs/bin/$applet"
+    [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
 done
+cp "$vendor/bash" "$rootfs/bin/bash"
 mkdir -p "$rootfs/usr/local/ilogtail" "$rootfs/usr/local/loongcollector" "$rootfs/usr/local/lib/tailcar" \
     "$rootfs/etc/init.d" "$rootfs/usr/share"
 cp "$vendor/run_logtail.sh" "$rootfs/usr/local/ilogtail/run_logtail.sh"

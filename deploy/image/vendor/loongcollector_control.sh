@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # /usr/local/loongcollector/loongcollector_control.sh, for Tailcar (deploy/image/vendor/agent.sh).
 #   start | stop [DELAY] | restart | status | start_and_block [DELAY]
 # status prints nothing: exit 0 while the agent runs, 1 otherwise (as the open-source script).

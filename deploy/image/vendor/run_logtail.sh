@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # /usr/local/ilogtail/run_logtail.sh [DELAY]: the Logtail image's main process, for Tailcar.
 # Becomes `tailcar run --stop-delay DELAY` (default $TAILCAR_STOP_DELAY, else 10) with this pid, written to
 # the pid file, so `/etc/init.d/ilogtaild status` answers. On SIGTERM tailcar collects and delivers for at
