@@ -105,6 +105,13 @@ Environment (the Logtail sidecar's contract; `tailcar run` needs no arguments):
                               gives <region>-intranet.log.aliyuncs.com (<region>.log.aliyuncs.com).
   ALIYUN_LOG_ENV_TAGS         `|`-separated names of variables attached to every record as tags.
   ALIYUN_LOGTAIL_USER_ID      Accepted for compatibility (the account is the credentials' business).
+  enable_full_drain_mode      true: after SIGTERM no deadline; every file is read to its end and
+                              delivered before the exit (also LOONG_ENABLE_FULL_DRAIN_MODE).
+  mem_usage_limit             MB (at least 384): bounds the in-flight cap as a cgroup memory limit does.
+  max_bytes_per_sec           The read-rate limit (at least 1 MiB/s). These two and the vendor's other
+                              resource keys also come from ALIYUN_LOGTAIL_CONFIG's file; the environment
+                              (LOONG_<KEY> first) wins. Those not acted on are listed once at start.
+  TZ                          The zone of times without one when the configuration names none.
   TAILCAR_CONFIG, TAILCAR_CHECKPOINT_DIR, TAILCAR_STOP_DELAY, TAILCAR_HTTP_PORT, TAILCAR_TASK_DIR,
   TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE   Defaults of the options above.
 
