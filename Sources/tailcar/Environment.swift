@@ -3,7 +3,10 @@
 // The one place Tailcar reads its environment: the Logtail sidecar contract (ALIYUN_LOGTAIL_USER_DEFINED_ID,
 // ALIYUN_LOGTAIL_CONFIG, ALIYUN_LOG_ENV_TAGS and the variables it names) and Tailcar's own TAILCAR_* defaults.
 // LoongCollector's names are read first where it has one (LOONG_USER_DEFINED_ID, LOONG_CONFIG,
-// LOONG_ENV_TAGS and LOONG_LOG_ENV_TAGS), as its AppConfig does.
+// LOONG_ENV_TAGS and LOONG_LOG_ENV_TAGS), as its AppConfig does. The vendor agent's tuning variables
+// (enable_full_drain_mode, mem_usage_limit, max_bytes_per_sec, ... and their LOONG_ names) are collected
+// as read for VendorAgentSettings; TZ (or a mounted /etc/localtime) reaches Tailcar through glibc's
+// localtime_r as the local zone's offset at start.
 
 import Glibc
 import TailcarCore
@@ -30,6 +33,11 @@ struct Environment {
     var envTags: [(key: String, value: String)]
     /// The pod IP from the Downward API (`_pod_ip_` in the vendor's manifests), for SLS's `__source__`.
     var podIP: String? = nil
+    /// The vendor agent's variables that are set, by name (VendorAgentSettings.variableNames).
+    var vendorVariables: [String: String] = [:]
+    /// The local zone's UTC offset now (TZ, else /etc/localtime, else UTC): times without a zone are read
+    /// in it, as Logtail reads them in the machine's zone.
+    var localTimeOffsetSeconds = 0
     /// Reads a variable by name (credentials are looked up through this, never stored here).
     var lookup: (String) -> String? = { _ in nil }
 
@@ -37,7 +45,9 @@ struct Environment {
         func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         let envTagNames = get("LOONG_ENV_TAGS") ?? get("LOONG_LOG_ENV_TAGS") ?? get("ALIYUN_LOG_ENV_TAGS")
         let tags = AgentTags.make(envTagNames: envTagNames, hostname: AgentTags.hostname(), lookup: get)
-        return Environment(config: get("TAILCAR_CONFIG"),
+        var vendor: [String: String] = [:]
+        for name in VendorAgentSettings.variableNames { vendor[name] = get(name) }
+        var environment = Environment(config: get("TAILCAR_CONFIG"),
                            userDefinedID: get("LOONG_USER_DEFINED_ID") ?? get("ALIYUN_LOGTAIL_USER_DEFINED_ID"),
                            userDefinedIDFile: get("TAILCAR_USER_DEFINED_ID_FILE") ?? SidecarContext.vendorUserDefinedIDFile,
                            logtailConfig: get("LOONG_CONFIG") ?? get("ALIYUN_LOGTAIL_CONFIG"),
@@ -45,5 +55,17 @@ struct Environment {
                            httpPort: get("TAILCAR_HTTP_PORT"), taskDirectory: get("TAILCAR_TASK_DIR"),
                            cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),
                            envTags: tags, podIP: get("_pod_ip_") ?? get("POD_IP"), lookup: get)
+        environment.vendorVariables = vendor
+        environment.localTimeOffsetSeconds = localOffsetSeconds()
+        return environment
+    }
+
+    /// glibc's offset of local time from UTC now (tzset reads TZ and /etc/localtime).
+    private static func localOffsetSeconds() -> Int {
+        tzset()
+        var now = time(nil)
+        var local = tm()
+        guard localtime_r(&now, &local) != nil else { return 0 }
+        return local.tm_gmtoff
     }
 }

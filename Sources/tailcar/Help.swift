@@ -45,6 +45,8 @@ run options:
                               waits until everything is delivered and checkpointed, and exits 0.
   --cornerstone PATH          The cornerstone alone (default $TAILCAR_CORNERSTONE, else DIR/cornerstone).
   --tombstone PATH            The tombstone alone (default $TAILCAR_TOMBSTONE, else DIR/tombstone).
+  --no-task-files             No cornerstone, no tombstone, whatever is set or mounted: the vendor
+                              commands (ilogtaild start ... stop) drive the handshake and the stop.
   --poll-interval SECONDS     How often files are checked for rotation and new files are searched
                               for (default 0.5). inotify reports changes sooner where available.
   --no-reload                 Do not watch the configuration. By default the pipeline files are
@@ -117,6 +119,13 @@ Environment (the Logtail sidecar's contract; `tailcar run` needs no arguments):
                               gives <region>-intranet.log.aliyuncs.com (<region>.log.aliyuncs.com).
   ALIYUN_LOG_ENV_TAGS         `|`-separated names of variables attached to every record as tags.
   ALIYUN_LOGTAIL_USER_ID      Accepted for compatibility (the account is the credentials' business).
+  enable_full_drain_mode      true: after SIGTERM no deadline; every file is read to its end and
+                              delivered before the exit (also LOONG_ENABLE_FULL_DRAIN_MODE).
+  mem_usage_limit             MB (at least 384): bounds the in-flight cap as a cgroup memory limit does.
+  max_bytes_per_sec           The read-rate limit (at least 1 MiB/s). These two and the vendor's other
+                              resource keys also come from ALIYUN_LOGTAIL_CONFIG's file; the environment
+                              (LOONG_<KEY> first) wins. Those not acted on are listed once at start.
+  TZ                          The zone of times without one when the configuration names none.
   TAILCAR_CONFIG, TAILCAR_CHECKPOINT_DIR, TAILCAR_STOP_DELAY, TAILCAR_HTTP_PORT, TAILCAR_TASK_DIR,
   TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE   Defaults of the options above.
 

@@ -7,7 +7,7 @@ import Glibc
 import TailcarCore
 
 enum ParseCommand {
-    static func run(_ arguments: ArraySlice<String>) -> Int32 {
+    static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let parsed: Arguments
         do {
             parsed = try Arguments(arguments, valued: ["config", "pipeline", "input"], flags: [])
@@ -34,7 +34,8 @@ enum ParseCommand {
             return 1
         }
         do {
-            let output = try PipelinePreview(pipeline).run(input, path: label)
+            let output = try PipelinePreview(pipeline, localZone: UTCOffset(seconds: environment.localTimeOffsetSeconds))
+                .run(input, path: label)
             output.withUnsafeBytes { bytes in
                 var done = 0
                 while done < bytes.count {

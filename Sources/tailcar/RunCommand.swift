@@ -15,13 +15,15 @@ enum RunCommand {
         let diagnostics = Diagnostics()
         do throws(UsageError) {
             let parsed = try Arguments(arguments, valued: valued.union(ConsoleOptions.valued),
-                                       flags: ["no-inotify", "no-reload", "bootstrap", "no-sls-configs"])
+                                       flags: ["no-inotify", "no-reload", "bootstrap", "no-sls-configs", "no-task-files"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
             }
             let configPath = parsed.value("config") ?? environment.config ?? defaultConfigPath
-            let options = try agentOptions(parsed, environment: environment)
+            guard let vendor = vendorSettings(environment) else { return 2 }
+            let options = try agentOptions(parsed, environment: environment, vendor: vendor)
             guard let context = sidecarContext(environment) else { return 2 }
+            if let note = vendor.startupNote { diagnostics.record(.configNote(note)) }
             let (consoleSettings, _) = try ConsoleOptions.settings(parsed, environment: environment, context: context,
                                                                    hasCredentials: options.credentials != nil)
             let localAbsent = parsed.value("config") == nil && environment.config == nil && access(defaultConfigPath, F_OK) != 0
@@ -68,7 +70,9 @@ enum RunCommand {
         }
     }
 
-    static func agentOptions(_ parsed: Arguments, environment: Environment) throws(UsageError) -> AgentOptions {
+    /// `vendor`: the vendor agent's settings that Tailcar acts on (enable_full_drain_mode, mem_usage_limit).
+    static func agentOptions(_ parsed: Arguments, environment: Environment,
+                             vendor: VendorAgentSettings = VendorAgentSettings()) throws(UsageError) -> AgentOptions {
         var options = AgentOptions(checkpointDirectory: parsed.value("checkpoint-dir")
                                    ?? environment.checkpointDirectory ?? "/var/lib/tailcar")
         if let delay = try parsed.seconds("stop-delay") {
@@ -88,8 +92,12 @@ enum RunCommand {
             }
             options.maxInFlightBytes = mb << 20
         } else {
-            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: HostIdentity.cgroupMemoryLimit())
+            // mem_usage_limit bounds it as a cgroup limit does; the smaller of the two counts.
+            let limits = [HostIdentity.cgroupMemoryLimit(), vendor.memoryLimitBytes].compactMap { $0 }
+            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: limits.min())
         }
+        options.fullDrainMode = vendor.fullDrainMode
+        options.localTimeZone = UTCOffset(seconds: environment.localTimeOffsetSeconds)
         options.useInotify = !parsed.flag("no-inotify")
         if let text = parsed.value("http-port") {
             options.httpPort = try parsePort(text, what: "--http-port")
@@ -114,7 +122,14 @@ enum RunCommand {
     /// `/tasksite/cornerstone` and `/tasksite/tombstone`; `--cornerstone` and `--tombstone` (or
     /// TAILCAR_CORNERSTONE, TAILCAR_TOMBSTONE) name either one alone and win over the directory. With none
     /// of them, a mounted `/tasksite` directory (the vendor's examples) is the task directory.
+    /// `--no-task-files` turns all of it off: the vendor's scripts (`ilogtaild start` ... `stop`) then own
+    /// the handshake and the stop, and the agent must not exit on the tombstone before their `stop`.
     static func taskFiles(_ parsed: Arguments, environment: Environment, into options: inout AgentOptions) throws(UsageError) {
+        if parsed.flag("no-task-files") {
+            options.cornerstonePath = nil
+            options.tombstonePath = nil
+            return
+        }
         let named = [parsed.value("task-dir"), parsed.value("cornerstone"), parsed.value("tombstone"),
                      environment.taskDirectory, environment.cornerstone, environment.tombstone]
         var vendorDirectory: String?
@@ -163,6 +178,18 @@ func sidecarContext(_ environment: Environment) -> SidecarContext? {
         return try SidecarContext.load(userDefinedID: environment.userDefinedID,
                                        logtailConfigPath: environment.logtailConfig,
                                        userDefinedIDFile: environment.userDefinedIDFile)
+    } catch {
+        printError(error.description)
+        return nil
+    }
+}
+
+/// The vendor agent's tuning from the environment and ALIYUN_LOGTAIL_CONFIG; nil (and the error printed)
+/// when that file cannot be read.
+func vendorSettings(_ environment: Environment) -> VendorAgentSettings? {
+    do {
+        return try VendorAgentSettings.load(variables: environment.vendorVariables,
+                                            logtailConfigPath: environment.logtailConfig)
     } catch {
         printError(error.description)
         return nil

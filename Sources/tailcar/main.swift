@@ -18,7 +18,7 @@ case "bootstrap":
 case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
-    status = ParseCommand.run(rest)
+    status = ParseCommand.run(rest, environment: environment)
 case "inject":
     status = InjectCommand.run(rest)
 case "regex":

@@ -7,20 +7,17 @@
 # or duplicated, a restart on the same checkpoint directory, and the image's content. It does not test
 # the binary's features beyond that (the integration tier does) nor the manifests (Tests/deploy).
 #
-# Skips, saying why, without buildah/podman/runc or without root. Storage lives in a temporary
-# directory and is removed at the end, with every container and image the test made.
+# The image is built once per session (conftest.py, container_support.py), which also skips or, under CI=true, fails the tier
+# when buildah, podman, runc or root are missing. The vendor manifests are test_vendor_manifests.py's.
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from container_support import REPO, TAG, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-TAG = f"localhost/tailcar-test:{os.getpid()}"
-RUN_TIMEOUT = 60
 RUN_OPTIONS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096", "--network", "none",
                "--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges"]
 
@@ -34,67 +31,6 @@ flushers:
   - Type: flusher_file
     FilePath: /out/records.jsonl
 """
-
-
-def missing_prerequisite():
-    for tool in ("buildah", "podman", "runc"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (scripts/setup-containers.sh installs it)"
-    if os.geteuid() != 0:
-        return "needs root: rootless podman with vfs storage and runc is not set up here"
-    return None
-
-
-pytestmark = pytest.mark.skipif(missing_prerequisite() is not None, reason=str(missing_prerequisite()))
-
-
-class Engine:
-    """podman and buildah on one private storage root."""
-
-    def __init__(self, base: Path):
-        self.root, self.runroot = base / "root", base / "run"
-        self.storage = ["--storage-driver", "vfs", "--root", str(self.root), "--runroot", str(self.runroot)]
-
-    def podman(self, *args, check=True, timeout=RUN_TIMEOUT):
-        command = ["podman", *self.storage, "--runtime", "runc", "--cgroup-manager", "cgroupfs",
-                   "--events-backend", "file", *args]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"podman {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-        return result
-
-    def buildah(self, *args):
-        return subprocess.run(["buildah", *self.storage, *args], capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    base = tmp_path_factory.mktemp("containers")
-    engine = Engine(base)
-    command = ["bash", str(REPO / "scripts/image.sh"), "--tag", TAG,
-               "--root", str(engine.root), "--runroot", str(engine.runroot)]
-    if os.environ.get("TAILCAR_STATIC_BIN"):
-        command += ["--binary", os.environ["TAILCAR_STATIC_BIN"]]
-    built = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=REPO)
-    assert built.returncode == 0, f"scripts/image.sh failed:\n{built.stderr}"
-    yield engine
-    engine.podman("rm", "--all", "--force", "--time", "0", check=False)
-    engine.podman("rmi", "--all", "--force", check=False)
-    engine.buildah("rm", "--all")
-    engine.podman("system", "prune", "--all", "--force", check=False)
-    subprocess.run(["umount", "-R", str(engine.runroot)], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def wait_for(condition, what, timeout=30.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def delivered(out: Path):
@@ -156,14 +92,20 @@ def test_image_is_static_non_root_and_small(engine):
     config = inspected["Config"]
     assert config["User"] == "65532:65532"
     assert config["Entrypoint"] == ["/usr/local/bin/tailcar"]
+    assert "PATH=/usr/local/bin:/usr/bin:/bin" in config["Env"]
     assert "TAILCAR_CHECKPOINT_DIR=/var/lib/tailcar" in config["Env"]
-    assert inspected["Size"] < 20 * 1024 * 1024, f"image is {inspected['Size']} bytes"
+    print(f"image size: {inspected['Size']} bytes")
+    assert inspected["Size"] < 20_000_000, f"image is {inspected['Size']} bytes"
     mounted = Path(engine.podman("image", "mount", TAG).stdout.strip())
     try:
         state = (mounted / "var/lib/tailcar").stat()
         assert (state.st_uid, state.st_gid) == (65532, 65532)
         assert "tailcar:x:65532:65532:" in (mounted / "etc/passwd").read_text()
-        assert sorted(p.name for p in mounted.iterdir()) == ["etc", "tmp", "usr", "var"]
+        assert sorted(p.name for p in mounted.iterdir()) == ["bin", "etc", "tmp", "usr", "var"]
+        assert os.readlink(mounted / "bin/sh") == "busybox" and os.readlink(mounted / "bin/sleep") == "busybox"
+        for command in ("usr/local/ilogtail/run_logtail.sh", "etc/init.d/ilogtaild", "etc/init.d/loongcollectord",
+                        "usr/local/loongcollector/loongcollector_control.sh"):
+            assert os.access(mounted / command, os.X_OK), command
     finally:
         engine.podman("image", "unmount", TAG, check=False)
     shown = engine.podman("run", "--rm", *RUN_OPTIONS, TAG, "version")

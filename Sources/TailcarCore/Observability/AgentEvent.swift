@@ -5,7 +5,7 @@
 
 public enum AgentEvent {
     case agentStarted(pipelines: Int, files: Int, watchedDirectories: Int)
-    case agentStopping(reason: String, deadlineSeconds: Int)
+    case agentStopping(reason: String, deadlineSeconds: Int?)
     case agentStopped(reason: String, unacknowledgedBytes: UInt64)
     case fileOpened(path: String, offset: UInt64, start: TailStart)
     case fileReopened(path: String, offset: UInt64)

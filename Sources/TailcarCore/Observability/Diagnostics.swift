@@ -121,7 +121,9 @@ private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValu
         return ("info", "agent_started", [("pipelines", num(pipelines)), ("files", num(files)),
                                           ("watched_directories", num(dirs))])
     case let .agentStopping(reason, deadline):
-        return ("info", "agent_stopping", [("reason", .text(reason)), ("deadline_seconds", num(deadline))])
+        // No deadline (full drain mode): `"drain":"full"` instead of deadline_seconds.
+        let bound: (String, LogValue) = deadline.map { ("deadline_seconds", num($0)) } ?? ("drain", .text("full"))
+        return ("info", "agent_stopping", [("reason", .text(reason)), bound])
     case let .agentStopped(reason, unacknowledged):
         return ("info", "agent_stopped", [("reason", .text(reason)), ("unacknowledged_bytes", num(unacknowledged))])
     case let .fileOpened(path, offset, start):

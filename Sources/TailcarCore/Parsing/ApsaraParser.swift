@@ -9,7 +9,7 @@
 //
 // - The line must start with '['. The time is the text up to the first ']': seconds since the epoch when it
 //   starts with '1' ("[1704110400]"), else "%Y-%m-%d %H:%M:%S", then, if more follows, one separator byte and
-//   a fraction read to microseconds. That local time is read in the configured zone (default UTC). A time
+//   a fraction read to microseconds. That local time is read in the configured zone, else `localZone` (TZ). A time
 //   that does not parse, or is not after 1970, makes the line unmatched.
 // - Bracketed base fields are those ending in "]\t", "]\n" or "]" at the end (at most 10; the scan stops at
 //   a "]\t" not followed by '['). After the time, the first all-[A-Z] one is __LEVEL__, the first all-digit
@@ -27,11 +27,11 @@ public final class ApsaraParser: EventProcessor {
     private static let baseTimeFormat = try! TimeFormat("%Y-%m-%d %H:%M:%S")
 
     public init(table: KeyTable, sourceKey: String = "content", timezone: String? = nil,
-                policy: SourcePolicy) throws(ParserConfigError) {
+                localZone: UTCOffset = .utc, policy: SourcePolicy) throws(ParserConfigError) {
         if let timezone, !timezone.isEmpty {
             zone = try UTCOffset(parsing: timezone)
         } else {
-            zone = .utc
+            zone = localZone
         }
         levelKey = table.intern("__LEVEL__")
         threadKey = table.intern("__THREAD__")

@@ -4,8 +4,9 @@
 // from one of its fields with a precompiled format and sets it with `setTime`. Owns the fallback rule; does
 // not own the format (TimeFormat.swift).
 //
-// A time without a zone in the data is read in the configured zone, else UTC. (Logtail uses the machine's
-// local zone; in a container that is UTC, and Tailcar never reads TZ or /etc/localtime.) A value that does
+// A time without a zone in the data is read in the configured zone, else in `localZone`: the sidecar's TZ
+// (or mounted /etc/localtime) as an offset taken at start, as Logtail reads it in the machine's local zone;
+// UTC when neither is set. (A daylight-saving change during the run is not followed.) A value that does
 // not parse, or a time outside 1970...2106 (the record's UInt32 seconds), leaves the record's time as it
 // was (the read time) and is counted as a fallback; the record is never dropped and its fields are kept.
 
@@ -24,14 +25,14 @@ public final class TimestampParser: EventProcessor {
     public let zone: UTCOffset
     private let sourceKey: Int
 
-    /// `timezone` like "GMT+08:00", "UTC-05:00", "+0800"; nil or empty means UTC.
-    public init(table: KeyTable, sourceKey: String, format: String, timezone: String?)
+    /// `timezone` like "GMT+08:00", "UTC-05:00", "+0800"; nil or empty means `localZone`.
+    public init(table: KeyTable, sourceKey: String, format: String, timezone: String?, localZone: UTCOffset = .utc)
         throws(ParserConfigError) {
         self.format = try TimeFormat(format)
         if let timezone, !timezone.isEmpty {
             self.zone = try UTCOffset(parsing: timezone)
         } else {
-            self.zone = .utc
+            self.zone = localZone
         }
         self.sourceKey = table.intern(sourceKey)
     }

@@ -2,11 +2,12 @@
 //
 // How an agent ends, as phase transitions checked on every tick:
 //
-//   running   --SIGTERM/SIGINT-->            stopping(deadline = now + stopDelay)
+//   running   --SIGTERM/SIGINT-->            stopping(deadline = now + stopDelay; none in full drain mode)
 //   running   --drained for exitWhenDrained--> finishing
 //   running   --the tombstone file appears-->  tombstoned (Agent+Tombstone.swift)
 //   tombstoned --every file read to its end-->  finishing(no deadline): waits for every acknowledgement
 //   tombstoned, finishing(no deadline) --SIGTERM--> stopping, finishing(deadline = now + stopDelay)
+//                                              (full drain mode: stopping without one, finishing unchanged)
 //   stopping  --drained and quiet, or deadline--> finishing: incomplete lines sent, flushers flushed
 //   finishing --all acknowledged, or deadline--> stopped: checkpoints written, handles closed, exit 0
 //

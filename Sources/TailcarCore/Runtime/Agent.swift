@@ -149,7 +149,8 @@ public final class Agent {
                 runner.inputs.append(try InputRunner(settings: input, pipeline: runner, multiline: rules))
             } catch { throw .pattern(pipeline: settings.name, error) }
         }
-        runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys)
+        runner.processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: runner.keys,
+                                                      localZone: context.options.localTimeZone)
         runner.onResume = { [unowned self] in self.pump.start() }
         runner.onCheckpointDirty = { [unowned self] in self.scheduleCheckpointSave() }
         return runner
@@ -287,6 +288,10 @@ public final class Agent {
             // The application is done and the pod is going away: collect for at most the stop delay.
             enterStopping(reason: reason)
             onTick()
+        case .finishing(_, let deadline) where deadline == .max && context.options.fullDrainMode:
+            // Full drain mode: waiting on acknowledgements stays without a deadline; the pod's grace period
+            // (SIGKILL) is the bound.
+            break
         case .finishing(let reason, let deadline) where deadline == .max:
             // Waiting on acknowledgements after the tombstone, without a deadline until now.
             phase = .finishing(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
@@ -300,9 +305,11 @@ public final class Agent {
         }
     }
 
+    /// The stop delay's deadline; none in full drain mode.
     private func enterStopping(reason: String) {
-        phase = .stopping(reason: reason, deadline: context.now + context.options.stopDelay.milliseconds)
-        report(.agentStopping(reason: reason, deadlineSeconds: Int(context.options.stopDelay.components.seconds)))
+        let drain = context.options.fullDrainMode
+        phase = .stopping(reason: reason, deadline: drain ? .max : context.now + context.options.stopDelay.milliseconds)
+        report(.agentStopping(reason: reason, deadlineSeconds: drain ? nil : Int(context.options.stopDelay.components.seconds)))
     }
 
     // MARK: Discovery and watching

@@ -8,6 +8,11 @@ public struct AgentOptions: Sendable {
     public var checkpointDirectory: String
     /// After SIGTERM: the longest the agent keeps collecting and delivering before it exits (run_logtail.sh 10).
     public var stopDelay: Duration
+    /// enable_full_drain_mode: after SIGTERM, no deadline: every file is read to its end and everything
+    /// delivered before the exit (a second SIGTERM stops waiting), as LoongCollector's drain mode.
+    public var fullDrainMode = false
+    /// The zone times without one are read in when the configuration names none (TZ; default UTC).
+    public var localTimeZone = UTCOffset.utc
     /// After SIGTERM, the agent exits as soon as every file sat at its end, delivered, for this long.
     public var stopQuietPeriod: Duration
     /// When set, exit 0 once every file sat at its end, delivered, for this long (Jobs, benchmarks).

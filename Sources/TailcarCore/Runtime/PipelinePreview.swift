@@ -13,8 +13,10 @@ public final class PipelinePreview {
     private let multiline: MultilineRules?
     private let topics: TopicExtractor?
 
-    public init(_ settings: PipelineSettings) throws(AgentError) {
-        processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: keys)
+    /// `localZone`: as the agent's (TZ), for times without a zone when the configuration names none.
+    public init(_ settings: PipelineSettings, localZone: UTCOffset = .utc) throws(AgentError) {
+        processors = try ProcessorFactory.make(settings.processors, pipeline: settings.name, keys: keys,
+                                               localZone: localZone)
         maxLineBytes = settings.inputs.first?.maxLineBytes ?? 512 * 1024
         topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
         do {

@@ -6,11 +6,13 @@
 import TailcarRegex
 
 enum ProcessorFactory {
-    static func make(_ settings: [ProcessorSettings], pipeline: String, keys: KeyTable) throws(AgentError) -> [any EventProcessor] {
+    /// `localZone`: where a parser with no configured zone reads times without one (TZ; UTC by default).
+    static func make(_ settings: [ProcessorSettings], pipeline: String, keys: KeyTable,
+                     localZone: UTCOffset = .utc) throws(AgentError) -> [any EventProcessor] {
         var processors: [any EventProcessor] = []
         for (index, setting) in settings.enumerated() {
             do {
-                processors.append(try make(setting, keys: keys))
+                processors.append(try make(setting, keys: keys, localZone: localZone))
             } catch {
                 throw .processor(pipeline: pipeline, index: index, error.description)
             }
@@ -18,7 +20,7 @@ enum ProcessorFactory {
         return processors
     }
 
-    private static func make(_ setting: ProcessorSettings, keys: KeyTable) throws(ParserConfigError) -> any EventProcessor {
+    private static func make(_ setting: ProcessorSettings, keys: KeyTable, localZone: UTCOffset) throws(ParserConfigError) -> any EventProcessor {
         switch setting {
         case .parseJSON(let handling):
             return JSONParser(table: keys, sourceKey: handling.sourceKey, policy: policy(handling, keys))
@@ -28,10 +30,11 @@ enum ProcessorFactory {
                                        keys: names, allowingShortenedFields: shortened, overflow: treatment,
                                        policy: policy(handling, keys))
         case let .parseApsara(handling, timezone):
-            return try ApsaraParser(table: keys, sourceKey: handling.sourceKey, timezone: timezone,
+            return try ApsaraParser(table: keys, sourceKey: handling.sourceKey, timezone: timezone, localZone: localZone,
                                     policy: policy(handling, keys))
         case let .parseTimestamp(sourceKey, format, timezone):
-            return try TimestampParser(table: keys, sourceKey: sourceKey, format: format, timezone: timezone)
+            return try TimestampParser(table: keys, sourceKey: sourceKey, format: format, timezone: timezone,
+                                       localZone: localZone)
         case let .parseRegex(handling, pattern, names):
             return try RegexParser(table: keys, sourceKey: handling.sourceKey, regex: compile(pattern, field: "Regex"),
                                    keys: names, policy: policy(handling, keys))
