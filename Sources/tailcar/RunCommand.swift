@@ -24,6 +24,7 @@ enum RunCommand {
             let options = try agentOptions(parsed, environment: environment, vendor: vendor)
             guard let context = sidecarContext(environment) else { return 2 }
             if let note = vendor.startupNote { diagnostics.record(.configNote(note)) }
+            diagnostics.record(.inFlightCap(bytes: options.maxInFlightBytes, source: options.inFlightCapSource))
             let (consoleSettings, _) = try ConsoleOptions.settings(parsed, environment: environment, context: context,
                                                                    hasCredentials: options.credentials != nil)
             let localAbsent = parsed.value("config") == nil && environment.config == nil && access(defaultConfigPath, F_OK) != 0
@@ -91,10 +92,20 @@ enum RunCommand {
                 throw UsageError(description: "--max-in-flight-mb expects a positive whole number, got \"\(text)\"")
             }
             options.maxInFlightBytes = mb << 20
+            options.inFlightCapSource = "--max-in-flight-mb \(mb)"
         } else {
             // mem_usage_limit bounds it as a cgroup limit does; the smaller of the two counts.
-            let limits = [HostIdentity.cgroupMemoryLimit(), vendor.memoryLimitBytes].compactMap { $0 }
-            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: limits.min())
+            var limits: [(bytes: Int, source: String)] = []
+            if let cgroup = HostIdentity.cgroupMemoryLimitAndSource() {
+                limits.append((cgroup.bytes, "an eighth of the cgroup memory limit in \(cgroup.file)"))
+            }
+            if let vendorLimit = vendor.memoryLimitBytes {
+                limits.append((vendorLimit, "an eighth of mem_usage_limit"))
+            }
+            let tightest = limits.min { $0.bytes < $1.bytes }
+            options.maxInFlightBytes = HostIdentity.defaultInFlightBytes(memoryLimit: tightest?.bytes)
+            options.inFlightCapSource = tightest.map { "\($0.source) (\($0.bytes >> 20) MiB), within 4 to 256 MiB" }
+                ?? "the default: no memory limit found in /proc/self/cgroup or mem_usage_limit"
         }
         options.fullDrainMode = vendor.fullDrainMode
         options.localTimeZone = UTCOffset(seconds: environment.localTimeOffsetSeconds)

@@ -167,3 +167,15 @@ def test_without_a_user_defined_id_every_resource_applies_and_a_note_says_so(wor
     assert "pipeline e" in result.stdout
     assert "no endpoint" in result.stdout
     assert "ALIYUN_LOGTAIL_USER_DEFINED_ID is not set" in result.stderr
+
+
+def test_the_in_flight_cap_and_where_it_came_from_are_said_at_start(workdir, tailcars):
+    config = pipeline_yaml([workdir / "logs/*.log"], workdir / "out.jsonl")
+    tc = tailcars(workdir, config, "--http-port", "0", env=sidecar_env(mem_usage_limit="400")).started()
+    cap = tc.events_named("in_flight_cap")[0]
+    assert cap["bytes"] == 50 << 20, cap
+    assert "mem_usage_limit" in cap["source"]
+    tc.stop()
+    tc = tailcars(workdir, config, "--http-port", "0", "--max-in-flight-mb", "7", env=sidecar_env()).started()
+    cap = tc.events_named("in_flight_cap")[0]
+    assert cap == {**cap, "bytes": 7 << 20, "source": "--max-in-flight-mb 7"}

@@ -37,6 +37,8 @@ public enum AgentEvent {
     case sendRejected(flusher: String, reason: String, records: Int)
     case configWarning(String)
     case configNote(String)
+    /// The cap on bytes held for delivery, all pipelines together, and where it came from.
+    case inFlightCap(bytes: Int, source: String)
     case configReloaded(added: [String], changed: [String], removed: [String])
     case configReloadFailed(reason: String)
     /// `run --bootstrap`: one SLS resource created, found existing, or failed (`outcome` says which).

@@ -117,6 +117,8 @@ private func num<T: BinaryInteger>(_ value: T) -> LogValue { .number("\(value)")
 
 private func describe(_ event: AgentEvent) -> (String, String, [(String, LogValue)]) {
     switch event {
+    case let .inFlightCap(bytes, source):
+        return ("info", "in_flight_cap", [("bytes", num(bytes)), ("source", .text(source))])
     case let .agentStarted(pipelines, files, dirs):
         return ("info", "agent_started", [("pipelines", num(pipelines)), ("files", num(files)),
                                           ("watched_directories", num(dirs))])

@@ -27,6 +27,8 @@ public struct AgentOptions: Sendable {
     /// Bytes of records handed to flushers and not yet acknowledged, all pipelines together (each gets an
     /// equal share), before reading pauses: the files are the buffer beyond it.
     public var maxInFlightBytes: Int
+    /// Where `maxInFlightBytes` came from, said once at start.
+    public var inFlightCapSource = "the default"
     /// Bytes read from a file at a time.
     public var readChunkBytes: Int
     /// Watch directories with inotify (else stat-polling alone finds changes, every pollInterval).
