@@ -79,4 +79,6 @@ public struct AgentCounters: Sendable {
     public var sendFailures = 0
     /// Records in batches the sink rejected for good.
     public var recordsRejected: UInt64 = 0
+    /// Time the read-rate limit (--max-bytes-per-sec) held reading back.
+    public var readThrottledMilliseconds: UInt64 = 0
 }

@@ -116,8 +116,10 @@ extension Agent {
                                    multilineUnmatchedLines: multiline.unmatchedLines,
                                    multilineOversizedRecords: multiline.oversizedRecords)
         }
-        return MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
-                               filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,
+        var counters = context.diagnostics.counters
+        counters.readThrottledMilliseconds = scheduler.throttledMilliseconds(now: context.now)
+        return MetricsSnapshot(counters: counters, pipelines: flows, filesWatched: watched,
+                               filesOpen: open, watchedDirectories: watchedDirectories, pollingOnly: pollingOnly,
                                uptimeMilliseconds: uptimeMilliseconds)
     }
 

@@ -87,9 +87,10 @@ final class PipelineRunner: FlushDelegate {
         return counts
     }
 
-    /// Reads once from `tailer`, frames the window into lines and submits them. Returns the bytes read.
-    func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64) throws(SystemError) -> Int {
-        let got = try tailer.read(into: buffer)
+    /// Reads once from `tailer` (at most `limit` bytes), frames the window into lines and submits them.
+    /// Returns the bytes read.
+    func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64, limit: Int = .max) throws(SystemError) -> Int {
+        let got = try tailer.read(into: buffer, limit: limit)
         if got > 0 { tailer.lastGrowth = now }
         let window = buffer.window
         guard !window.isEmpty else { return got }
