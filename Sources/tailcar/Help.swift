@@ -55,7 +55,7 @@ run options:
                               unavailable or its watches run out).
   --read-delay SECONDS        With inotify, read a changed file this long after the first change of
                               a burst, with every change until then, rather than once per write
-                              (default 0.02; 0: read on every change). A line reaches the flushers
+                              (default 0.05; 0: read on every change). A line reaches the flushers
                               up to this much later; a file with 256 KiB or more waiting is read at once.
   --max-bytes-per-sec N       Read at most N bytes a second, all files together (Logtail's
                               max_bytes_per_sec; default: unlimited). A backlog is then read at

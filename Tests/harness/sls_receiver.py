@@ -19,12 +19,16 @@ reset (RST after reading part of the request), slow (reads the body a byte at a 
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
 of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
 With --summary it keeps only counts (GET /_stats: requests, logs, raw and body bytes), for benchmarks.
+With --latency it also takes, for every log whose content starts with an ISO-8601 write time (tailcar-gen
+--real-time), the milliseconds from that time to the request's arrival; GET /_latency returns them
+({"milliseconds": [...]}) and starts afresh.
 With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
 tests can tell how many connections carried the requests.
 
 Usage: Tests/harness/.venv/bin/python Tests/harness/sls_receiver.py --port 0 --key mockAccessKeyID:mockAccessKeySecret
 """
 import argparse
+import datetime
 import json
 import re
 import socket
@@ -51,7 +55,9 @@ FAULTS = {"none", "500", "429", "reset", "slow", "garbage", "invalid", "toolarge
 
 
 class State:
-    def __init__(self, keys, fault, records_path, summary=False):
+    def __init__(self, keys, fault, records_path, summary=False, latency=False):
+        self.latency = latency
+        self.delays = []
         self.keys = keys
         self.fault = fault
         self.records_path = records_path
@@ -63,6 +69,8 @@ class State:
         self.lock = threading.Lock()
 
     def record(self, entry):
+        if self.latency:
+            self.take_delays(entry["logs"], entry.pop("arrived"))
         with self.lock:
             self.stats["requests"] += 1
             self.stats["logs"] += len(entry["logs"])
@@ -74,6 +82,26 @@ class State:
             if self.records_path:
                 with open(self.records_path, "a") as out:
                     out.write(json.dumps(entry) + "\n")
+
+    def take_delays(self, logs, arrived):
+        """Milliseconds from each log's write time (its content's leading ISO-8601 time) to `arrived`."""
+        delays = []
+        for log in logs:
+            for content in log.Contents:
+                if content.Key == "content":
+                    try:
+                        written = datetime.datetime.fromisoformat(text(content.Value)[:29]).timestamp()
+                    except ValueError:
+                        break
+                    delays.append((arrived - written) * 1000)
+                    break
+        with self.lock:
+            self.delays.extend(delays)
+
+    def take_latency(self):
+        with self.lock:
+            delays, self.delays = self.delays, []
+        return delays
 
 
 def expected_authorization(key_id, secret, method, path, params, headers, body):
@@ -247,6 +275,8 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, json.dumps({"errorCode": code, "errorMessage": message}).encode())
 
     def do_GET(self):
+        if self.path == "/_latency":
+            return self.answer(200, json.dumps({"milliseconds": self.server.state.take_latency()}).encode())
         if self.path == "/_stats":
             with self.server.state.lock:
                 body = json.dumps(self.server.state.stats).encode()
@@ -350,6 +380,7 @@ class Handler(BaseHTTPRequestHandler):
         match = PUTLOGS.match(url.path)
         if not match:
             return self.control_plane("POST", url, body)
+        arrived = time.time()
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate("POST", url, headers, body):
             return
@@ -357,6 +388,8 @@ class Handler(BaseHTTPRequestHandler):
             group = decode_group(headers, body, self.server.state.summary)
         except Exception as failure:  # the SDK raises several types; all mean the body is unusable
             return self.error(400, "PostBodyInvalid", str(failure))
+        if self.server.state.latency:
+            group["arrived"] = arrived
         if fault == "toolarge" and len(group["logs"]) > 1:
             return self.error(413, "PostBodyTooLarge", "injected: more than one log")
         if self.server.state.summary:
@@ -377,6 +410,8 @@ def main():
     parser.add_argument("--fault", default="none", choices=sorted(FAULTS))
     parser.add_argument("--records", help="append accepted groups to this file as JSON lines")
     parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
+    parser.add_argument("--latency", action="store_true",
+                        help="with --summary: keep each log's delay from its content's leading write time (GET /_latency)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
@@ -387,7 +422,7 @@ def main():
         context.load_cert_chain(args.tls_cert, args.tls_key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
-    server.state = State(keys, args.fault, args.records, args.summary)
+    server.state = State(keys, args.fault, args.records, args.summary, args.latency)
     print("PORT %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

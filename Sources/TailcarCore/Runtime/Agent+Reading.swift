@@ -19,9 +19,9 @@ extension Agent {
         if anyRunnable() { pump.start() }
     }
 
-    /// Reads every tailer that may have data, once each per loop iteration, while reads make progress.
+    /// Reads every tailer that may have data, once each per loop iteration, until each reached its end.
     func onPump() {
-        var progressed = false
+        var more = false
         var throttled = false
         pipelines: for pipeline in pipelines where !pipeline.isPaused {
             for input in pipeline.inputs {
@@ -33,8 +33,8 @@ extension Agent {
                     do {
                         let got = try pipeline.pump(tailer, buffer: context.buffer, now: now, limit: limit)
                         scheduler.giveBack(limit - got)
-                        if got > 0 { progressed = true; lastActivity = now }
-                        if tailer.atEnd { tailer.mayHaveData = false }
+                        if got > 0 { lastActivity = now }
+                        if tailer.atEnd { tailer.mayHaveData = false } else { more = true }
                     } catch {
                         scheduler.giveBack(limit)
                         tailer.mayHaveData = false
@@ -44,14 +44,14 @@ extension Agent {
                 }
             }
         }
-        // Throttled: the scheduler's refill timer starts the pump again.
-        if !progressed || throttled { pump.stop() }
+        // Stopped once every file read reached its end: a pass more would only find them changed by writes
+        // the read delay is gathering. Throttled: the scheduler's refill timer starts the pump again.
+        if !more || throttled { pump.stop() }
     }
 
-    /// The read delay ended: take the changes queued meanwhile (each is read now), then watch again.
+    /// The read delay ended: take the changes queued meanwhile (each is read now).
     func onReadDelayElapsed() {
         watcher?.drain()
-        watcher?.resume()
         if anyRunnable() { pump.start() }
     }
 
@@ -125,9 +125,11 @@ extension Agent {
         for pipeline in pipelines {
             for input in pipeline.inputs {
                 if let tailer = input.tailer(at: path) {
-                    tailer.mayHaveData = true
                     known = true
-                    if scheduler.fileChanged(tailer) { readNow = true }
+                    if scheduler.fileChanged(tailer) {
+                        tailer.mayHaveData = true
+                        readNow = true
+                    }
                 } else if input.matcher.wantsFile(path) {
                     wanted = true
                 }

@@ -193,6 +193,7 @@ public final class Agent {
         pump.onIdle = { [unowned self] in self.onPump() }
         scheduler = try ReadScheduler(loop: loop, options: context.options, now: context.now)
         scheduler.onDelayElapsed = { [unowned self] in self.onReadDelayElapsed() }
+        scheduler.onQuiet = { [unowned self] in self.watcher?.resume() }
         scheduler.onRefilled = { [unowned self] in self.pump.start() }
         for number in [SIGTERM, SIGINT] {
             let handle = try LoopSignal(loop: loop)

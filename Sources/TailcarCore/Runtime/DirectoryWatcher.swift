@@ -99,8 +99,14 @@ final class DirectoryWatcher: LoopHandle<uv_poll_t> {
             let got = Glibc.read(descriptor, events.baseAddress!, events.count)
             guard got > 0 else { return }
             dispatch(UnsafeRawBufferPointer(rebasing: events[..<got]))
+            // A read returns every queued event that fits; room for one more of the longest kind left over
+            // means the queue was empty (saves a read that would fail with EAGAIN).
+            if got < events.count - Self.longestEvent { return }
         }
     }
+
+    /// An event with the longest name: the header, NAME_MAX bytes and the NUL.
+    private static let longestEvent = 16 + 255 + 1
 
     /// `struct inotify_event { int wd; uint32_t mask, cookie, len; char name[len]; }`, back to back.
     private func dispatch(_ bytes: UnsafeRawBufferPointer) {

@@ -6,9 +6,10 @@
 //
 // An application writing line by line changes its file thousands of times a second. The first change
 // arms one delay for the whole agent and the watcher pauses; when the delay ends, the queued changes are
-// taken in one go and every changed file is read once:
+// taken in one go and every changed file is read once. While files keep changing, the next delay starts
+// at once and the watcher stays paused: a steady writer costs one timer wakeup per delay, nothing per write.
 //
-//   t=0 change -> arm delay, pause watcher      t=0..20 writes queue as one event      t=20 drain, read all
+//   t=0 change: arm, pause | t=0..50 writes queue as one event | t=50 drain, read, re-arm | t=100 none: watch
 //
 // A file with `readAtOnceBytes` or more waiting is read at once (a backlog does not wait).
 
@@ -28,11 +29,17 @@ final class ReadScheduler {
     let readAtOnceBytes: UInt64
     private(set) var delayState = DelayState.idle
     private let delayTimer: LoopTimer
+    /// Files whose change armed or joined the running delay: marked readable when it ends.
+    private var waiting: [FileTailer] = []
     private var bucket: TokenBucket?
     private let refillTimer: LoopTimer
     private var refillArmed = false
     /// The delay ended: take the queued changes (calling `fileChanged` for each), then read.
     var onDelayElapsed: () -> Void = {}
+    /// A delay ended with no change queued: watch again, so the next change is seen when it happens.
+    var onQuiet: () -> Void = {}
+    /// Changes of tailed files taken when the delay ended: any means the files are still being written.
+    private var changesDelivered = 0
     /// The bucket refilled after refusing: reading may go on.
     var onRefilled: () -> Void = {}
 
@@ -49,13 +56,16 @@ final class ReadScheduler {
         }
     }
 
-    /// A watched file changed. Returns whether to read it now; otherwise it is read when the delay (armed
-    /// here if none runs) ends.
+    /// A watched file changed. Returns whether to read it now; otherwise it is marked readable when the
+    /// delay (armed here if none runs) ends. Until then a pump pass for other files leaves it alone.
     func fileChanged(_ tailer: FileTailer) -> Bool {
         switch delayState {
-        case .delivering: return true
+        case .delivering:
+            changesDelivered += 1
+            return true
         case .idle, .delaying:
             if delayMilliseconds == 0 || bytesWaiting(tailer) >= readAtOnceBytes { return true }
+            waiting.append(tailer)
             if case .idle = delayState {
                 delayState = .delaying
                 delayTimer.start(afterMilliseconds: delayMilliseconds)
@@ -67,9 +77,18 @@ final class ReadScheduler {
     var isDelaying: Bool { if case .delaying = delayState { return true } else { return false } }
 
     private func delayElapsed() {
+        for tailer in waiting { tailer.mayHaveData = true }
+        waiting.removeAll(keepingCapacity: true)
         delayState = .delivering
+        changesDelivered = 0
         onDelayElapsed()
-        delayState = .idle
+        if changesDelivered > 0 {
+            delayState = .delaying
+            delayTimer.start(afterMilliseconds: delayMilliseconds)
+        } else {
+            delayState = .idle
+            onQuiet()
+        }
     }
 
     /// Bytes past the read offset, from one fstat; 0 when the file is not open.
