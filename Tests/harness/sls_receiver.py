@@ -19,9 +19,9 @@ reset (RST after reading part of the request), slow (reads the body a byte at a 
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
 of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
 With --summary it keeps only counts (GET /_stats: requests, logs, raw and body bytes), for benchmarks.
-With --latency it also takes, for every log whose content starts with an ISO-8601 write time (tailcar-gen
---real-time), the milliseconds from that time to the request's arrival; GET /_latency returns them
-({"milliseconds": [...]}) and starts afresh.
+With --latency it also takes, for every tenth log whose content starts with an ISO-8601 write time
+(tailcar-gen --real-time), the milliseconds from that time to the request's arrival; GET /_latency returns
+their count, p50 and p99 ({"count": n, "p50": ms, "p99": ms}) and starts afresh.
 With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
 tests can tell how many connections carried the requests.
 
@@ -84,9 +84,9 @@ class State:
                     out.write(json.dumps(entry) + "\n")
 
     def take_delays(self, logs, arrived):
-        """Milliseconds from each log's write time (its content's leading ISO-8601 time) to `arrived`."""
+        """Milliseconds from every tenth log's write time (its content's leading ISO-8601 time) to `arrived`."""
         delays = []
-        for log in logs:
+        for log in logs[::10]:
             for content in log.Contents:
                 if content.Key == "content":
                     try:
@@ -99,9 +99,12 @@ class State:
             self.delays.extend(delays)
 
     def take_latency(self):
+        """Count, p50 and p99 of the delays taken since the last call."""
         with self.lock:
             delays, self.delays = self.delays, []
-        return delays
+        delays.sort()
+        pick = lambda q: delays[min(len(delays) - 1, int(q * (len(delays) - 1) + 0.5))] if delays else None
+        return {"count": len(delays), "p50": pick(0.5), "p99": pick(0.99)}
 
 
 def expected_authorization(key_id, secret, method, path, params, headers, body):
@@ -276,7 +279,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/_latency":
-            return self.answer(200, json.dumps({"milliseconds": self.server.state.take_latency()}).encode())
+            return self.answer(200, json.dumps(self.server.state.take_latency()).encode())
         if self.path == "/_stats":
             with self.server.state.lock:
                 body = json.dumps(self.server.state.stats).encode()

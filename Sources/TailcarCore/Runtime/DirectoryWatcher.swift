@@ -32,6 +32,10 @@ final class DirectoryWatcher: LoopHandle<uv_poll_t> {
     private var watchByDirectory: [String: Int32] = [:]
     private(set) var isPaused = false
     private let events = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 8)
+    /// Files whose modification this drain already reported. The kernel merges a repeated event only with
+    /// the last one queued, so two files written in turn queue A B A B ...; each is reported once.
+    private var modifiedThisDrain: [(watch: Int32, name: String)] = []
+    private static let modifiedRemembered = 32
 
     private static let mask = UInt32(IN_ATTRIB | IN_CREATE | IN_MODIFY | IN_DELETE | IN_DELETE_SELF
                                      | IN_MOVE_SELF | IN_MOVED_FROM | IN_MOVED_TO)
@@ -95,6 +99,7 @@ final class DirectoryWatcher: LoopHandle<uv_poll_t> {
 
     /// Reads every queued event and reports each one.
     func drain() {
+        modifiedThisDrain.removeAll(keepingCapacity: true)
         while !isClosed {
             let got = Glibc.read(descriptor, events.baseAddress!, events.count)
             guard got > 0 else { return }
@@ -129,6 +134,10 @@ final class DirectoryWatcher: LoopHandle<uv_poll_t> {
             }
             let name = Self.name(nameBytes)
             let change: Change = mask & ~Self.modifiedMask == 0 ? .modified : .renamed
+            if change == .modified, let name {
+                if modifiedThisDrain.contains(where: { $0.watch == watch && $0.name == name }) { continue }
+                if modifiedThisDrain.count < Self.modifiedRemembered { modifiedThisDrain.append((watch, name)) }
+            }
             onChange(directory, name, change)
         }
     }

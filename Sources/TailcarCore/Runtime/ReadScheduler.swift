@@ -11,7 +11,9 @@
 //
 //   t=0 change: arm, pause | t=0..50 writes queue as one event | t=50 drain, read, re-arm | t=100 none: watch
 //
-// A file with `readAtOnceBytes` or more waiting is read at once (a backlog does not wait).
+// A file with `readAtOnceBytes` or more waiting when its first change arrives is read at once; while the
+// watcher is paused a burst waits at most one delay, and the pump then reads it to its end in full chunks,
+// so a backlog loses no throughput.
 
 import Glibc
 
