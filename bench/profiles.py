@@ -1,12 +1,10 @@
-"""bench/profiles.py: the cases that are not plain throughput: heap allocations per record (alloc), the
-sidecar's live-tail profile at fixed rates (live), and many files at once (scale-files, scale-tree).
+"""bench/profiles.py: the cases that are not plain throughput: heap allocations per record (alloc) and many
+files at once (scale-files, scale-tree); the live-tail profiles are in live.py.
 Each case is a function (binary, runs, rows) appending (table, cells) rows, as in run.py."""
 
-import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -14,20 +12,16 @@ import time
 from pathlib import Path
 
 import modes
-from benchlib import (REPO, data_dir, dynamic_build, free_port, gen_data, generator, http_get, measure, metric,
-                      pipeline, run_argv, scaled, settings, summary, verify, wait_until)
+from benchlib import REPO, data_dir, dynamic_build, gen_data, measure, pipeline, run_argv, scaled, summary, verify
 
-ALLOC, LIVE, SCALE = "alloc", "live", "scale"
+ALLOC, SCALE = "alloc", "scale"
 TABLES = {
     ALLOC: ("Heap allocations per record (dynamic release build under bench/alloccount.c, LD_PRELOAD)",
             ["mode", "records", "allocations: run − empty run (walls)", "allocations per record",
              "reallocations per record"]),
-    LIVE: ("Live tail (lines written at a fixed rate while tailcar runs; simple mode -> blackhole)",
-           ["rate", "records read / written", "mean CPU", "peak RSS", "samples"]),
     SCALE: ("Many files (appended round-robin while tailcar runs; -> flusher_file, verified)",
             ["case", "CPU-s per GB of input", "wall", "peak RSS", "verified"]),
 }
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def alloc_library(directory):
@@ -113,125 +107,6 @@ def case_alloc(binary, runs, rows):
     shutil.rmtree(work, ignore_errors=True)
 
 
-def cpu_ticks(pid):
-    """utime+stime of pid from /proc/PID/stat (fields 14 and 15, counted after the command name)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def status_kib(pid, key):
-    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith(key + ":"))
-    return int(line.split()[1])
-
-
-class LineWriter(threading.Thread):
-    """Appends `count` lines of `data` to `path` at `rate` lines a second, one write(2) per line, as an
-    application logging line by line does (tailcar-gen writes a batch every 10 ms instead)."""
-
-    def __init__(self, path, data, rate, count):
-        super().__init__()
-        self.path, self.rate, self.count = path, rate, count
-        self.lines = data.read_bytes().splitlines(keepends=True)[:count]
-
-    def run(self):
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        started = time.monotonic()
-        for index, line in enumerate(self.lines):
-            os.write(fd, line)
-            delay = started + (index + 1) / self.rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # pacing the writer
-        os.close(fd)
-
-
-def start_writer(work, rate, written, per_line):
-    """The running writer and a function telling whether it is still writing."""
-    if per_line:
-        writer = LineWriter(work / "logs/app.log", gen_data("nginx", max(written, 100000)), rate, written)
-        writer.start()
-        return writer.is_alive
-    gen = subprocess.Popen([str(generator()), "--log-type=nginx", f"--path={work}/logs/app.log",
-                            f"--logs-per-sec={rate}", f"--total-count={written}", "--stdout=false"])
-    return lambda: gen.poll() is None
-
-
-def live_run(binary, rate, seconds, per_line=False, flusher=None):
-    """One live run: returns (records read, records written, mean CPU %, peak RSS MiB, samples)."""
-    work = Path(tempfile.mkdtemp(prefix="tailcar-live-", dir=data_dir()))
-    (work / "logs").mkdir()
-    if flusher:
-        (work / "p.yaml").write_text(pipeline([f"{work}/logs/*.log"], from_start=False, flusher=flusher))
-    else:
-        (work / "p.yaml").write_text(pipeline([f"{work}/logs/*.log"], from_start=False))
-    port = free_port()
-    tailcar = subprocess.Popen([str(binary), "run", "--config", str(work / "p.yaml"), "--checkpoint-dir",
-                                str(work / "state"), "--http-port", str(port)], stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: http_get(port, "/healthz")[0] == 200, 15), "tailcar did not answer /healthz"
-        written = int(rate * seconds)
-        writing = start_writer(work, rate, written, per_line)
-        started, ticks_before, rss = time.monotonic(), cpu_ticks(tailcar.pid), []
-        while writing():
-            time.sleep(0.5)  # the sampling interval of the profile
-            rss.append(status_kib(tailcar.pid, "VmRSS"))
-        wait_until(lambda: metric(port, "tailcar_records_read_total") >= written, 15)
-        read = metric(port, "tailcar_records_read_total")
-        elapsed, ticks = time.monotonic() - started, cpu_ticks(tailcar.pid) - ticks_before
-        peak = max(rss + [status_kib(tailcar.pid, "VmHWM")]) / 1024
-        return read, written, 100 * ticks / TICKS / elapsed, peak, len(rss)
-    finally:
-        tailcar.send_signal(signal.SIGTERM)
-        tailcar.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def case_live(binary, runs, rows):
-    """The sidecar profile: 1k, 10k, 100k lines/s from tailcar-gen (a write every 10 ms), and 1k lines/s
-    written one line per write(2), for live_seconds each; CPU from /proc/PID/stat over the writing
-    period, RSS sampled every 0.5 s (and VmHWM at the end)."""
-    seconds = settings["live_seconds"]
-    for rate, per_line in [(1000, False), (10000, False), (100000, False), (1000, True)]:
-        results = [live_run(binary, rate, seconds, per_line) for _ in range(max(1, runs // 2))]
-        read, written = min(r[0] for r in results), results[0][1]
-        how = "one write(2) per line" if per_line else "tailcar-gen, a write every 10 ms"
-        rows.append((LIVE, (f"{rate:,} lines/s for {seconds:g} s ({how})", f"{read} / {written}" +
-                            ("" if read == written else " **LOST**"), summary([r[2] for r in results], "{:.1f}") +
-                            f" % ({statistics.median(r[2] for r in results) * 10:.0f} millicores)",
-                            summary([r[3] for r in results], "{:.1f}") + " MiB", str(results[0][4]))))
-
-
-def case_live_sls(binary, runs, rows):
-    """The issue's memory profile: about 10 MB/s of nginx lines (56k lines/s) shipped with flusher_sls lz4
-    to the SLS test receiver for live_seconds; CPU and peak RSS as in `live`, arrival counted by the receiver."""
-    python = REPO / ".venv" / "bin" / "python"
-    if not python.exists():
-        return
-    os.environ.update({"ALIBABA_CLOUD_ACCESS_KEY_ID": "mockAccessKeyID",
-                       "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "mockAccessKeySecret"})
-    seconds, rate = settings["live_seconds"], 56000
-    receiver = subprocess.Popen([str(python), str(REPO / "Tests/harness/sls_receiver.py"), "--port", "0", "--summary"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        port = int(receiver.stdout.readline().split()[1])
-        flusher = (f"  - Type: flusher_sls\n    Endpoint: http://127.0.0.1:{port}\n    Project: bench\n"
-                   "    Logstore: live\n")
-        results = []
-        for _ in range(max(1, runs // 2)):
-            before = json.loads(http_get(port, "/_stats")[1])["logs"]
-            result = live_run(binary, rate, seconds, flusher=flusher)
-            arrived = json.loads(http_get(port, "/_stats")[1])["logs"] - before
-            results.append((arrived,) + result[1:])
-        arrived, written = min(r[0] for r in results), results[0][1]
-        rows.append((LIVE, (f"{rate:,} lines/s (~10 MB/s) for {seconds:g} s -> flusher_sls lz4 to the test receiver",
-                            f"{arrived} / {written}" + ("" if arrived == written else " **LOST**"),
-                            summary([r[2] for r in results], "{:.1f}") +
-                            f" % ({statistics.median(r[2] for r in results) * 10:.0f} millicores)",
-                            summary([r[3] for r in results], "{:.1f}") + " MiB", str(results[0][4]))))
-    finally:
-        receiver.kill()
-        receiver.wait()
-
-
 def layout_flat(root):
     return [root / f"f{i:04d}.log" for i in range(1000)], [f"{root}/*.log"], 0
 
@@ -290,6 +165,6 @@ def scale_case(layout, label):
     return case
 
 
-CASES = {"alloc": case_alloc, "live": case_live, "live-sls": case_live_sls,
+CASES = {"alloc": case_alloc,
          "scale-files": scale_case(layout_flat, "1,000 files in one directory (`*.log`)"),
          "scale-tree": scale_case(layout_tree, "10 x 10 x 10 tree (`**/*.log`, MaxDirSearchDepth 2)")}

@@ -9,7 +9,7 @@ bench/RESULTS.md with medians, min and max, the machine and the command.
   TAILCAR_BIN=/path/to/other/tailcar python3 bench/run.py   # compare another build
 
 CPU time is the child's user+sys from wait4 (nothing subtracted); peak RSS comes from GNU time's %M.
-The throughput cases live here; allocations, live tail and scale in profiles.py."""
+The throughput cases live here; live tail in live.py; allocations and scale in profiles.py."""
 
 import argparse
 import json
@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import engine
+import live
 import profiles
 from modes import MODES, mode_data, mode_pipeline
 from benchlib import (REPO, build, data_dir, generator, http_get, measure, nginx_data, pipeline, run_argv, run_tailcar,
@@ -198,10 +199,10 @@ def idle_sample(binary, files, seconds):
                                 str(work / "state"), "--http-port", "0"], stderr=subprocess.DEVNULL)
     try:
         time.sleep(1)  # startup, not measured
-        before = profiles.cpu_ticks(process.pid)
+        before = live.cpu_ticks(process.pid)
         time.sleep(seconds)  # the measured idle period
-        cpu = 100 * (profiles.cpu_ticks(process.pid) - before) / profiles.TICKS / seconds
-        return cpu, profiles.status_kib(process.pid, "VmRSS") / 1024
+        cpu = 100 * (live.cpu_ticks(process.pid) - before) / live.TICKS / seconds
+        return cpu, live.status_kib(process.pid, "VmRSS") / 1024
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
@@ -240,7 +241,7 @@ def case_gen(binary, runs, rows):
 
 CASES = {"simple": case_simple, "regex": case_regex, "multiline": case_multiline, "json": case_json,
          "delimiter": case_delimiter, "file": case_file, "sls": case_sls, "verify": case_verify, "idle": case_idle, "gen": case_gen,
-         **profiles.CASES, **engine.CASES}
+         **live.CASES, **profiles.CASES, **engine.CASES}
 
 TABLES = {
     THROUGHPUT: ("Throughput (file already on disk, read from byte 0, until drained)",
@@ -248,6 +249,7 @@ TABLES = {
                   "vs the compression floor (`lz4 -1`, `zstd -1` tools)"]),
     CHECK: ("Every record arrives (each mode, small input -> flusher_file, then `tailcar-gen --verify`)",
             ["mode", "records", "result", "tailcar-gen --verify"]),
+    **live.TABLES,
     **profiles.TABLES,
     **engine.TABLES,
 }

@@ -154,3 +154,22 @@ def test_bad_flags_are_rejected_with_a_suggestion():
     assert result.returncode == 2 and b"log-type" in result.stderr
     assert gen("--log-type=xml", check=False).returncode == 2
     assert b"--rotate-bytes" in gen("--help").stdout
+
+
+def test_write_per_line_writes_each_record_with_its_own_write_and_the_same_bytes(tmp_path):
+    batched, per_line = tmp_path / "batched.log", tmp_path / "per-line.log"
+    gen(f"--path={batched}", "--total-count=400", "--logs-per-sec=2000")
+    gen(f"--path={per_line}", "--total-count=400", "--logs-per-sec=2000", "--write-per-line")
+    assert per_line.read_bytes() == batched.read_bytes()
+    if os.path.exists("/usr/bin/strace"):
+        traced = subprocess.run(["strace", "-f", "-e", "trace=write", "-o", str(tmp_path / "trace"), GEN,
+                                 f"--path={tmp_path / 'traced.log'}", "--total-count=50", "--logs-per-sec=5000",
+                                 "--write-per-line"], capture_output=True)
+        assert traced.returncode == 0
+        writes = [line for line in (tmp_path / "trace").read_text().splitlines() if " write(3," in line]
+        assert len(writes) == 50
+
+
+def test_write_per_line_needs_a_rate():
+    result = gen("--path=/dev/null", "--write-per-line", check=False)
+    assert result.returncode == 2 and b"--logs-per-sec" in result.stderr

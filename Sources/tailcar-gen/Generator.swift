@@ -2,7 +2,8 @@
 //
 // The write loop: asks the formatter for records, keeps them in one large buffer, hands whole
 // buffers to the sink, rotates at record boundaries, and paces by the monotonic clock when a rate
-// is set (batches of about 10 ms, each flushed so a tailer sees it at once). Owns the stopping rule
+// is set (batches of about 10 ms, each flushed so a tailer sees it at once; or, with --write-per-line, one
+// write(2) per record at its due time). Owns the stopping rule
 // (count or duration, whichever first) and the end-of-run summary; does not own formats or files.
 
 import Glibc
@@ -46,6 +47,8 @@ struct Generator: ~Copyable {
     mutating func run() throws(GeneratorError) -> GeneratorSummary {
         if options.logsPerSecond == 0 {
             try runUnpaced()
+        } else if options.writePerLine {
+            try runPacedPerLine(rate: options.logsPerSecond)
         } else {
             try runPaced(rate: options.logsPerSecond)
         }
@@ -79,6 +82,20 @@ struct Generator: ~Copyable {
             written += inBatch
             try flush()
             if Clock.monotonicNanos() >= stopAt { return }
+        }
+    }
+
+    /// One write(2) per record, as an application logging line by line: every record due by now is
+    /// formatted and written alone, then the loop sleeps until the next one is due.
+    private mutating func runPacedPerLine(rate: UInt64) throws(GeneratorError) {
+        var written: UInt64 = 0
+        while next < end {
+            let due = started &+ UInt64(Double(written) * 1e9 / Double(rate))
+            if due >= stopAt { return }
+            if due > Clock.monotonicNanos() { Clock.sleep(untilMonotonicNanos: due) }
+            try writeRecord()
+            try flush()
+            written += 1
         }
     }
 

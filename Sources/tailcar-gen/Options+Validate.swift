@@ -53,6 +53,10 @@ extension GeneratorOptions {
         append = try raw.bool("append") ?? false
         fsync = try raw.bool("fsync") ?? false
         stats = try raw.bool("stats") ?? false
+        writePerLine = try raw.bool("write-per-line") ?? false
+        if writePerLine, logsPerSecond == 0 {
+            throw .conflictingFlags("--write-per-line needs --logs-per-sec=N")
+        }
         try readDelimiter(raw)
         try readRotation(raw)
         guard path != nil || toStdout || toStderr else {

@@ -33,6 +33,8 @@ struct GeneratorOptions {
     var append = false
     var delimiter = UInt8(ascii: "|")
     var stats = false
+    /// With a rate: one write(2) per record, each at its due time, instead of a batch every 10 ms.
+    var writePerLine = false
 }
 
 struct VerifyOptions {
@@ -113,6 +115,8 @@ let flagTable: [FlagSpec] = [
     FlagSpec(name: "total-count", isBool: false,
              help: "records to write; -1 = unlimited (default 100, unlimited if only --duration is given)"),
     FlagSpec(name: "logs-per-sec", isBool: false, help: "rate limit in records per second; 0 = as fast as possible (default 0)"),
+    FlagSpec(name: "write-per-line", isBool: true,
+             help: "with --logs-per-sec: one write(2) per record at its due time, as an application logging line by line does (default: a batch every 10 ms)"),
     FlagSpec(name: "duration", isBool: false, help: "stop after SECONDS (decimal allowed), whichever of count and duration comes first"),
     FlagSpec(name: "stdout", isBool: true, help: "also write every record to stdout (default: true only when no --path)"),
     FlagSpec(name: "stderr", isBool: true, help: "also write every record to stderr (default false)"),

@@ -62,6 +62,13 @@ run options:
   --no-sls-configs            Do not follow the SLS console; run the local configuration only.
   --no-inotify                Find changes by stat-polling alone (used anyway where inotify is
                               unavailable or its watches run out).
+  --read-delay SECONDS        With inotify, read a changed file this long after the first change of
+                              a burst, with every change until then, rather than once per write
+                              (default 0.05; 0: read on every change). A line reaches the flushers
+                              up to this much later; a file with 256 KiB or more waiting is read at once.
+  --max-bytes-per-sec N       Read at most N bytes a second, all files together (Logtail's
+                              max_bytes_per_sec; default: unlimited). A backlog is then read at
+                              this pace; the time held back is tailcar_read_throttled_seconds_total.
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
                               it is reopened by identity when it grows.
   --max-in-flight-mb N        MB of records handed to flushers and not acknowledged, all pipelines

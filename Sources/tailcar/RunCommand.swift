@@ -9,7 +9,7 @@ import TailcarCore
 enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
                                       "poll-interval", "idle-close", "max-in-flight-mb", "http-port",
-                                      "task-dir", "cornerstone", "tombstone"]
+                                      "task-dir", "cornerstone", "tombstone", "read-delay", "max-bytes-per-sec"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
@@ -110,6 +110,18 @@ enum RunCommand {
         options.fullDrainMode = vendor.fullDrainMode
         options.localTimeZone = UTCOffset(seconds: environment.localTimeOffsetSeconds)
         options.useInotify = !parsed.flag("no-inotify")
+        if let delay = try parsed.seconds("read-delay") {
+            guard delay <= .seconds(10) else { throw UsageError(description: "--read-delay must be at most 10") }
+            options.readDelay = delay
+        }
+        if let text = parsed.value("max-bytes-per-sec") {
+            guard let rate = Int(text), rate > 0 else {
+                throw UsageError(description: "--max-bytes-per-sec expects a positive whole number of bytes, got \"\(text)\"")
+            }
+            options.maxReadBytesPerSecond = rate
+        } else if let rate = vendor.maxBytesPerSecond {
+            options.maxReadBytesPerSecond = rate
+        }
         if let text = parsed.value("http-port") {
             options.httpPort = try parsePort(text, what: "--http-port")
         } else if let text = environment.httpPort {

@@ -23,12 +23,16 @@ reset (RST after reading part of the request), slow (reads the body a byte at a 
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
 of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
 With --summary it keeps only counts (GET /_stats: requests, logs, raw and body bytes), for benchmarks.
+With --latency it also takes, for every tenth log whose content starts with an ISO-8601 write time
+(tailcar-gen --real-time), the milliseconds from that time to the request's arrival; GET /_latency returns
+their count, p50 and p99 ({"count": n, "p50": ms, "p99": ms}) and starts afresh.
 With --tls-cert and --tls-key it speaks HTTPS. Each recorded group carries the client's port ("peer"), so
 tests can tell how many connections carried the requests.
 
 Usage: Tests/harness/.venv/bin/python Tests/harness/sls_receiver.py --port 0 --key mockAccessKeyID:mockAccessKeySecret
 """
 import argparse
+import datetime
 import json
 import re
 import socket
@@ -57,7 +61,9 @@ FAULTS = {"none", "500", "429", "reset", "slow", "garbage", "invalid", "toolarge
 
 
 class State:
-    def __init__(self, keys, fault, records_path, summary=False):
+    def __init__(self, keys, fault, records_path, summary=False, latency=False):
+        self.latency = latency
+        self.delays = []
         self.keys = keys
         self.fault = fault
         self.records_path = records_path
@@ -73,6 +79,8 @@ class State:
         self.lock = threading.Lock()
 
     def record(self, entry):
+        if self.latency:
+            self.take_delays(entry["logs"], entry.pop("arrived"))
         with self.lock:
             self.stats["requests"] += 1
             self.stats["logs"] += len(entry["logs"])
@@ -84,6 +92,29 @@ class State:
             if self.records_path:
                 with open(self.records_path, "a") as out:
                     out.write(json.dumps(entry) + "\n")
+
+    def take_delays(self, logs, arrived):
+        """Milliseconds from every tenth log's write time (its content's leading ISO-8601 time) to `arrived`."""
+        delays = []
+        for log in logs[::10]:
+            for content in log.Contents:
+                if content.Key == "content":
+                    try:
+                        written = datetime.datetime.fromisoformat(text(content.Value)[:29]).timestamp()
+                    except ValueError:
+                        break
+                    delays.append((arrived - written) * 1000)
+                    break
+        with self.lock:
+            self.delays.extend(delays)
+
+    def take_latency(self):
+        """Count, p50 and p99 of the delays taken since the last call."""
+        with self.lock:
+            delays, self.delays = self.delays, []
+        delays.sort()
+        pick = lambda q: delays[min(len(delays) - 1, int(q * (len(delays) - 1) + 0.5))] if delays else None
+        return {"count": len(delays), "p50": pick(0.5), "p99": pick(0.99)}
 
 
 def expected_authorization(key_id, secret, method, path, params, headers, body):
@@ -265,6 +296,8 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, json.dumps({"errorCode": code, "errorMessage": message}).encode())
 
     def do_GET(self):
+        if self.path == "/_latency":
+            return self.answer(200, json.dumps(self.server.state.take_latency()).encode())
         if self.path == "/_stats":
             with self.server.state.lock:
                 body = json.dumps(self.server.state.stats).encode()
@@ -392,6 +425,7 @@ class Handler(BaseHTTPRequestHandler):
         match = PUTLOGS.match(url.path)
         if not match:
             return self.control_plane("POST", url, body)
+        arrived = time.time()
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate("POST", url, headers, body):
             return
@@ -399,6 +433,8 @@ class Handler(BaseHTTPRequestHandler):
             group = decode_group(headers, body, self.server.state.summary)
         except Exception as failure:  # the SDK raises several types; all mean the body is unusable
             return self.error(400, "PostBodyInvalid", str(failure))
+        if self.server.state.latency:
+            group["arrived"] = arrived
         if fault == "toolarge" and len(group["logs"]) > 1:
             return self.error(413, "PostBodyTooLarge", "injected: more than one log")
         if self.server.state.summary:
@@ -419,6 +455,8 @@ def main():
     parser.add_argument("--fault", default="none", choices=sorted(FAULTS))
     parser.add_argument("--records", help="append accepted groups to this file as JSON lines")
     parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
+    parser.add_argument("--latency", action="store_true",
+                        help="with --summary: keep each log's delay from its content's leading write time (GET /_latency)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     parser.add_argument("--page-limit", type=int, default=500, help="longest page of a list answer")
@@ -430,7 +468,7 @@ def main():
         context.load_cert_chain(args.tls_cert, args.tls_key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
-    server.state = State(keys, args.fault, args.records, args.summary)
+    server.state = State(keys, args.fault, args.records, args.summary, args.latency)
     server.state.page_limit = args.page_limit
     print("PORT %d" % server.server_address[1], flush=True)
     try:

@@ -33,7 +33,7 @@ public struct VendorAgentSettings: Sendable, Equatable {
     ]
 
     /// Keys Tailcar acts on. The others of `resourceMinimums` are read and reported.
-    static let actedOn: Set<String> = ["mem_usage_limit", "enable_full_drain_mode"]
+    static let actedOn: Set<String> = ["mem_usage_limit", "enable_full_drain_mode", "max_bytes_per_sec"]
 
     /// Variables the vendor agent reads that mean nothing to Tailcar; present ones are reported.
     public static let reportedVariables = [

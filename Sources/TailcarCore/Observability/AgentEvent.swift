@@ -111,4 +111,6 @@ public struct AgentCounters: Sendable {
     public var consolePollErrors: UInt64 = 0
     /// Unix time of the last successful console poll (0: none yet).
     public var consoleLastSuccessSeconds: UInt64 = 0
+    /// Time the read-rate limit (--max-bytes-per-sec) held reading back.
+    public var readThrottledMilliseconds: UInt64 = 0
 }

@@ -123,6 +123,9 @@ public enum PrometheusText {
             header(&out, name, help, "counter")
             out += "tailcar_\(name) \(value)\n"
         }
+        header(&out, "read_throttled_seconds_total", "Time the read-rate limit (--max-bytes-per-sec) held reading back.",
+               "counter")
+        out += "tailcar_read_throttled_seconds_total \(seconds(c.readThrottledMilliseconds))\n"
         let gauges: [(String, String, String)] = [
             ("files_watched", "Files tracked: open, idle-released or draining.", "\(snapshot.filesWatched)"),
             ("files_open", "Files with an open descriptor.", "\(snapshot.filesOpen)"),

@@ -126,8 +126,10 @@ extension Agent {
                                    multilineUnmatchedLines: multiline.unmatchedLines,
                                    multilineOversizedRecords: multiline.oversizedRecords)
         }
-        var snapshot = MetricsSnapshot(counters: context.diagnostics.counters, pipelines: flows, filesWatched: watched,
-                                       filesOpen: open, watchedDirectories: watches.count, pollingOnly: pollingOnly,
+        var counters = context.diagnostics.counters
+        counters.readThrottledMilliseconds = scheduler.throttledMilliseconds(now: context.now)
+        var snapshot = MetricsSnapshot(counters: counters, pipelines: flows, filesWatched: watched,
+                                       filesOpen: open, watchedDirectories: watchedDirectories, pollingOnly: pollingOnly,
                                        uptimeMilliseconds: uptimeMilliseconds)
         for pipeline in pipelines {
             snapshot.pipelinesBySource[pipeline.settings.origin.hasPrefix("sls:") ? "sls" : "file", default: 0] += 1

@@ -2,8 +2,8 @@
 //
 // A running Tailcar: builds the pipelines from settings, then drives them from one libuv loop: a poll
 // tick (discovery, rotation checks, timeouts, checkpoints), inotify watches on every directory a pattern
-// can reach, an idle-handle read pump, and SIGTERM/SIGINT. Agent+Stop.swift owns how it ends. Owns the
-// loop and its handles; stage logic lives in InputRunner and PipelineRunner.
+// can reach and the read pump (Agent+Reading.swift), and SIGTERM/SIGINT. Agent+Stop.swift owns how it
+// ends. Owns the loop and its handles; stage logic lives in InputRunner and PipelineRunner.
 
 import Glibc
 
@@ -44,14 +44,17 @@ public final class Agent {
     var pipelines: [PipelineRunner] = []
     var phase = Phase.running
     private var tick: LoopTimer!
-    private var soon: LoopTimer!
+    var soon: LoopTimer!
     private var checkpointSoon: LoopTimer!
     private var checkpointScheduled = false
-    private var pump: LoopIdle!
+    var pump: LoopIdle!
+    /// When the pump may run and how much it may read: the read delay and the read-rate limit.
+    var scheduler: ReadScheduler!
     private var signals: [LoopSignal] = []
-    var watches: [String: DirectoryWatch] = [:]
+    /// inotify on every directory a pattern can reach; nil while polling alone.
+    var watcher: DirectoryWatcher?
     var pollingOnly = false
-    private var rescanScheduled = false
+    var rescanScheduled = false
     /// Loop time of the last change anything observed (growth, a new file, a rotation).
     var lastActivity: UInt64 = 0
     /// The local HTTP endpoint (Agent+Health.swift), when `options.httpPort` is set.
@@ -115,7 +118,7 @@ public final class Agent {
         context.isInitialScan = false
         let files = pipelines.flatMap(\.inputs).map(\.tailers.count).reduce(0, +)
         context.diagnostics.record(.agentStarted(pipelines: pipelines.count, files: files,
-                                                 watchedDirectories: watches.count))
+                                                 watchedDirectories: watchedDirectories))
         writeCornerstone()
         startConsole()
         pump.start()
@@ -205,6 +208,10 @@ public final class Agent {
         }
         pump = try LoopIdle(loop: loop)
         pump.onIdle = { [unowned self] in self.onPump() }
+        scheduler = try ReadScheduler(loop: loop, options: context.options, now: context.now)
+        scheduler.onDelayElapsed = { [unowned self] in self.onReadDelayElapsed() }
+        scheduler.onQuiet = { [unowned self] in self.watcher?.resume() }
+        scheduler.onRefilled = { [unowned self] in self.pump.start() }
         for number in [SIGTERM, SIGINT] {
             let handle = try LoopSignal(loop: loop)
             handle.onSignal = { [unowned self] number in self.onSignal(number) }
@@ -239,36 +246,6 @@ public final class Agent {
         if anyRunnable() { pump.start() }
         saveCheckpointsIfDue()
         advancePhase()
-    }
-
-    /// inotify saw a create, rename or delete: check tailers and rescan soon (coalesced).
-    private func onFilesystemChange() {
-        rescanScheduled = false
-        guard case .running = phase else { return }
-        checkAll(stopping: false)
-        discoverAll()
-        if anyRunnable() { pump.start() }
-    }
-
-    private func onPump() {
-        var progressed = false
-        for pipeline in pipelines where !pipeline.isPaused {
-            for input in pipeline.inputs {
-                for tailer in input.tailers where tailer.mayHaveData && tailer.descriptor != nil {
-                    input.verifyBeforeRead(tailer, context)
-                    do {
-                        let got = try pipeline.pump(tailer, buffer: context.buffer, now: context.now)
-                        if got > 0 { progressed = true; lastActivity = context.now }
-                        if tailer.atEnd { tailer.mayHaveData = false }
-                    } catch {
-                        tailer.mayHaveData = false
-                        report(.readFailed(error))
-                    }
-                    if pipeline.isPaused { break }
-                }
-            }
-        }
-        if !progressed { pump.stop() }
     }
 
     private func onSignal(_ number: Int32) {
@@ -338,58 +315,6 @@ public final class Agent {
         }
     }
 
-    private func updateWatches(_ directories: Set<String>) {
-        for (directory, watch) in watches where !directories.contains(directory) {
-            watch.close()
-            watches[directory] = nil
-        }
-        guard !pollingOnly else { return }
-        for directory in directories.sorted() where watches[directory] == nil {
-            do {
-                let watch = try DirectoryWatch(loop: loop, directory: directory)
-                watch.onChange = { [unowned self] directory, name, change in
-                    self.onDirectoryEvent(directory, name, change)
-                }
-                try watch.start()
-                watches[directory] = watch
-            } catch {
-                report(.watchUnavailable(directory: directory, reason: error.description))
-                if error.code == -ENOSPC || error.code == -EMFILE { pollingOnly = true }
-                return
-            }
-        }
-    }
-
-    private func onDirectoryEvent(_ directory: String, _ name: String?, _ change: DirectoryWatch.Change) {
-        let path = name.map { directory == "/" ? "/" + $0 : directory + "/" + $0 }
-        if change == .modified, let path {
-            var known = false
-            var wanted = false
-            for pipeline in pipelines {
-                for input in pipeline.inputs {
-                    if let tailer = input.tailer(at: path) {
-                        tailer.mayHaveData = true
-                        known = true
-                    } else if input.matcher.wantsFile(path) {
-                        wanted = true
-                    }
-                }
-            }
-            if known { lastActivity = context.now; pump.start() }
-            // Writes to files no pattern names (the flusher's own output, say) are not activity.
-            guard wanted else { return }
-        }
-        lastActivity = context.now
-        scheduleRescan()
-    }
-
-    /// Coalesces bursts of create/rename events into one check-and-scan 10 ms after the first.
-    private func scheduleRescan() {
-        guard !rescanScheduled else { return }
-        rescanScheduled = true
-        soon.start(afterMilliseconds: 10)
-    }
-
     func anyRunnable() -> Bool {
         pipelines.contains { pipeline in
             !pipeline.isPaused && pipeline.inputs.contains { input in
@@ -451,8 +376,9 @@ public final class Agent {
         for handle in signals { handle.close() }
         health?.close()
         stopConsole()
-        for watch in watches.values { watch.close() }
-        watches.removeAll()
+        scheduler.close()
+        watcher?.close()
+        watcher = nil
         for pipeline in pipelines {
             for flusher in pipeline.flushers { flusher.close() }
             for input in pipeline.inputs {

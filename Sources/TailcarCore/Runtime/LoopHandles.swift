@@ -1,7 +1,7 @@
 // LoopHandles.swift
 //
-// The libuv handles Tailcar uses (timer, signal, idle, fs_event), each owned by a small class that follows
-// one lifetime: the handle lives on the heap, `handle->data` points at its owner, C callbacks capture
+// The libuv handles Tailcar uses (timer, signal, idle; the inotify poll is DirectoryWatcher.swift), each
+// owned by a small class that follows one lifetime: the handle lives on the heap, `handle->data` points at its owner, C callbacks capture
 // nothing and recover the owner through `Unmanaged`, and the memory is freed only in the close callback.
 // An owner that goes away without `close()` detaches itself (data = nil) and closes the handle.
 
@@ -114,31 +114,5 @@ final class LoopIdle: LoopHandle<uv_idle_t> {
         guard isActive, !isClosed else { return }
         isActive = false
         uv_idle_stop(pointer)
-    }
-}
-
-/// uv_fs_event_t on one directory (inotify): reports the name of the entry that changed.
-final class DirectoryWatch: LoopHandle<uv_fs_event_t> {
-    enum Change { case renamed, modified }
-
-    let directory: String
-    var onChange: (String, String?, Change) -> Void = { _, _, _ in }
-
-    init(loop: EventLoop, directory: String) throws(LoopError) {
-        self.directory = directory
-        super.init()
-        let status = uv_fs_event_init(loop.raw, pointer)
-        if status < 0 { discardUninitialised(); throw LoopError(operation: "uv_fs_event_init", code: status) }
-        attach()
-    }
-
-    /// Starts watching; fails with ENOSPC when the inotify watch limit is reached.
-    func start() throws(LoopError) {
-        try uvCheck("uv_fs_event_start \(directory)", uv_fs_event_start(pointer, { event, name, events, status in
-            guard status == 0, let watch = DirectoryWatch.owner(of: UnsafeMutableRawPointer(event)) else { return }
-            let entry = name.map { String(cString: $0) }
-            let change: Change = (events & Int32(UV_RENAME.rawValue)) != 0 ? .renamed : .modified
-            watch.onChange(watch.directory, entry, change)
-        }, directory, 0))
     }
 }

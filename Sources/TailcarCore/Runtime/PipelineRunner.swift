@@ -87,13 +87,14 @@ final class PipelineRunner: FlushDelegate {
         return counts
     }
 
-    /// Reads once from `tailer`, frames the window into lines and submits them. Returns the bytes read.
-    func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64) throws(SystemError) -> Int {
-        let got = try tailer.read(into: buffer)
+    /// Reads once from `tailer` (at most `limit` bytes), frames the window into lines and submits them.
+    /// Returns the bytes read.
+    func pump(_ tailer: FileTailer, buffer: ReadBuffer, now: UInt64, limit: Int = .max) throws(SystemError) -> Int {
+        let got = try tailer.read(into: buffer, limit: limit)
         if got > 0 { tailer.lastGrowth = now }
         let window = buffer.window
         guard !window.isEmpty else { return got }
-        let group = takeGroup(for: tailer)
+        let group = takeGroup(for: tailer, bytes: window.count)
         let (seconds, nanoseconds) = wallClock()
         let baseOffset = tailer.readOffset - UInt64(window.count)
         // Single-line mode: the whole window goes into the arena once and each record points into it.
@@ -133,7 +134,7 @@ final class PipelineRunner: FlushDelegate {
     /// stands (flush timeout, rotation end, stop).
     func flushRemainder(_ tailer: FileTailer) {
         guard tailer.hasBufferedInput else { return }
-        let group = takeGroup(for: tailer)
+        let group = takeGroup(for: tailer, bytes: tailer.carry.count)
         let (seconds, nanoseconds) = wallClock()
         let bytes = tailer.carry.count
         let carryStart = tailer.readOffset - UInt64(bytes)
@@ -194,8 +195,12 @@ final class PipelineRunner: FlushDelegate {
         group.commitRecord()
     }
 
-    private func takeGroup(for tailer: FileTailer) -> EventGroup {
-        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: 576 << 10, recordCapacity: 4096)
+    /// A spare group, else a new one sized for `bytes` of input: a small read (a line or two of a live file)
+    /// neither allocates nor, while a batching flusher holds it, keeps the 576 KiB arena and 4,096-record
+    /// tables a full read needs. Groups grow when their content does, and spares keep what they grew to.
+    private func takeGroup(for tailer: FileTailer, bytes: Int) -> EventGroup {
+        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: min(576 << 10, max(4 << 10, bytes)),
+                                                 recordCapacity: min(4096, max(32, bytes / 64)))
         group.source.path = tailer.path
         if let source = sources[tailer.key] {
             group.source.topic = source.topic

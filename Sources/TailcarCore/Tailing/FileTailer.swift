@@ -88,18 +88,20 @@ final class FileTailer {
 
     var hasUnacknowledged: Bool { ackedOffset < handedOffset || inFlightHead < inFlight.count }
 
-    /// Reads up to the buffer's free space after loading the carry. Returns the bytes read (0 at end of file).
-    func read(into buffer: ReadBuffer) throws(SystemError) -> Int {
+    /// Reads up to the buffer's free space (at most `limit` bytes) after loading the carry. Returns the bytes
+    /// read (0 at end of file).
+    func read(into buffer: ReadBuffer, limit: Int = .max) throws(SystemError) -> Int {
         guard let fd = descriptor else { return 0 }
         buffer.load(carry: carry)
         let free = buffer.free
+        let wanted = min(free.count, limit)
         let offset = readOffset
         let got = try systemCall("pread", path: path) {
-            pread(fd, free.baseAddress!, free.count, off_t(offset))
+            pread(fd, free.baseAddress!, wanted, off_t(offset))
         }
         buffer.count += got
         readOffset += UInt64(got)
-        atEnd = got < free.count
+        atEnd = got < wanted
         if fingerprint.length < Fingerprint.maxLength, readOffset > UInt64(fingerprint.length) {
             fingerprint = try Fingerprint.read(fd: fd, path: path)
         }

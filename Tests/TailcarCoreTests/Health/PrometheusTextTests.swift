@@ -19,6 +19,7 @@ struct PrometheusTextTests {
         counters.filesTruncated = 5
         counters.filesDeleted = 6
         counters.readErrors = 8
+        counters.readThrottledMilliseconds = 1250
         counters.discoveryErrors = 9
         counters.checkpointFailures = 10
         counters.flushFailures = 11
@@ -125,6 +126,9 @@ struct PrometheusTextTests {
         # HELP tailcar_sls_poll_errors_total SLS console rounds that failed (retried with back-off).
         # TYPE tailcar_sls_poll_errors_total counter
         tailcar_sls_poll_errors_total 21
+        # HELP tailcar_read_throttled_seconds_total Time the read-rate limit (--max-bytes-per-sec) held reading back.
+        # TYPE tailcar_read_throttled_seconds_total counter
+        tailcar_read_throttled_seconds_total 1.250
         # HELP tailcar_files_watched Files tracked: open, idle-released or draining.
         # TYPE tailcar_files_watched gauge
         tailcar_files_watched 2
