@@ -9,36 +9,31 @@ import gzip
 import shutil
 
 from tailcar_process import Records, append, write_pipeline
+from test_tail_rotation import joined, lines
 
 POLLING = ["--no-inotify", "--poll-interval", "5"]
 
 
-def lines(prefix, count, width=10):
-    return [f"{prefix} {i:05d} ".encode() + b"q" * width for i in range(count)]
-
-
-def joined(items):
-    return b"".join(item + b"\n" for item in items)
-
-
-def start(tailcar, workdir):
+def start_behind(tailcar, workdir):
+    """A polling tailcar that has read 40 lines of app.log, and 25 more written right after its look."""
     out = workdir / "out.jsonl"
     config = write_pipeline(workdir / "pipeline.yaml", [str(workdir / "logs" / "*.log")], out=out)
-    return tailcar().start(config, workdir / "checkpoints", extra=POLLING), Records(out)
+    process, records = tailcar().start(config, workdir / "checkpoints", extra=POLLING), Records(out)
+    path = workdir / "logs" / "app.log"
+    before = lines("before", 40, width=10)
+    append(path, joined(before))
+    records.wait_for_contents(before, timeout=20)
+    unread = lines("unread", 25, width=10)
+    append(path, joined(unread))
+    return process, records, path, before, unread
 
 
 def test_lines_written_just_before_a_copytruncate_are_read_from_the_copy(tailcar, workdir):
-    process, records = start(tailcar, workdir)
-    path = workdir / "logs" / "app.log"
-    before = lines("before", 40)
-    append(path, joined(before))
-    records.wait_for_contents(before, timeout=20)
-    unread = lines("unread", 25)
-    append(path, joined(unread))
+    process, records, path, before, unread = start_behind(tailcar, workdir)
     shutil.copyfile(path, workdir / "logs" / "app.log-20261204")
     with open(path, "r+b") as handle:
         handle.truncate(0)
-    after = lines("after", 3)
+    after = lines("after", 3, width=10)
     append(path, joined(after))
 
     records.wait_for_contents(before + unread + after, timeout=20)
@@ -52,18 +47,12 @@ def test_lines_written_just_before_a_copytruncate_are_read_from_the_copy(tailcar
 
 
 def test_a_compressed_copy_is_reported_as_a_gap_of_its_size(tailcar, workdir):
-    process, records = start(tailcar, workdir)
-    path = workdir / "logs" / "app.log"
-    before = lines("before", 40)
-    append(path, joined(before))
-    records.wait_for_contents(before, timeout=20)
-    unread = lines("unread", 25)
-    append(path, joined(unread))
+    process, records, path, before, unread = start_behind(tailcar, workdir)
     with gzip.open(workdir / "logs" / "app.log.1.gz", "wb") as copy:
         copy.write(path.read_bytes())
     with open(path, "r+b") as handle:
         handle.truncate(0)
-    after = lines("after", 3)
+    after = lines("after", 3, width=10)
     append(path, joined(after))
 
     records.wait_for_contents(after, timeout=20)
