@@ -86,6 +86,11 @@ enum PipelineValidator {
             diagnosis.warnings.append(ConfigWarning(value.position, field: path + ".EnableContainerDiscovery",
                                                     "a sidecar collects the shared directory only; container discovery is ignored"))
         }
+        settings.rotationDirectories = reader.stringList("RotationDirectories", &diagnosis)
+        for (index, directory) in settings.rotationDirectories.enumerated() where !directory.hasPrefix("/") {
+            diagnosis.errors.append(ConfigError(value.position, field: "\(path).RotationDirectories[\(index)]",
+                                                "\"\(directory)\" must be an absolute path"))
+        }
         if let multiline = reader.raw("Multiline"), !multiline.isNull {
             settings.multiline = self.multiline(multiline, path: path + ".Multiline", &diagnosis)
         }

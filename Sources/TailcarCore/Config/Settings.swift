@@ -71,6 +71,9 @@ public struct FileInputSettings: Sendable, Equatable {
     /// How long a last line without newline waits for its newline before it is sent as it is.
     public var incompleteLineTimeout: Duration
     public var multiline: MultilineSettings
+    /// Directories besides each file's own where logrotate puts copies (`olddir`): searched for the unread
+    /// rest of a truncated file (Tailcar's `RotationDirectories`).
+    public var rotationDirectories: [String] = []
 
     public init(filePaths: [String], maxDirSearchDepth: Int = 0, excludeFilePaths: [String] = [],
                 tailingAllMatchedFiles: Bool = false, tailSizeBytes: Int = 1024 * 1024,

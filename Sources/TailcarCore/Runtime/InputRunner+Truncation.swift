@@ -30,8 +30,8 @@ extension InputRunner {
         guard fingerprint.length > 0 else { return }
         let remembered = recentlyTailed
             + context.checkpoints.unclaimed(pipeline: pipeline.settings.name).map { ($0.identity, $0.fingerprint) }
-        let found = TruncationCopy.find(path: path, identity: identity, fingerprint: fingerprint,
-                                        reaching: from) { [byIdentity] candidate, fd, candidatePath in
+        let found = TruncationCopy.find(path: path, identity: identity, fingerprint: fingerprint, reaching: from,
+                                        alsoIn: settings.rotationDirectories) { [byIdentity] candidate, fd, candidatePath in
             let tracked = byIdentity[candidate].map { [($0.identity, $0.fingerprint)] } ?? []
             // An empty fingerprint names no content: a reused inode with bytes is another file.
             return (remembered + tracked).contains { entry in

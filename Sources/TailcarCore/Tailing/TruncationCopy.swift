@@ -10,7 +10,8 @@
 //   app.log.1.gz (logrotate's `compress` without `delaycompress`), no plain copy
 //     -> .compressed(app.log.1.gz, originalSize: 4,100 from gzip's trailer): 100 bytes reported lost
 //
-// A candidate is a regular file in the same directory, not the truncated file itself and not a file this
+// A candidate is a regular file in the same directory (or one the input names as where logrotate's `olddir`
+// puts copies), not the truncated file itself and not a file this
 // input already tails, that starts with the bytes the truncated file was fingerprinted by and reaches the
 // offset reading stopped at. Of several, the most recently modified wins. What a file held before Tailcar
 // first saw it with content (an empty fingerprint) cannot be told from older copies and is not looked for
@@ -35,15 +36,23 @@ enum TruncationCopy {
     /// input tails or lately tailed (a rotated file, a copy already drained), by identity and first bytes, since
     /// an inode freed by a deletion is soon another file's.
     static func find(path: String, identity: FileIdentity, fingerprint: Fingerprint, reaching offset: UInt64,
+                     alsoIn rotationDirectories: [String] = [],
                      isKnown: (FileIdentity, Int32, String) -> Bool) -> TruncationCopy {
         guard let slash = path.lastIndex(of: "/") else { return .none }
         let directory = slash == path.startIndex ? "/" : String(path[..<slash])
         let baseName = String(path[path.index(after: slash)...])
-        let entries = (try? directoryEntries(directory)) ?? []
+        var searched = [directory]
+        for extra in rotationDirectories where !searched.contains(extra) { searched.append(extra) }
+        var candidates: [(name: String, path: String)] = []
+        for folder in searched {
+            for entry in (try? directoryEntries(folder)) ?? [] where !(folder == directory && entry.name == baseName) {
+                candidates.append((entry.name, joinPath(folder, entry.name)))
+            }
+        }
         var best: (path: String, fd: Int32, status: FileStatus)?
         var compressed: (path: String, modified: Int64)?
-        for entry in entries where entry.name != baseName {
-            let candidate = joinPath(directory, entry.name)
+        for entry in candidates {
+            let candidate = entry.path
             guard let status = try? FileStatus.of(path: candidate), status.isRegularFile,
                   status.identity != identity else { continue }
             if compressedSuffixes.contains(where: entry.name.hasSuffix) {

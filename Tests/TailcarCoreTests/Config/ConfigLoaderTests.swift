@@ -153,6 +153,18 @@ struct ConfigLoaderTests {
         #expect(!ConfigLoader.load(path: broken).errors.isEmpty)
     }
 
+    @Test("RotationDirectories names where copies go (logrotate's olddir); a relative one is an error naming it")
+    func rotationDirectories() {
+        let scratch = ScratchDirectory()
+        let head = "inputs:\n  - Type: input_file\n    FilePaths: [/l/a.log]\n"
+        let tail = "flushers:\n  - Type: flusher_stdout\n"
+        let good = put(scratch.path, "good.yaml", head + "    RotationDirectories: [/l/old]\n" + tail)
+        #expect(ConfigLoader.load(path: good).settings?.pipelines.first?.inputs.first?.rotationDirectories == ["/l/old"])
+        let relative = put(scratch.path, "relative.yaml", head + "    RotationDirectories: [old]\n" + tail)
+        let errors = ConfigLoader.load(path: relative).errors.map(\.description)
+        #expect(errors.contains { $0.contains("inputs[0].RotationDirectories[0]") && $0.contains("absolute") })
+    }
+
     @Test("multi-line patterns match whole lines, as boost::regex_match does in Logtail and iLogtail")
     func multilineWholeLine() throws {
         let rules = try #require(try ProcessorFactory.multiline(

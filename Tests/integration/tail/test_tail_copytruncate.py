@@ -8,16 +8,22 @@
 import gzip
 import shutil
 
+import pytest
+
 from tailcar_process import Records, append, write_pipeline
 from test_tail_rotation import joined, lines
 
 POLLING = ["--no-inotify", "--poll-interval", "5"]
 
 
-def start_behind(tailcar, workdir):
+def start_behind(tailcar, workdir, rotation_directory=None):
     """A polling tailcar that has read 40 lines of app.log, and 25 more written right after its look."""
     out = workdir / "out.jsonl"
     config = write_pipeline(workdir / "pipeline.yaml", [str(workdir / "logs" / "*.log")], out=out)
+    if rotation_directory is not None:
+        text = config.read_text().replace("    MaxDirSearchDepth:",
+                                          f"    RotationDirectories: [\"{rotation_directory}\"]\n    MaxDirSearchDepth:")
+        config.write_text(text)
     process, records = tailcar().start(config, workdir / "checkpoints", extra=POLLING), Records(out)
     path = workdir / "logs" / "app.log"
     before = lines("before", 40, width=10)
@@ -28,9 +34,13 @@ def start_behind(tailcar, workdir):
     return process, records, path, before, unread
 
 
-def test_lines_written_just_before_a_copytruncate_are_read_from_the_copy(tailcar, workdir):
-    process, records, path, before, unread = start_behind(tailcar, workdir)
-    shutil.copyfile(path, workdir / "logs" / "app.log-20261204")
+@pytest.mark.parametrize("olddir", [False, True])
+def test_lines_written_just_before_a_copytruncate_are_read_from_the_copy(tailcar, workdir, olddir):
+    """The copy beside the file, or in the input's RotationDirectories (logrotate's olddir)."""
+    copy_directory = workdir / ("old" if olddir else "logs")
+    copy_directory.mkdir(exist_ok=True)
+    process, records, path, before, unread = start_behind(tailcar, workdir, copy_directory if olddir else None)
+    shutil.copyfile(path, copy_directory / "app.log-20261204")
     with open(path, "r+b") as handle:
         handle.truncate(0)
     after = lines("after", 3, width=10)
