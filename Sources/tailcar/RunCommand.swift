@@ -96,7 +96,7 @@ enum RunCommand {
         } else {
             // mem_usage_limit bounds it as a cgroup limit does; the smaller of the two counts.
             var limits: [(bytes: Int, source: String)] = []
-            if let cgroup = HostIdentity.cgroupMemoryLimitAndSource() {
+            if let cgroup = HostIdentity.cgroupMemoryLimit() {
                 limits.append((cgroup.bytes, "an eighth of the cgroup memory limit in \(cgroup.file)"))
             }
             if let vendorLimit = vendor.memoryLimitBytes {

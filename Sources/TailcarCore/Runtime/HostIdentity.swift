@@ -24,13 +24,8 @@ public enum HostIdentity {
         return "127.0.0.1"
     }
 
-    /// The memory limit of this container's cgroup; nil when there is none or it cannot be read.
-    public static func cgroupMemoryLimit(root: String = "/sys/fs/cgroup",
-                                         membership: String = "/proc/self/cgroup") -> Int? {
-        cgroupMemoryLimitAndSource(root: root, membership: membership)?.bytes
-    }
-
-    /// The tightest memory limit over this process's cgroup and its ancestors, and the file that set it.
+    /// The tightest memory limit over this process's cgroup and its ancestors, and the file that set it; nil
+    /// when there is none or it cannot be read.
     /// The cgroup comes from `membership` (/proc/self/cgroup), as libuv's uv_get_constrained_memory finds it:
     ///
     ///   v2: `0::/kubepods/pod1/app`          -> ROOT/kubepods/pod1/app/memory.max, then each parent's
@@ -40,7 +35,7 @@ public enum HostIdentity {
     /// has its own cgroup mounted at the root) is skipped, and the root's own files are read last, so a
     /// limit set anywhere between the process and the root applies. `max` and v1's huge "unlimited" number
     /// mean none.
-    public static func cgroupMemoryLimitAndSource(root: String = "/sys/fs/cgroup",
+    public static func cgroupMemoryLimit(root: String = "/sys/fs/cgroup",
                                                   membership: String = "/proc/self/cgroup") -> (bytes: Int, file: String)? {
         var candidates: [String] = []
         let lines = String(decoding: (try? readWholeFile(membership)) ?? [], as: UTF8.self).split(separator: "\n")

@@ -51,10 +51,7 @@ extension InputRunner {
         if size > tailer.readOffset {
             // Truncated and refilled past the old offset before this check: the first bytes changed. Also when
             // nothing was read yet: the fingerprint taken at open names content only a copy may still hold.
-            if tailer.fingerprint.length > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
-                context.diagnostics.record(.fileRewritten(path: tailer.path))
-                restartAfterTruncation(tailer, fd: fd, context)
-            }
+            _ = restartIfRewritten(tailer, fd: fd, context)
             tailer.mayHaveData = true
             return
         }
@@ -62,9 +59,7 @@ extension InputRunner {
         let modified = Int64(open.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(open.st_mtim.tv_nsec)
         if modified != tailer.lastSeenModified {
             tailer.lastSeenModified = modified
-            if tailer.fingerprint.length > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
-                context.diagnostics.record(.fileRewritten(path: tailer.path))
-                restartAfterTruncation(tailer, fd: fd, context)
+            if restartIfRewritten(tailer, fd: fd, context) {
                 tailer.mayHaveData = true
                 return
             }
@@ -84,14 +79,10 @@ extension InputRunner {
               let status = try? FileStatus.of(fd: fd, path: tailer.path) else { return }
         if status.size < tailer.readOffset {
             context.diagnostics.record(.fileTruncated(path: tailer.path, size: status.size, offset: tailer.readOffset))
-        } else if status.size > tailer.readOffset,
-                  let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path), !same {
-            context.diagnostics.record(.fileRewritten(path: tailer.path))
-        } else {
+            restartAfterTruncation(tailer, fd: fd, context)
+        } else if status.size == tailer.readOffset || !restartIfRewritten(tailer, fd: fd, context) {
             tailer.lastSeenSize = status.size
-            return
         }
-        restartAfterTruncation(tailer, fd: fd, context)
     }
 
     private func checkDraining(_ tailer: FileTailer, fd: Int32, reason: FileTailer.DrainReason,

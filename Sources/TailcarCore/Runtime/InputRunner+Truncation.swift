@@ -18,7 +18,17 @@ extension InputRunner {
                   from: tailer.handedOffset, seenSize: max(tailer.lastSeenSize, tailer.readOffset), context)
         let fingerprint = (try? Fingerprint.read(fd: fd, path: tailer.path)) ?? tailer.fingerprint
         rekey(tailer, to: context.makeKey(), fingerprint: fingerprint)
-        tailer.lastSeenSize = 0
+    }
+
+    /// The open file no longer starts with the bytes it was fingerprinted by: it was truncated in place and
+    /// refilled. Reports it and restarts the tailer as after a truncation; false when the start is unchanged
+    /// (or there is no fingerprint to tell).
+    func restartIfRewritten(_ tailer: FileTailer, fd: Int32, _ context: AgentContext) -> Bool {
+        guard tailer.fingerprint.length > 0, let same = try? tailer.fingerprint.matches(fd: fd, path: tailer.path),
+              !same else { return false }
+        context.diagnostics.record(.fileRewritten(path: tailer.path))
+        restartAfterTruncation(tailer, fd: fd, context)
+        return true
     }
 
     /// The file at `path` (`identity`, fingerprinted `fingerprint`) lost its content past `from`; `seenSize`

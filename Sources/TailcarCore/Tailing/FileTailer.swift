@@ -134,6 +134,8 @@ final class FileTailer {
         inFlightHead = 0
         atEnd = false
         mayHaveData = true
+        lastSeenSize = 0
+        lastSeenModified = 0
     }
 
     /// Records that bytes up to `offset` were handed downstream in a group now in flight.

@@ -37,7 +37,7 @@ struct CgroupMemoryLimitTests {
                              "sys/memory.max": "max\n",
                              "sys/kubepods/pod1/app/memory.max": "268435456\n"])
         defer { tree.remove() }
-        let found = HostIdentity.cgroupMemoryLimitAndSource(root: tree.root + "/sys", membership: tree.root + "/proc")
+        let found = HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc")
         #expect(found?.bytes == 268_435_456)
         #expect(found?.file == tree.root + "/sys/kubepods/pod1/app/memory.max")
     }
@@ -49,7 +49,7 @@ struct CgroupMemoryLimitTests {
                              "sys/pod/app/memory.max": "536870912\n",
                              "sys/pod/memory.max": "1073741824\n"])
         defer { tree.remove() }
-        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc") == 536_870_912)
+        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc")?.bytes == 536_870_912)
     }
 
     @Test("v1: the memory controller's line, also among several controllers, and the unlimited number ignored")
@@ -58,7 +58,7 @@ struct CgroupMemoryLimitTests {
                              "sys/memory/memory.limit_in_bytes": "9223372036854771712\n",
                              "sys/memory/docker/abc/memory.limit_in_bytes": "134217728\n"])
         defer { tree.remove() }
-        let found = HostIdentity.cgroupMemoryLimitAndSource(root: tree.root + "/sys", membership: tree.root + "/proc")
+        let found = HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc")
         #expect(found?.bytes == 134_217_728)
         #expect(found?.file.hasSuffix("/memory/docker/abc/memory.limit_in_bytes") == true)
     }
@@ -67,15 +67,15 @@ struct CgroupMemoryLimitTests {
     func containerWithoutNamespace() {
         let tree = FakeTree(["proc": "0::/kubepods/burstable/pod9/c1\n", "sys/memory.max": "67108864\n"])
         defer { tree.remove() }
-        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc") == 67_108_864)
+        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc")?.bytes == 67_108_864)
     }
 
     @Test("no limit anywhere, or nothing readable, is nil")
     func none() {
         let tree = FakeTree(["proc": "0::/a\n", "sys/a/memory.max": "max\n", "sys/memory.max": "max\n"])
         defer { tree.remove() }
-        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc") == nil)
-        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/absent", membership: tree.root + "/absent") == nil)
+        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/sys", membership: tree.root + "/proc")?.bytes == nil)
+        #expect(HostIdentity.cgroupMemoryLimit(root: tree.root + "/absent", membership: tree.root + "/absent")?.bytes == nil)
     }
 
     @Test("ancestors run from the group up to just below the root")
