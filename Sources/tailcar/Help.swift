@@ -69,6 +69,9 @@ run options:
   --max-bytes-per-sec N       Read at most N bytes a second, all files together (Logtail's
                               max_bytes_per_sec; default: unlimited). A backlog is then read at
                               this pace; the time held back is tailcar_read_throttled_seconds_total.
+  --sealing-threads N         Threads that encode, compress and hash flusher_sls batches (default:
+                              the container's CPU quota rounded up, at most its CPUs; 0 when that is
+                              one CPU or less, and then the loop thread does it with no thread overhead).
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
                               it is reopened by identity when it grows.
   --max-in-flight-mb N        MB of records handed to flushers and not acknowledged, all pipelines

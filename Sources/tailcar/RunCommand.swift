@@ -9,7 +9,8 @@ import TailcarCore
 enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
                                       "poll-interval", "idle-close", "max-in-flight-mb", "http-port",
-                                      "task-dir", "cornerstone", "tombstone", "read-delay", "max-bytes-per-sec"]
+                                      "task-dir", "cornerstone", "tombstone", "read-delay", "max-bytes-per-sec",
+                                      "sealing-threads"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
@@ -121,6 +122,12 @@ enum RunCommand {
             options.maxReadBytesPerSecond = rate
         } else if let rate = vendor.maxBytesPerSecond {
             options.maxReadBytesPerSecond = rate
+        }
+        if let text = parsed.value("sealing-threads") {
+            guard let threads = Int(text), (0...64).contains(threads) else {
+                throw UsageError(description: "--sealing-threads expects a whole number from 0 to 64, got \"\(text)\"")
+            }
+            options.sealingThreads = threads
         }
         if let text = parsed.value("http-port") {
             options.httpPort = try parsePort(text, what: "--http-port")

@@ -4,13 +4,14 @@ duplication are counted, through rotation, faults, outages, SIGKILL and credenti
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
 
 from sls_support import (CREDENTIALS, KEY_ID, SECRET, PYTHON, Receiver, RSSSampler, make_test_ca, numbered,
                          sequence_numbers, sls_yaml, wait_for_sequence)
-from tailcar_harness import wait_until
+from tailcar_harness import BINARY, wait_until
 
 pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason="test venv missing (bash scripts/venv.sh)")
 
@@ -60,6 +61,40 @@ def test_every_line_arrives_once_through_rotation(workdir, tailcars, receivers, 
     paths = {dict(g["tags"])["__path__"] for g in groups}
     assert paths <= {str(log), str(workdir / "logs" / "app.log.1")}
     assert all(g["topic"] == "" and g["source"] for g in groups)
+
+
+@pytest.mark.parametrize("compression,setting,threads", [("lz4", "LZ4Acceleration: 8", "0"),
+                                                        ("zstd", "ZstdLevel: 9", "2"),
+                                                        ("zstd", "ZstdLevel: -3", "4")])
+def test_compression_settings_and_sealing_threads(workdir, tailcars, receivers, compression, setting, threads):
+    """Each codec setting still round-trips through the official SDK, sealed on the loop (0) or on threads,
+    and every line arrives once (send order with threads is checked in SealingOrderTests: here four requests
+    run at once, so arrival order is the network's)."""
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    config = sls_yaml(log, receiver, compression) + f"    {setting}\n"
+    tailcar = tailcars(workdir, config, "--sealing-threads", threads, env=sls_env()).started()
+    expected = "the loop thread" if threads == "0" else f"{threads} threads"
+    notes = [e["message"] for e in tailcar.events_named("config_note")]
+    assert f"SLS batches are sealed on {expected} (--sealing-threads)" in notes
+    for part in range(5):
+        append(log, numbered(part * 2000, 2000))
+    seen = wait_for_sequence(receiver, range(0, 10000))
+    assert tailcar.stop() == 0
+    assert sorted(seen) == list(range(0, 10000)), "a line arrived twice"
+    assert {g["compress"] for g in receiver.groups()} == {compression}
+
+
+@pytest.mark.parametrize("setting,message", [("ZstdLevel: 40", "ZstdLevel: expected a whole number from -7 to 19"),
+                                             ("LZ4Acceleration: 0", "LZ4Acceleration: expected a whole number from 1 to 64")])
+def test_compression_settings_out_of_range_are_config_errors(workdir, tailcars, receivers, setting, message):
+    receiver = receivers()
+    config = sls_yaml(workdir / "logs" / "app.log", receiver, "zstd") + f"    {setting}\n"
+    (workdir / "pipeline.yaml").write_text(config)
+    result = subprocess.run([str(BINARY), "check-config", str(workdir / "pipeline.yaml")], capture_output=True,
+                            text=True, timeout=30, env=sls_env())
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
 
 
 def test_requests_share_keep_alive_connections(workdir, tailcars, receivers):

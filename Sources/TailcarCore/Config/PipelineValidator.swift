@@ -162,9 +162,15 @@ enum PipelineValidator {
                                                     "expected lz4, zstd or none, found \"\(compressText)\""))
                 return nil
             }
+            let levels = SLSFlusherSettings.zstdLevels, accelerations = SLSFlusherSettings.lz4Accelerations
+            let zstdLevel = reader.int("ZstdLevel", default: 1, range: Int(levels.lowerBound)...Int(levels.upperBound),
+                                       &diagnosis)
+            let acceleration = reader.int("LZ4Acceleration", default: 1,
+                                          range: Int(accelerations.lowerBound)...Int(accelerations.upperBound), &diagnosis)
             guard let endpoint, let project, let logstore else { return nil }
             return .sls(SLSFlusherSettings(endpoint: endpoint, project: project, logstore: logstore, region: region,
-                                           topicKey: topicKey, compression: compression))
+                                           topicKey: topicKey, compression: compression, zstdLevel: Int32(zstdLevel),
+                                           lz4Acceleration: Int32(acceleration)))
         }
     }
 }

@@ -170,14 +170,24 @@ public struct SLSFlusherSettings: Sendable, Equatable {
     public var region: String
     public var topicKey: String?
     public var compression: Compression
+    /// zstd's level (Tailcar's `ZstdLevel`): 1 as the SDKs; negative levels are faster, higher ones smaller.
+    public var zstdLevel: Int32
+    /// lz4's acceleration (Tailcar's `LZ4Acceleration`): 1 as `lz4 -1`; higher is faster and larger.
+    public var lz4Acceleration: Int32
+
+    public static let zstdLevels: ClosedRange<Int32> = -7...19
+    public static let lz4Accelerations: ClosedRange<Int32> = 1...64
 
     public init(endpoint: String, project: String, logstore: String, region: String = "",
-                topicKey: String? = nil, compression: Compression = .lz4) {
+                topicKey: String? = nil, compression: Compression = .lz4, zstdLevel: Int32 = 1,
+                lz4Acceleration: Int32 = 1) {
         self.endpoint = endpoint
         self.project = project
         self.logstore = logstore
         self.region = region
         self.topicKey = topicKey
         self.compression = compression
+        self.zstdLevel = zstdLevel
+        self.lz4Acceleration = lz4Acceleration
     }
 }

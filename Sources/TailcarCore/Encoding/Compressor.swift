@@ -1,9 +1,10 @@
 // Compressor.swift
 //
 // Request-body compression for SLS: lz4 as a raw block (no frame, no size prefix: the receiver learns
-// the size from x-log-bodyrawsize) and zstd as a normal frame at level 1, each with a reused context
-// and a reused output buffer; plus the matching decompressors (tests and receivers). Owns the C state of
-// lz4 and zstd; does not own the choice of algorithm (SLSFlusherSettings.compression) or the headers.
+// the size from x-log-bodyrawsize) at an acceleration (1, the SDKs' and `lz4 -1`'s, by default) and zstd
+// as a normal frame at a level (1 by default), each with a reused context, writing into the caller's
+// buffer or a reused one; plus the matching decompressors (tests and receivers). Owns the C state of lz4
+// and zstd; does not own the choice of algorithm (SLSFlusherSettings.compression) or the headers.
 
 import CLZ4
 import CZstd
@@ -47,15 +48,18 @@ public final class Compressor {
     public let algorithm: BodyCompression
     /// zstd level; the SDK and iLogtail use 1.
     public let zstdLevel: Int32
+    /// lz4 acceleration: 1 is `lz4 -1`; each step up trades ratio for speed.
+    public let lz4Acceleration: Int32
     private var lz4State: UnsafeMutableRawPointer?
     private var zstdContext: OpaquePointer?
     private var output: [UInt8] = []
     /// Bytes of the last result at the front of the output buffer.
     public private(set) var count: Int = 0
 
-    public init(_ algorithm: BodyCompression, zstdLevel: Int32 = 1) {
+    public init(_ algorithm: BodyCompression, zstdLevel: Int32 = 1, lz4Acceleration: Int32 = 1) {
         self.algorithm = algorithm
         self.zstdLevel = zstdLevel
+        self.lz4Acceleration = lz4Acceleration
         switch algorithm {
         case .lz4: lz4State = UnsafeMutableRawPointer.allocate(byteCount: Int(LZ4_sizeofState()), alignment: 16)
         case .zstd: zstdContext = ZSTD_createCCtx()
@@ -72,19 +76,37 @@ public final class Compressor {
     /// result is overwritten. `.none` copies the input.
     @discardableResult
     public func compress(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> Int {
+        grow(to: bound(forInput: input.count))
+        let result: Result<Int, CompressionError> = output.withUnsafeMutableBytes { out in
+            do throws(CompressionError) { return .success(try compress(input, into: out)) } catch { return .failure(error) }
+        }
+        count = try result.get()
+        return count
+    }
+
+    /// The most bytes `compress(_:into:)` may write for `inputBytes` of input.
+    public func bound(forInput inputBytes: Int) -> Int {
+        switch algorithm {
+        case .none: return inputBytes
+        case .lz4: return inputBytes <= Int(LZ4_MAX_INPUT_SIZE) ? Int(LZ4_compressBound(Int32(inputBytes))) : inputBytes
+        case .zstd: return ZSTD_compressBound(inputBytes)
+        }
+    }
+
+    /// Compresses `input` into `destination`, which holds at least `bound(forInput:)` bytes; returns the
+    /// compressed size. `.none` copies the input.
+    public func compress(_ input: UnsafeRawBufferPointer,
+                         into destination: UnsafeMutableRawBufferPointer) throws(CompressionError) -> Int {
+        precondition(destination.count >= bound(forInput: input.count), "compression destination below the bound")
         switch algorithm {
         case .none:
-            grow(to: input.count)
-            output.withUnsafeMutableBytes { out in
-                if input.count > 0 { out.baseAddress!.copyMemory(from: input.baseAddress!, byteCount: input.count) }
-            }
-            count = input.count
+            if input.count > 0 { destination.baseAddress!.copyMemory(from: input.baseAddress!, byteCount: input.count) }
+            return input.count
         case .lz4:
-            count = try compressLZ4(input)
+            return try compressLZ4(input, into: destination)
         case .zstd:
-            count = try compressZstd(input)
+            return try compressZstd(input, into: destination)
         }
-        return count
     }
 
     /// The last result. The pointer must not escape `body`.
@@ -99,29 +121,22 @@ public final class Compressor {
         if output.count < bytes { output = [UInt8](repeating: 0, count: max(bytes, output.count * 2)) }
     }
 
-    private func compressLZ4(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> Int {
+    private func compressLZ4(_ input: UnsafeRawBufferPointer,
+                             into out: UnsafeMutableRawBufferPointer) throws(CompressionError) -> Int {
         let limit = Int(LZ4_MAX_INPUT_SIZE)
         guard input.count <= limit else { throw .inputTooLarge(bytes: input.count, limit: limit) }
-        let bound = Int(LZ4_compressBound(Int32(input.count)))
-        grow(to: bound)
-        let state = lz4State!
-        let written = output.withUnsafeMutableBytes { out in
-            LZ4_compress_fast_extState(state, input.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                       out.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                       Int32(input.count), Int32(out.count), 1)
-        }
+        let written = LZ4_compress_fast_extState(lz4State!, input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                                 out.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                                 Int32(input.count), Int32(min(out.count, Int(Int32.max))),
+                                                 lz4Acceleration)
         guard written > 0 || input.count == 0 else { throw .lz4CompressFailed(inputBytes: input.count) }
         return Int(written)
     }
 
-    private func compressZstd(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> Int {
-        let bound = ZSTD_compressBound(input.count)
-        grow(to: bound)
-        let context = zstdContext!
-        let level = zstdLevel
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_compressCCtx(context, out.baseAddress, out.count, input.baseAddress, input.count, level)
-        }
+    private func compressZstd(_ input: UnsafeRawBufferPointer,
+                              into out: UnsafeMutableRawBufferPointer) throws(CompressionError) -> Int {
+        let written = ZSTD_compressCCtx(zstdContext!, out.baseAddress, out.count, input.baseAddress, input.count,
+                                        zstdLevel)
         if ZSTD_isError(written) != 0 { throw .zstdCompressFailed(reason: String(cString: ZSTD_getErrorName(written))) }
         return written
     }

@@ -122,6 +122,9 @@ public final class EventGroup {
     public var fields: [EventField] = []
     public var source = EventSource()
     public var progress: [FileProgress] = []
+    /// The footprint the pipeline counted when it took the group in flight (or kept it spare), given back
+    /// when the group leaves that state.
+    var chargedBytes = 0
 
     /// The open record: where its raw bytes start in the arena, its first field, its time, and the arena
     /// length to return to if it is abandoned; nil when no record is open.
@@ -138,10 +141,11 @@ public final class EventGroup {
     /// Bytes of raw input held by the arena (what batching limits count).
     public var byteCount: Int { arena.count }
 
-    /// Memory the group's content occupies: its arena and its record and field tables (what the in-flight
-    /// cap counts).
+    /// Memory the group holds as allocated: the capacity of its arena and of its record, field and
+    /// progress tables, whatever part of them is used (what the in-flight cap counts).
     public var footprint: Int {
-        arena.count + records.count * MemoryLayout<EventRecord>.stride + fields.count * MemoryLayout<EventField>.stride
+        arena.capacity + records.capacity * MemoryLayout<EventRecord>.stride
+            + fields.capacity * MemoryLayout<EventField>.stride + progress.capacity * MemoryLayout<FileProgress>.stride
     }
 
     public var isEmpty: Bool { records.isEmpty }

@@ -1,7 +1,7 @@
 // SLSBatch.swift
 //
 // The units of SLS delivery: a batch being filled for one (topic, source, tags) combination, and a sealed
-// batch whose LogGroup is encoded and compressed, ready to be signed and sent (again, after a failure).
+// batch whose LogGroup is (being) encoded and compressed, to be signed and sent (again, after a failure).
 // Owns batch limits and bookkeeping; does not own sending (SLSFlusher+Delivery.swift).
 
 /// Batch shape and retry timing of one `flusher_sls`.
@@ -61,26 +61,26 @@ struct OpenBatch {
     }
 }
 
-/// An encoded, compressed batch. Kept until SLS accepted it (or rejected it for good).
+/// A batch handed over for sealing, and then its encoded, compressed body. Kept until SLS accepted it (or
+/// rejected it for good).
 final class SealedBatch {
     let slices: [RecordSlice]
     let meta: LogGroupMeta
     let logs: Int
-    let rawSize: Int
-    let compression: BodyCompression
-    let body: [UInt8]
+    /// Nil until the sealer finished it; a batch is sent only once sealed.
+    var body: SealedBody?
+    /// Bytes the flusher counted for the body when it was sealed (and takes back when the batch leaves).
+    var heldBytes = 0
     /// Failed attempts so far.
     var failures = 0
 
-    init(slices: [RecordSlice], meta: LogGroupMeta, logs: Int, rawSize: Int, compression: BodyCompression,
-         body: [UInt8]) {
+    init(slices: [RecordSlice], meta: LogGroupMeta, logs: Int) {
         self.slices = slices
         self.meta = meta
         self.logs = logs
-        self.rawSize = rawSize
-        self.compression = compression
-        self.body = body
     }
+
+    var isSealed: Bool { body != nil }
 
     /// Halves by log count (for PostBodyTooLarge); nil for a batch of one log.
     func halves() -> ([RecordSlice], [RecordSlice])? {
@@ -105,27 +105,20 @@ final class SealedBatch {
     }
 }
 
-/// Sealed batches waiting to be sent, oldest first; a failed one goes back to the front.
+/// Batches waiting to be sent, in the order they were sealed (so a file's batches go out in order); a
+/// failed one goes back to the front. The front leaves only once sealed, even when later ones are.
 struct BatchQueue {
     private var queue = FIFOQueue<SealedBatch>()
-    /// Bytes of the queued bodies.
-    private(set) var bodyBytes = 0
 
     var isEmpty: Bool { queue.isEmpty }
 
-    mutating func pushBack(_ batch: SealedBatch) {
-        queue.pushBack(batch)
-        bodyBytes += batch.body.count
-    }
+    mutating func pushBack(_ batch: SealedBatch) { queue.pushBack(batch) }
 
-    mutating func pushFront(_ batch: SealedBatch) {
-        queue.pushFront(batch)
-        bodyBytes += batch.body.count
-    }
+    mutating func pushFront(_ batch: SealedBatch) { queue.pushFront(batch) }
 
-    mutating func popFront() -> SealedBatch? {
-        guard let batch = queue.popFront() else { return nil }
-        bodyBytes -= batch.body.count
-        return batch
+    /// The front batch when it is sealed.
+    mutating func popSealed() -> SealedBatch? {
+        guard let front = queue.first, front.isSealed else { return nil }
+        return queue.popFront()
     }
 }

@@ -28,7 +28,7 @@ extension SLSFlusher {
             return
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
-        while inFlight < limit, let batch = ready.popFront() {
+        while inFlight < limit, let batch = ready.popSealed() {
             send(batch)
         }
     }
@@ -47,17 +47,23 @@ extension SLSFlusher {
             retry(batch, operatorError: true, report: nil)
             return
         }
-        let request = batch.body.withUnsafeBytes { body in
-            PutLogsRequest(project: settings.project, endpoint: endpoint.authority, logstore: settings.logstore,
-                           credentials: signing, body: body, rawSize: batch.rawSize, compression: batch.compression,
-                           epochSeconds: time(nil))
-        }
-        var writer = HTTPRequestWriter(initialCapacity: batch.body.count + 1024)
-        batch.body.withUnsafeBytes { writer.write(request, body: $0) }
+        guard var body = batch.body else { return }
+        let request = PutLogsRequest(project: settings.project, endpoint: endpoint.authority,
+                                     logstore: settings.logstore, credentials: signing, bodyCount: body.bodyCount,
+                                     contentMD5: body.contentMD5, rawSize: body.rawSize,
+                                     compression: body.compression, epochSeconds: time(nil))
+        headWriter.write(method: request.method, target: request.path, headers: request.headers,
+                         body: UnsafeRawBufferPointer(start: nil, count: 0))
+        // A retry rewrites the head in place, unless an earlier write of the block is still queued on a
+        // socket (a server that answered before reading the whole body): then it goes out from a copy.
+        batch.body = nil
+        if !isKnownUniquelyReferenced(&body.block) { body.block = SealedBody.block(copying: body.bytes) }
+        batch.body = body
+        let outgoing = body.request(head: headWriter.bytes)
         inFlight += 1
         let started = clock()
         let serverName = endpoint.hostIsIPLiteral ? endpoint.host : projectHost
-        client.send(writer.bytes, to: endpoint, serverName: serverName) { [weak self] result in
+        client.send(outgoing, to: endpoint, serverName: serverName) { [weak self] result in
             self?.completed(batch, result, started: started)
         }
     }
@@ -89,8 +95,9 @@ extension SLSFlusher {
             diagnostics.record(.sendRecovered(flusher: name, failures: consecutiveFailures))
         }
         consecutiveFailures = 0
-        diagnostics.countSent(logs: batch.logs, rawBytes: batch.rawSize, bodyBytes: batch.body.count,
+        diagnostics.countSent(logs: batch.logs, rawBytes: batch.body?.rawSize ?? 0, bodyBytes: batch.body?.bodyCount ?? 0,
                               latencyMilliseconds: latency)
+        release(batch)
         finish(batch.slices)
     }
 
@@ -114,13 +121,19 @@ extension SLSFlusher {
                 addSlices(1, for: shared.group)
             }
             let firstLogs = first.reduce(0) { $0 + $1.records.count }
-            enqueue(makeSealed(second, meta: batch.meta, logs: batch.logs - firstLogs), atFront: true)
-            enqueue(makeSealed(first, meta: batch.meta, logs: firstLogs), atFront: true)
+            release(batch)
+            let firstHalf = SealedBatch(slices: first, meta: batch.meta, logs: firstLogs)
+            let secondHalf = SealedBatch(slices: second, meta: batch.meta, logs: batch.logs - firstLogs)
+            enqueue(secondHalf, atFront: true)
+            enqueue(firstHalf, atFront: true)
+            startSealing(firstHalf, logBytes: nil)
+            startSealing(secondHalf, logBytes: nil)
             diagnostics.record(.sendFailed(flusher: name, reason: failure.description + "; split in two",
                                            attempt: batch.failures + 1, retryInMilliseconds: 0))
             return
         }
         diagnostics.record(.sendRejected(flusher: name, reason: failure.description, records: batch.logs))
+        release(batch)
         finish(batch.slices)
     }
 }

@@ -4,11 +4,13 @@
 // passes the policy's log or byte limit; a batch is sealed (encoded straight from the group arenas, then
 // compressed) when full, when its flush interval passed, or at stop. A group is acknowledged to the
 // pipeline once every slice of it was accepted by SLS (or rejected for good and counted), so file
-// offsets move only over delivered bytes. Owns batching and slice bookkeeping; sending, retries and their
-// accounting are in SLSFlusher+Delivery.swift.
+// offsets move only over delivered bytes. Owns batching, slice bookkeeping and the bytes its bodies hold;
+// sealing is BatchSealer's (worker threads or inline), sending, retries and their accounting are in
+// SLSFlusher+Delivery.swift.
 //
-//   submit(group) ─▶ open batch per BatchKey ─full/interval/stop─▶ seal: encode + compress ─▶ ready queue
-//   ready queue ─▶ sign + send (≤ maxConcurrentRequests) ─200─▶ slices done ─all slices─▶ acknowledged
+//   submit(group) ─▶ open batch per BatchKey ─full/interval/stop─▶ ready queue (in order) + sealer
+//   sealer: encode + compress + MD5 ─▶ batch sealed ─▶ front of the queue sealed? sign + send
+//   (≤ maxConcurrentRequests) ─200─▶ slices done ─all slices─▶ acknowledged
 
 import Glibc
 
@@ -28,11 +30,16 @@ public final class SLSFlusher: Flusher {
     let retryTimer: LoopTimer
     /// `__source__` of every LogGroup: the pod IP, else the host's.
     private let sourceAddress: String
-    /// Nanoseconds are sent (Log.Time_ns), so SLS keeps the read or parsed time exactly.
-    private var encoder = LogGroupEncoder(includeNanoseconds: true)
+    /// Sizes records as the sealer encodes them (with Log.Time_ns, so SLS keeps the time exactly).
+    private let sizer = LogGroupEncoder(initialCapacity: 0, includeNanoseconds: true)
     /// iLogtail's TopicKey: a record's value of this field is its LogGroup's topic.
     private let topicKey: [UInt8]?
-    private let compressor: Compressor
+    let sealer: BatchSealer
+    let codec: SealJob.Codec
+    /// Reused for the request line and headers of every send.
+    var headWriter = HTTPRequestWriter(initialCapacity: 2048)
+    /// Bytes allocated for sealed bodies not yet delivered: queued, in flight or waiting for a retry.
+    var bodyBytesHeld = 0
 
     private var open: [BatchKey: OpenBatch] = [:]
     var ready = BatchQueue()
@@ -48,12 +55,12 @@ public final class SLSFlusher: Flusher {
 
     public var pendingGroups: Int { slicesLeft.count }
 
-    /// Bytes of compressed bodies queued for sending or retrying.
-    public var heldBytes: Int { ready.bodyBytes }
+    /// Bytes allocated for compressed bodies queued, in flight or waiting for a retry.
+    public var heldBytes: Int { bodyBytesHeld }
 
     init(settings: SLSFlusherSettings, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy, client: HTTPClient,
-         credentials: CredentialSource, sourceAddress: String, loop: EventLoop, diagnostics: Diagnostics,
-         clock: @escaping () -> UInt64) throws(LoopError) {
+         credentials: CredentialSource, sourceAddress: String, sealer: BatchSealer, loop: EventLoop,
+         diagnostics: Diagnostics, clock: @escaping () -> UInt64) throws(LoopError) {
         self.settings = settings
         self.endpoint = endpoint
         self.policy = policy
@@ -64,7 +71,9 @@ public final class SLSFlusher: Flusher {
         self.clock = clock
         projectHost = "\(settings.project).\(endpoint.authority)"
         name = "flusher_sls \(settings.project)/\(settings.logstore)"
-        compressor = Compressor(BodyCompression(settings.compression))
+        self.sealer = sealer
+        codec = SealJob.Codec(algorithm: BodyCompression(settings.compression), zstdLevel: settings.zstdLevel,
+                              lz4Acceleration: settings.lz4Acceleration)
         topicKey = settings.topicKey.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         retryTimer = try LoopTimer(loop: loop)
         retryTimer.onFire = { [unowned self] in self.sendReady() }
@@ -106,7 +115,7 @@ public final class SLSFlusher: Flusher {
         var sliceStart = records.lowerBound
         var slices = 0
         for index in records {
-            let size = encoder.encodedSize(of: group.records[index], in: group)
+            let size = sizer.encodedSize(of: group.records[index], in: group)
             if batch.logs > 0, batch.logs + 1 > policy.maxLogs || batch.bytes + size > policy.maxBytes {
                 if index > sliceStart {
                     batch.slices.append(RecordSlice(group: group, records: sliceStart..<index))
@@ -170,27 +179,36 @@ public final class SLSFlusher: Flusher {
 
     // MARK: Sealing
 
-    /// Encodes and compresses `batch` and queues it for sending.
+    /// Queues `batch` in order and hands it to the sealer.
     private func seal(_ batch: OpenBatch) {
         guard batch.logs > 0 else { return }
-        enqueue(makeSealed(batch.slices, meta: batch.meta, logs: batch.logs, logBytes: batch.bytes), atFront: false)
+        let sealed = SealedBatch(slices: batch.slices, meta: batch.meta, logs: batch.logs)
+        enqueue(sealed, atFront: false)
+        startSealing(sealed, logBytes: batch.bytes)
     }
 
-    func makeSealed(_ slices: [RecordSlice], meta: LogGroupMeta, logs: Int, logBytes: Int? = nil) -> SealedBatch {
-        let rawSize = encoder.encode(slices: slices, meta: meta, logBytes: logBytes)
-        var compression = compressor.algorithm
-        var body: [UInt8]
-        do {
-            try encoder.withEncoded { (raw) throws(CompressionError) in try compressor.compress(raw) }
-            body = compressor.outputBytes
-        } catch {
-            // Never expected (lz4 refuses only inputs over 2 GB); the batch goes out uncompressed instead.
-            diagnostics.record(.flushFailed(flusher: name, reason: "compression failed, sending uncompressed: \(error)"))
-            compression = .none
-            body = encoder.encodedBytes
-        }
-        return SealedBatch(slices: slices, meta: meta, logs: logs, rawSize: rawSize, compression: compression,
-                           body: body)
+    /// Seals `batch` (already queued); it may be sent once done. `logBytes` saves the sealer a sizing pass.
+    func startSealing(_ batch: SealedBatch, logBytes: Int?) {
+        let job = SealJob(slices: batch.slices, meta: batch.meta, logBytes: logBytes, codec: codec)
+        job.onSealed = { [weak self] job in self?.sealed(batch, job) }
+        sealer.seal(job)
+    }
+
+    private func sealed(_ batch: SealedBatch, _ job: SealJob) {
+        guard let body = job.body, !isClosed else { return }
+        batch.body = body
+        batch.heldBytes = body.block.allocatedBytes
+        bodyBytesHeld += batch.heldBytes
+        if let failure = body.compressionFailure { diagnostics.record(.flushFailed(flusher: name, reason: failure)) }
+        diagnostics.countSealed(cpuNanoseconds: body.cpuNanoseconds)
+        sendReady()
+    }
+
+    /// The batch left for good (delivered, rejected or split): its body's bytes are no longer held.
+    func release(_ batch: SealedBatch) {
+        bodyBytesHeld -= batch.heldBytes
+        batch.heldBytes = 0
+        batch.body = nil
     }
 
     func enqueue(_ batch: SealedBatch, atFront: Bool) {

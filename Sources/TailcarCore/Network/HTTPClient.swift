@@ -12,7 +12,7 @@ final class HTTPClient {
     typealias Completion = HTTPClientConnection.Completion
 
     private struct Waiting {
-        var bytes: [UInt8]
+        var bytes: OutgoingBytes
         var completion: Completion
     }
 
@@ -49,6 +49,12 @@ final class HTTPClient {
     /// Sends `bytes` (a complete request) to `endpoint`, presenting `serverName` for TLS (SNI and the
     /// certificate check). `completion` runs on the loop thread, never before this returns.
     func send(_ bytes: [UInt8], to endpoint: HTTPEndpoint, serverName: String, completion: @escaping Completion) {
+        send(OutgoingBytes(copying: bytes), to: endpoint, serverName: serverName, completion: completion)
+    }
+
+    /// Sends the request in `bytes` without copying it: the block stays alive until the socket is done with it.
+    func send(_ bytes: OutgoingBytes, to endpoint: HTTPEndpoint, serverName: String,
+              completion: @escaping Completion) {
         guard !isShutDown else {
             completion(.failure(.cancelled))
             return

@@ -113,7 +113,7 @@ final class HTTPClientConnection {
     }
 
     /// Sends one complete request (`bytes` already framed). Only when idle.
-    func send(_ bytes: [UInt8], completion: @escaping Completion) {
+    func send(_ bytes: OutgoingBytes, completion: @escaping Completion) {
         precondition(isIdle, "a request on a busy connection")
         phase = .exchanging(completion)
         parser.reset()
@@ -247,17 +247,13 @@ final class HTTPClientConnection {
 
     // MARK: Bytes out
 
-    private func write(_ bytes: [UInt8]) {
+    private func write(_ bytes: OutgoingBytes) {
         guard let tls else {
-            do { try tcp.write(bytes) } catch { fail(.write(error.description)) }
+            do { try tcp.write(retaining: bytes) } catch { fail(.write(error.description)) }
             return
         }
-        let failure: TLSError? = bytes.withUnsafeBytes { raw in
-            do throws(TLSError) { try tls.send(raw) } catch { return error }
-            return nil
-        }
-        if let failure {
-            fail(.tls(failure.description))
+        do { try tls.send(bytes.request) } catch {
+            fail(.tls(error.description))
             return
         }
         flushTLS()

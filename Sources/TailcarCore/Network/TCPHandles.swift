@@ -147,6 +147,29 @@ final class TCPConnection: LoopHandle<uv_tcp_t> {
         }
     }
 
+    /// Queues `bytes.request` as it stands, without a copy: the block is retained until libuv's write
+    /// callback (which also runs, cancelled, when the stream closes first).
+    func write(retaining bytes: OutgoingBytes) throws(LoopError) {
+        guard !isClosed else { throw LoopError(operation: "uv_write", code: Int32(UV_EBADF.rawValue)) }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<uv_write_t>.size,
+                                                   alignment: MemoryLayout<uv_write_t>.alignment)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<uv_write_t>.size)
+        let request = raw.bindMemory(to: uv_write_t.self, capacity: 1)
+        request.pointee.data = Unmanaged.passRetained(bytes).toOpaque()
+        let body = bytes.request
+        var buffer = uv_buf_init(UnsafeMutablePointer(mutating: body.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                                 UInt32(body.count))
+        let status = uv_write(request, stream, &buffer, 1) { request, _ in
+            Unmanaged<OutgoingBytes>.fromOpaque(request!.pointee.data).release()
+            UnsafeMutableRawPointer(request!).deallocate()
+        }
+        if status < 0 {
+            Unmanaged<OutgoingBytes>.fromOpaque(request.pointee.data).release()
+            raw.deallocate()
+            throw LoopError(operation: "uv_write", code: status)
+        }
+    }
+
     /// Queues a copy of `bytes`; the copy lives until libuv's write callback frees it.
     func write(_ bytes: [UInt8]) throws(LoopError) {
         let failure: LoopError? = bytes.withUnsafeBytes { raw in

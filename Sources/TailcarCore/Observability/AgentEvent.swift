@@ -113,4 +113,9 @@ public struct AgentCounters: Sendable {
     public var consoleLastSuccessSeconds: UInt64 = 0
     /// Time the read-rate limit (--max-bytes-per-sec) held reading back.
     public var readThrottledMilliseconds: UInt64 = 0
+    /// CPU time spent sealing SLS batches, on whichever thread sealed them: LogGroup encoding, compression
+    /// (with the one copy of its output into the request block) and Content-MD5.
+    public var encodeCPUNanoseconds: UInt64 = 0
+    public var compressCPUNanoseconds: UInt64 = 0
+    public var hashCPUNanoseconds: UInt64 = 0
 }

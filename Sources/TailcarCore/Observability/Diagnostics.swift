@@ -41,6 +41,13 @@ public final class Diagnostics {
         counters.sendLatencyMilliseconds &+= latencyMilliseconds
     }
 
+    /// A batch was sealed: the CPU time its encoding, compression and hashing took.
+    public func countSealed(cpuNanoseconds: SealingCPUTime) {
+        counters.encodeCPUNanoseconds &+= cpuNanoseconds.encode
+        counters.compressCPUNanoseconds &+= cpuNanoseconds.compress
+        counters.hashCPUNanoseconds &+= cpuNanoseconds.hash
+    }
+
     /// A console poll ended with the configs (counted, not logged: one line every 10 s would drown the log).
     public func countConsolePoll(requests: Int, epochSeconds: Int) {
         counters.consolePolls &+= 1

@@ -7,6 +7,8 @@
 //   tailcar_file_lag_bytes{pipeline="web",path="/l/a \"b\".log"} 120
 //                                              ^ \ " and newline escaped as \\ \" \n
 
+import CTailcarShim
+
 /// One tailed file of one pipeline.
 public struct FileMetrics: Sendable, Equatable {
     public var path: String
@@ -126,7 +128,15 @@ public enum PrometheusText {
         header(&out, "read_throttled_seconds_total", "Time the read-rate limit (--max-bytes-per-sec) held reading back.",
                "counter")
         out += "tailcar_read_throttled_seconds_total \(seconds(c.readThrottledMilliseconds))\n"
+        for (stage, nanoseconds) in [("encode", c.encodeCPUNanoseconds), ("compress", c.compressCPUNanoseconds),
+                                     ("hash", c.hashCPUNanoseconds)] {
+            header(&out, "sls_\(stage)_cpu_seconds_total",
+                   "CPU time sealing SLS batches: \(stage) (LogGroup encoding, compression, Content-MD5).", "counter")
+            out += "tailcar_sls_\(stage)_cpu_seconds_total \(Double(nanoseconds) / 1e9)\n"
+        }
         let gauges: [(String, String, String)] = [
+            ("heap_in_use_bytes", "Bytes malloc has handed out and not had back (mallinfo2), all threads.",
+             "\(ctailcar_heap_in_use())"),
             ("files_watched", "Files tracked: open, idle-released or draining.", "\(snapshot.filesWatched)"),
             ("files_open", "Files with an open descriptor.", "\(snapshot.filesOpen)"),
             ("watched_directories", "Directories watched with inotify.", "\(snapshot.watchedDirectories)"),

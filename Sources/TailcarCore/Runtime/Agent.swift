@@ -5,6 +5,7 @@
 // can reach and the read pump (Agent+Reading.swift), and SIGTERM/SIGINT. Agent+Stop.swift owns how it
 // ends. Owns the loop and its handles; stage logic lives in InputRunner and PipelineRunner.
 
+import CTailcarShim
 import Glibc
 
 public enum AgentError: Error, CustomStringConvertible {
@@ -70,6 +71,8 @@ public final class Agent {
     private var checkpointSpacing = Agent.checkpointSpacingMilliseconds
     /// Shared by every flusher_sls; made with the first one.
     private var httpClient: HTTPClient?
+    /// Seals the batches of every flusher_sls; made with the first one.
+    private var sealer: BatchSealer?
     private var credentialSource: CredentialSource?
     private lazy var sourceAddress = context.options.sourceAddress ?? HostIdentity.primaryIPv4()
     private var pipelineCount = 1
@@ -171,8 +174,9 @@ public final class Agent {
         let client = sharedHTTPClient()
         do {
             return try SLSFlusher(settings: settings, endpoint: endpoint, policy: context.options.delivery,
-                                  client: client, credentials: credentials, sourceAddress: sourceAddress, loop: loop,
-                                  diagnostics: context.diagnostics, clock: { [context] in context.now })
+                                  client: client, credentials: credentials, sourceAddress: sourceAddress,
+                                  sealer: try sharedSealer(), loop: loop, diagnostics: context.diagnostics,
+                                  clock: { [context] in context.now })
         } catch { throw .loop(error) }
     }
 
@@ -183,6 +187,31 @@ public final class Agent {
                                 caFile: context.options.caFile)
         httpClient = client
         return client
+    }
+
+    /// Gives freed heap memory back to the system once a burst drained: when some pipeline held at least
+    /// 4 MiB in flight since the last time and none holds more than 1 MiB now. glibc keeps freed memory
+    /// in its heap otherwise, and a pod's RSS would stay at its burst's peak.
+    private func returnMemoryAfterBurst() {
+        guard pipelines.contains(where: { $0.inFlightHighWater >= 4 << 20 }),
+              pipelines.allSatisfy({ $0.inFlightBytes < 1 << 20 }) else { return }
+        for pipeline in pipelines { pipeline.inFlightHighWater = 0 }
+        _ = ctailcar_malloc_trim()
+    }
+
+    /// The sealer every flusher_sls shares; made on first use with the threads the container's CPUs allow.
+    private func sharedSealer() throws(LoopError) -> BatchSealer {
+        if let sealer { return sealer }
+        let quota = HostIdentity.cgroupCPUQuota()
+        let threads = context.options.sealingThreads
+            ?? HostIdentity.workerThreads(quota: quota?.cpus, availableCPUs: HostIdentity.availableCPUs())
+        let made = try BatchSealer(loop: loop, threads: threads)
+        sealer = made
+        let origin = context.options.sealingThreads != nil ? "--sealing-threads"
+            : quota.map { "a CPU quota of \($0.cpus) in \($0.file)" } ?? "\(HostIdentity.availableCPUs()) CPUs"
+        context.diagnostics.record(.configNote(threads == 0 ? "SLS batches are sealed on the loop thread (\(origin))"
+                                                 : "SLS batches are sealed on \(threads) threads (\(origin))"))
+        return made
     }
 
     /// The AccessKey source every flusher_sls and the console poller share; nil without credentials.
@@ -226,6 +255,7 @@ public final class Agent {
     // MARK: Loop callbacks
 
     private func onTick() {
+        returnMemoryAfterBurst()
         var stopping: Bool
         switch phase {
         case .running: stopping = false
@@ -386,5 +416,6 @@ public final class Agent {
             }
         }
         httpClient?.shutDown()
+        sealer?.shutDown()
     }
 }

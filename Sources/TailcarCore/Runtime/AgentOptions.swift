@@ -57,6 +57,9 @@ public struct AgentOptions: Sendable {
     public var delivery = SLSDeliveryPolicy()
     /// CA bundle for https endpoints (nil: $SSL_CERT_FILE, else the system bundle).
     public var caFile: String?
+    /// Threads that seal SLS batches (encode, compress, Content-MD5); 0 seals on the loop thread. Nil: from
+    /// the container's CPU quota and affinity (HostIdentity.workerThreads).
+    public var sealingThreads: Int?
     /// Written once the agent has started and made its first scan: the application may begin (the Logtail
     /// sidecar's `/tasksite/cornerstone`). Nil: none is written.
     public var cornerstonePath: String?

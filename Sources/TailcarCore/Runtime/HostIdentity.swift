@@ -1,8 +1,9 @@
 // HostIdentity.swift
 //
 // Facts about the machine the agent runs in that leave with every batch or bound its memory: the IP
-// address for SLS's `__source__` and the container's memory limit from its cgroup. Owns reading them from
-// libuv, /proc/self/cgroup and /sys/fs/cgroup; does not own where they are used.
+// address for SLS's `__source__`, the container's memory limit and CPU quota from its cgroup, and the CPUs it
+// may run on. Owns reading them from libuv, /proc/self/cgroup and /sys/fs/cgroup; does not own where they
+// are used.
 
 import CLibUV
 import Glibc
@@ -58,6 +59,60 @@ public enum HostIdentity {
             if tightest == nil || value < tightest!.bytes { tightest = (value, file) }
         }
         return tightest
+    }
+
+    /// The tightest CPU quota over this process's cgroup and its ancestors, in CPUs (cgroup v2 `cpu.max`
+    /// "150000 100000" is 1.5; v1 `cpu.cfs_quota_us` over `cpu.cfs_period_us`), and the file that set it; nil
+    /// when no cgroup sets one ("max", -1). Paths are found as `cgroupMemoryLimit` finds them.
+    public static func cgroupCPUQuota(root: String = "/sys/fs/cgroup",
+                                      membership: String = "/proc/self/cgroup") -> (cpus: Double, file: String)? {
+        var candidates: [(quota: String, period: String?)] = []
+        let lines = String(decoding: (try? readWholeFile(membership)) ?? [], as: UTF8.self).split(separator: "\n")
+        for line in lines {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            let path = String(parts[2])
+            if parts[0] == "0", parts[1].isEmpty {
+                candidates += ancestors(of: path).map { (root + $0 + "/cpu.max", nil) }
+            } else if let controller = parts[1].split(separator: ",").first(where: { $0 == "cpu" }) {
+                let mount = root + "/" + (parts[1].contains(",") ? String(parts[1]) : String(controller))
+                candidates += ancestors(of: path).map { (mount + $0 + "/cpu.cfs_quota_us", mount + $0 + "/cpu.cfs_period_us") }
+            }
+        }
+        candidates += [(root + "/cpu.max", nil), (root + "/cpu/cpu.cfs_quota_us", root + "/cpu/cpu.cfs_period_us"),
+                       (root + "/cpu,cpuacct/cpu.cfs_quota_us", root + "/cpu,cpuacct/cpu.cfs_period_us")]
+        func number(_ file: String) -> Double? {
+            guard let bytes = try? readWholeFile(file) else { return nil }
+            return Double(String(decoding: bytes, as: UTF8.self).trimmingWhitespace)
+        }
+        var tightest: (cpus: Double, file: String)?
+        for candidate in candidates {
+            let cpus: Double?
+            if let periodFile = candidate.period {
+                guard let quota = number(candidate.quota), quota > 0, let period = number(periodFile), period > 0 else { continue }
+                cpus = quota / period
+            } else {
+                guard let bytes = try? readWholeFile(candidate.quota) else { continue }
+                let fields = String(decoding: bytes, as: UTF8.self).trimmingWhitespace.split(separator: " ")
+                guard fields.count == 2, let quota = Double(fields[0]), let period = Double(fields[1]), quota > 0,
+                      period > 0 else { continue }
+                cpus = quota / period
+            }
+            if let cpus, tightest == nil || cpus < tightest!.cpus { tightest = (cpus, candidate.quota) }
+        }
+        return tightest
+    }
+
+    /// CPUs this process may run on (its affinity mask; libuv's uv_available_parallelism).
+    public static func availableCPUs() -> Int { Int(uv_available_parallelism()) }
+
+    /// Threads worth running beside the loop for CPU-bound work: none when the container may use one CPU or
+    /// less (the loop does it, no thread overhead), else the quota rounded up, at most the CPUs this process
+    /// may run on.
+    public static func workerThreads(quota: Double?, availableCPUs: Int) -> Int {
+        let limit = quota.map { Int($0.rounded(.up)) } ?? availableCPUs
+        let usable = min(max(limit, 1), max(availableCPUs, 1))
+        return usable <= 1 ? 0 : usable
     }
 
     /// `/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]; the root itself is read separately.

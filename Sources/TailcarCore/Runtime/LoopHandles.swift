@@ -1,6 +1,6 @@
 // LoopHandles.swift
 //
-// The libuv handles Tailcar uses (timer, signal, idle; the inotify poll is DirectoryWatcher.swift), each
+// The libuv handles Tailcar uses (timer, signal, idle, async; the inotify poll is DirectoryWatcher.swift), each
 // owned by a small class that follows one lifetime: the handle lives on the heap, `handle->data` points at its owner, C callbacks capture
 // nothing and recover the owner through `Unmanaged`, and the memory is freed only in the close callback.
 // An owner that goes away without `close()` detaches itself (data = nil) and closes the handle.
@@ -115,4 +115,30 @@ final class LoopIdle: LoopHandle<uv_idle_t> {
         isActive = false
         uv_idle_stop(pointer)
     }
+}
+
+/// uv_async_t: `wake()` may be called from any thread; `onWake` then runs on the loop thread (several wakes
+/// before it runs may be folded into one).
+final class LoopAsync: LoopHandle<uv_async_t> {
+    var onWake: () -> Void = {}
+
+    init(loop: EventLoop) throws(LoopError) {
+        super.init()
+        let status = uv_async_init(loop.raw, pointer) { async in
+            LoopAsync.owner(of: UnsafeMutableRawPointer(async))?.onWake()
+        }
+        if status < 0 { discardUninitialised(); throw LoopError(operation: "uv_async_init", code: status) }
+        attach()
+    }
+
+    /// What another thread holds to wake the loop: valid until `close()`, which the owner calls only after
+    /// every thread that could wake it has stopped.
+    var waker: LoopWaker { LoopWaker(handle: pointer) }
+}
+
+/// A handle to wake a `LoopAsync` from another thread.
+struct LoopWaker: @unchecked Sendable {
+    let handle: UnsafeMutablePointer<uv_async_t>
+
+    func wake() { uv_async_send(handle) }
 }

@@ -52,8 +52,14 @@ final class PipelineRunner: FlushDelegate {
 
     deinit { unretainedProcessors.deallocate() }
 
-    /// Records in flight plus what flushers hold besides them (compressed bodies waiting to be sent).
-    var isPaused: Bool { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
+    /// Groups in flight and spare, as allocated, plus what flushers hold besides them (compressed bodies
+    /// queued, in flight or waiting for a retry).
+    var isPaused: Bool { inFlightBytes + spareBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
+
+    /// Bytes the spare groups keep allocated for reuse.
+    private var spareBytes = 0
+    /// The most bytes counted in flight since the agent last gave freed memory back to the system.
+    var inFlightHighWater = 0
 
     var pendingGroups: Int { remainingAcks.count }
 
@@ -171,7 +177,7 @@ final class PipelineRunner: FlushDelegate {
         }
         remainingAcks[id] = nil
         let wasPaused = isPaused
-        inFlightBytes -= group.footprint
+        inFlightBytes -= group.chargedBytes
         complete(group)
         if wasPaused && !isPaused { onResume() }
     }
@@ -199,8 +205,16 @@ final class PipelineRunner: FlushDelegate {
     /// neither allocates nor, while a batching flusher holds it, keeps the 576 KiB arena and 4,096-record
     /// tables a full read needs. Groups grow when their content does, and spares keep what they grew to.
     private func takeGroup(for tailer: FileTailer, bytes: Int) -> EventGroup {
-        let group = pool.popLast() ?? EventGroup(keys: keys, arenaCapacity: min(576 << 10, max(4 << 10, bytes)),
-                                                 recordCapacity: min(4096, max(32, bytes / 64)))
+        if let spare = pool.popLast() {
+            spareBytes -= spare.chargedBytes
+            return prepare(spare, for: tailer)
+        }
+        let made = EventGroup(keys: keys, arenaCapacity: min(576 << 10, max(4 << 10, bytes)),
+                              recordCapacity: min(4096, max(32, bytes / 64)))
+        return prepare(made, for: tailer)
+    }
+
+    private func prepare(_ group: EventGroup, for tailer: FileTailer) -> EventGroup {
         group.source.path = tailer.path
         if let source = sources[tailer.key] {
             group.source.topic = source.topic
@@ -221,7 +235,9 @@ final class PipelineRunner: FlushDelegate {
             return
         }
         remainingAcks[ObjectIdentifier(group)] = flushers.count
-        inFlightBytes += group.footprint
+        group.chargedBytes = group.footprint
+        inFlightBytes += group.chargedBytes
+        inFlightHighWater = max(inFlightHighWater, inFlightBytes)
         for flusher in flushers { flusher.submit(group) }
         // Reading stops here until acknowledgements come: nothing may wait for a batch to fill.
         if isPaused { flushAll() }
@@ -237,7 +253,11 @@ final class PipelineRunner: FlushDelegate {
         group.reset()
         // Two spare groups cover the read-submit-acknowledge cycle of a fast flusher; more would hold memory
         // outside the in-flight cap after a slow flusher's burst.
-        if pool.count < 2 { pool.append(group) }
+        if pool.count < 2 {
+            group.chargedBytes = group.footprint
+            spareBytes += group.chargedBytes
+            pool.append(group)
+        }
     }
 }
 

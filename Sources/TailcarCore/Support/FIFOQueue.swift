@@ -11,6 +11,9 @@ struct FIFOQueue<Element> {
     var isEmpty: Bool { head == slots.count }
     var count: Int { slots.count - head }
 
+    /// The element `popFront` would return, left in place.
+    var first: Element? { head < slots.count ? slots[head] : nil }
+
     mutating func pushBack(_ element: Element) { slots.append(element) }
 
     mutating func pushFront(_ element: Element) {

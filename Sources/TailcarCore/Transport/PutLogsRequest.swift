@@ -25,6 +25,18 @@ public struct PutLogsRequest: Sendable {
                                           epochSeconds: epochSeconds)
     }
 
+    /// The same request for a body hashed already: `contentMD5` is its upper-case hex MD5.
+    public init(project: String, endpoint: String, logstore: String, credentials: Credentials, bodyCount: Int,
+                contentMD5: String, rawSize: Int, compression: BodyCompression, epochSeconds: Int) {
+        method = "POST"
+        path = "/logstores/\(logstore)/shards/lb"
+        headers = SLSSigner.signedHeaders(method: method, path: path, host: "\(project).\(endpoint)",
+                                          contentType: "application/x-protobuf", bodyCount: bodyCount,
+                                          contentMD5: contentMD5, rawSize: rawSize,
+                                          compressType: compression.headerValue, credentials: credentials,
+                                          epochSeconds: epochSeconds)
+    }
+
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()

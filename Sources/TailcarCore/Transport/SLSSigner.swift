@@ -111,11 +111,20 @@ public enum SLSSigner {
                                      body: UnsafeRawBufferPointer, rawSize: Int, compressType: String?,
                                      credentials: Credentials, epochSeconds: Int,
                                      query: [(key: String, value: String)] = []) -> [(name: String, value: String)] {
-        let md5 = body.isEmpty ? "" : contentMD5(body)
+        signedHeaders(method: method, path: path, host: host, contentType: contentType, bodyCount: body.count,
+                      contentMD5: body.isEmpty ? "" : contentMD5(body), rawSize: rawSize, compressType: compressType,
+                      credentials: credentials, epochSeconds: epochSeconds, query: query)
+    }
+
+    /// The same headers for a body whose Content-MD5 was computed already (where the body was compressed).
+    public static func signedHeaders(method: String, path: String, host: String, contentType: String?,
+                                     bodyCount: Int, contentMD5 md5: String, rawSize: Int, compressType: String?,
+                                     credentials: Credentials, epochSeconds: Int,
+                                     query: [(key: String, value: String)] = []) -> [(name: String, value: String)] {
         let date = httpDate(epochSeconds: epochSeconds)
         var list: [(name: String, value: String)] = [("Host", host)]
         if let contentType { list.append(("Content-Type", contentType)) }
-        list += [("Content-Length", String(body.count)), ("Date", date), ("x-log-apiversion", "0.6.0"),
+        list += [("Content-Length", String(bodyCount)), ("Date", date), ("x-log-apiversion", "0.6.0"),
                  ("x-log-bodyrawsize", String(rawSize))]
         if !md5.isEmpty { list.append(("Content-MD5", md5)) }
         if let compressType { list.append(("x-log-compresstype", compressType)) }

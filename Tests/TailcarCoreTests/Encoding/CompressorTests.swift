@@ -33,6 +33,29 @@ struct CompressorTests {
         }
     }
 
+    @Test("LZ4Acceleration and ZstdLevel change the output and still round-trip; faster settings give bigger bodies")
+    func settings() throws {
+        let body = sampleBody(bytes: 600_000, seed: 7)
+        let decompressor = Decompressor()
+        func packed(_ compressor: Compressor) throws -> [UInt8] {
+            try body.withUnsafeBytes { _ = try compressor.compress($0) }
+            let out = compressor.outputBytes
+            let back = try out.withUnsafeBytes {
+                try decompressor.decompress($0, algorithm: compressor.algorithm, rawSize: body.count)
+            }
+            #expect(back == body)
+            return out
+        }
+        let lz4Default = try packed(Compressor(.lz4))
+        let lz4Fast = try packed(Compressor(.lz4, lz4Acceleration: 32))
+        #expect(lz4Fast.count > lz4Default.count)
+        let zstdFast = try packed(Compressor(.zstd, zstdLevel: -5))
+        let zstdDefault = try packed(Compressor(.zstd))
+        let zstdStrong = try packed(Compressor(.zstd, zstdLevel: 9))
+        #expect(zstdFast.count > zstdDefault.count)
+        #expect(zstdStrong != zstdDefault)
+    }
+
     @Test("lz4 output is a raw block: no frame magic, and LZ4_decompress_safe takes it as is")
     func lz4IsRawBlock() throws {
         let compressor = Compressor(.lz4)

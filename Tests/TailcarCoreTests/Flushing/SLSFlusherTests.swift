@@ -22,16 +22,20 @@ struct SLSFlusherTests {
         let diagnostics = Diagnostics(quiet: true)
         let acks = Acks()
 
-        init(port: UInt16, policy: SLSDeliveryPolicy, topicKey: String? = nil) throws {
+        let sealer: BatchSealer
+
+        /// `sealingThreads` 2 seals on worker threads as a two-CPU pod does; 0 seals on the loop thread.
+        init(port: UInt16, policy: SLSDeliveryPolicy, topicKey: String? = nil, sealingThreads: Int = 2) throws {
             loop = try EventLoop()
             client = HTTPClient(loop: loop)
+            sealer = try BatchSealer(loop: loop, threads: sealingThreads)
             let credentials = CredentialSource(.fixed(Credentials(accessKeyID: "mockAccessKeyID",
                                                                   accessKeySecret: "mockAccessKeySecret")))
             let settings = SLSFlusherSettings(endpoint: "http://127.0.0.1:\(port)", project: "proj", logstore: "store",
                                               topicKey: topicKey)
             flusher = try SLSFlusher(settings: settings, endpoint: try HTTPEndpoint(parsing: settings.endpoint),
                                      policy: policy, client: client, credentials: credentials, sourceAddress: "10.0.0.9",
-                                     loop: loop, diagnostics: diagnostics, clock: { [loop] in loop.nowMilliseconds })
+                                     sealer: sealer, loop: loop, diagnostics: diagnostics, clock: { [loop] in loop.nowMilliseconds })
             flusher.delegate = acks
         }
 
@@ -46,6 +50,7 @@ struct SLSFlusherTests {
         func finish() {
             flusher.close()
             client.shutDown()
+            sealer.shutDown()
             loop.close()
         }
     }
@@ -62,14 +67,15 @@ struct SLSFlusherTests {
         return text.split(separator: "\"logs\": [").dropFirst().map { $0.components("\"time\":") }
     }
 
-    @Test("groups are cut at the log limit and acknowledged when their last slice is delivered")
-    func cutting() throws {
+    @Test("groups are cut at the log limit and acknowledged when their last slice is delivered",
+          arguments: [0, 2])
+    func cutting(sealingThreads: Int) throws {
         let receiver = try ReceiverProcess(arguments: ["--port", "0"])
         defer { receiver.stop() }
         var policy = SLSDeliveryPolicy()
         policy.maxLogs = 10
         policy.maxConcurrentRequests = 1
-        let fixture = try Fixture(port: receiver.port, policy: policy)
+        let fixture = try Fixture(port: receiver.port, policy: policy, sealingThreads: sealingThreads)
         let first = lines(25, from: 0, path: "/a.log")
         let second = lines(7, from: 25, path: "/a.log")
         let other = lines(3, from: 100, path: "/b.log")
@@ -137,11 +143,12 @@ struct SLSFlusherTests {
         fixture.finish()
     }
 
-    @Test("PostBodyTooLarge splits a batch in halves until SLS takes them; the group is acknowledged once")
-    func splitting() throws {
+    @Test("PostBodyTooLarge splits a batch in halves until SLS takes them; the group is acknowledged once",
+          arguments: [0, 2])
+    func splitting(sealingThreads: Int) throws {
         let receiver = try ReceiverProcess(arguments: ["--port", "0", "--fault", "toolarge"])
         defer { receiver.stop() }
-        let fixture = try Fixture(port: receiver.port, policy: SLSDeliveryPolicy())
+        let fixture = try Fixture(port: receiver.port, policy: SLSDeliveryPolicy(), sealingThreads: sealingThreads)
         let first = lines(3, from: 0, path: "/a.log")
         let second = lines(2, from: 3, path: "/a.log")
         fixture.flusher.submit(first)
@@ -153,6 +160,44 @@ struct SLSFlusherTests {
         let text = try receiver.received()
         for index in 0..<5 { #expect(text.contains("\"line \(index)\"")) }
         #expect(fixture.flusher.pendingGroups == 0 && fixture.diagnostics.counters.recordsRejected == 0)
+        fixture.finish()
+    }
+}
+
+@Suite("Sealing on worker threads")
+struct SealingOrderTests {
+    @Test("a file's batches go out in the order they were sealed, whichever thread finished first")
+    func order() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0"])
+        defer { receiver.stop() }
+        var policy = SLSDeliveryPolicy()
+        policy.maxLogs = 10
+        policy.maxConcurrentRequests = 1
+        let fixture = try SLSFlusherTests.Fixture(port: receiver.port, policy: policy, sealingThreads: 4)
+        // Big and small batches in turn, so that a small one is often sealed before the big one ahead of it.
+        var groups: [EventGroup] = []
+        var next = 0
+        for round in 0..<40 {
+            let count = round % 2 == 0 ? 10 : 1
+            let padding = round % 2 == 0 ? String(repeating: "x", count: 2_000) : ""
+            let group = makeGroup((next..<(next + count)).map { (1_795_744_200, 0, [("content", "line \($0) \(padding)")]) })
+            group.source = EventSource(path: "/a.log")
+            next += count
+            groups.append(group)
+            fixture.flusher.submit(group)
+            fixture.flusher.flushAll()
+        }
+        fixture.run { fixture.acks.groups.count == groups.count }
+        #expect(fixture.acks.groups.count == groups.count)
+        let text = try receiver.received()
+        var seen: [Int] = []
+        var rest = text[...]
+        while let found = rest.firstRange(of: "\"line ") {
+            let digits = rest[found.upperBound...].prefix { $0.isNumber }
+            seen.append(Int(digits)!)
+            rest = rest[found.upperBound...]
+        }
+        #expect(seen == Array(0..<next), "lines arrived out of order: \(seen.prefix(40))")
         fixture.finish()
     }
 }

@@ -129,19 +129,17 @@ struct EndpointAndCredentialTests {
         }
         let a = group(3), b = group(4)
         let batch = SealedBatch(slices: [RecordSlice(group: a, records: 0..<3), RecordSlice(group: b, records: 0..<4)],
-                                meta: LogGroupMeta(topic: "", source: ""), logs: 7, rawSize: 0, compression: .none,
-                                body: [])
+                                meta: LogGroupMeta(topic: "", source: ""), logs: 7)
         guard let (first, second) = batch.halves() else {
             Issue.record("no halves")
             return
         }
         #expect(first.map(\.records) == [0..<3] && second.map(\.records) == [0..<4])
         let uneven = SealedBatch(slices: [RecordSlice(group: b, records: 0..<4), RecordSlice(group: a, records: 0..<3)],
-                                 meta: LogGroupMeta(topic: "", source: ""), logs: 7, rawSize: 0, compression: .none,
-                                 body: [])
+                                 meta: LogGroupMeta(topic: "", source: ""), logs: 7)
         let (left, right) = uneven.halves()!
         #expect(left.map(\.records) == [0..<3] && right.map(\.records) == [3..<4, 0..<3])
         #expect(SealedBatch(slices: [RecordSlice(group: a, records: 0..<1)], meta: LogGroupMeta(topic: "", source: ""),
-                            logs: 1, rawSize: 0, compression: .none, body: []).halves() == nil)
+                            logs: 1).halves() == nil)
     }
 }

@@ -8,11 +8,9 @@
 import Glibc
 @testable import TailcarCore
 
-/// One file per process, rewritten for every input (tmpfs when the machine has it).
-private let configPath: String = {
-    let directory = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
-    return "\(directory)/tailcar-config-fuzz-\(getpid()).yaml"
-}()
+/// One file per process, rewritten for every input, in the working directory: run-core-fuzz.sh runs the
+/// target inside its scratch directory and removes it afterwards, so nothing is left behind.
+private let configPath = "tailcar-config-fuzz-\(getpid()).yaml"
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func configFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
