@@ -158,6 +158,7 @@ public enum FlusherSettings: Sendable, Equatable {
     /// Acknowledges and discards (benchmarks).
     case blackhole
     case sls(SLSFlusherSettings)
+    case otlp(OTLPFlusherSettings)
 }
 
 /// `flusher_sls`.
@@ -179,5 +180,38 @@ public struct SLSFlusherSettings: Sendable, Equatable {
         self.region = region
         self.topicKey = topicKey
         self.compression = compression
+    }
+}
+
+/// A header a flusher adds to every request (a tenant, a token). Values are never logged.
+public struct HTTPHeaderSetting: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `flusher_otlp`: OTLP/HTTP logs.
+public struct OTLPFlusherSettings: Sendable, Equatable {
+    public enum Compression: String, Sendable { case gzip, none }
+
+    /// The base URL, `scheme://host[:port]`; `path` is appended.
+    public var endpoint: String
+    public var path: String
+    public var compression: Compression
+    public var headers: [HTTPHeaderSetting]
+    /// The field that becomes a LogRecord's body; every other field is a log attribute.
+    public var bodyKey: String
+
+    public init(endpoint: String, path: String = "/v1/logs", compression: Compression = .gzip,
+                headers: [HTTPHeaderSetting] = [], bodyKey: String = "content") {
+        self.endpoint = endpoint
+        self.path = path
+        self.compression = compression
+        self.headers = headers
+        self.bodyKey = bodyKey
     }
 }
