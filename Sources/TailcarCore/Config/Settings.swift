@@ -159,6 +159,7 @@ public enum FlusherSettings: Sendable, Equatable {
     case blackhole
     case sls(SLSFlusherSettings)
     case otlp(OTLPFlusherSettings)
+    case clickhouse(ClickHouseFlusherSettings)
 }
 
 /// `flusher_sls`.
@@ -213,5 +214,39 @@ public struct OTLPFlusherSettings: Sendable, Equatable {
         self.compression = compression
         self.headers = headers
         self.bodyKey = bodyKey
+    }
+}
+
+/// `flusher_clickhouse`: rows inserted over ClickHouse's HTTP interface.
+public struct ClickHouseFlusherSettings: Sendable, Equatable {
+    public enum Compression: String, Sendable { case gzip, none }
+    /// `headers`: X-ClickHouse-User / X-ClickHouse-Key; `basic`: an Authorization header.
+    public enum Auth: String, Sendable { case headers, basic }
+
+    /// `scheme://host[:port]` of the HTTP interface (8123 by default).
+    public var endpoint: String
+    public var database: String
+    public var table: String
+    public var user: String
+    public var password: String
+    public var auth: Auth
+    public var compression: Compression
+    /// Fields with a String column of their own; every other field goes to the `fields` Nested column.
+    public var columns: [String]
+    /// Whether the database and table are created when missing, before the first insert.
+    public var createTable: Bool
+
+    public init(endpoint: String, database: String, table: String, user: String = "default", password: String = "",
+                auth: Auth = .headers, compression: Compression = .gzip, columns: [String] = ["content"],
+                createTable: Bool = true) {
+        self.endpoint = endpoint
+        self.database = database
+        self.table = table
+        self.user = user
+        self.password = password
+        self.auth = auth
+        self.compression = compression
+        self.columns = columns
+        self.createTable = createTable
     }
 }

@@ -136,6 +136,7 @@ public final class Agent {
             case .blackhole: flushers.append(BlackholeFlusher())
             case .sls(let sls): flushers.append(try makeSLSFlusher(sls, pipeline: settings.name))
             case .otlp(let otlp): flushers.append(try makeOTLPFlusher(otlp, pipeline: settings.name))
+            case .clickhouse(let clickhouse): flushers.append(try makeClickHouseFlusher(clickhouse, pipeline: settings.name))
             }
         }
         let share = max(1 << 20, context.options.maxInFlightBytes / max(1, pipelineCount))
@@ -186,6 +187,20 @@ public final class Agent {
         let format: OTLPFormat
         do { format = try OTLPFormat(settings: settings, name: name, diagnostics: context.diagnostics) } catch {
             throw .flusher(pipeline: pipeline, "flusher_otlp: \(error)")
+        }
+        return try makeHTTPBatchFlusher(name: name, format: format, endpoint: endpoint)
+    }
+
+    private func makeClickHouseFlusher(_ settings: ClickHouseFlusherSettings,
+                                       pipeline: String) throws(AgentError) -> HTTPBatchFlusher {
+        let endpoint: HTTPEndpoint
+        do { endpoint = try HTTPEndpoint(parsing: settings.endpoint) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_clickhouse: \(error)")
+        }
+        let name = "flusher_clickhouse \(endpoint) \(settings.database).\(settings.table)"
+        let format: ClickHouseFormat
+        do { format = try ClickHouseFormat(settings: settings, name: name, diagnostics: context.diagnostics) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_clickhouse: \(error)")
         }
         return try makeHTTPBatchFlusher(name: name, format: format, endpoint: endpoint)
     }
