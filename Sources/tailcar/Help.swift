@@ -143,6 +143,10 @@ Pipelines (iLogtail form):
             | [{Type: flusher_blackhole}]
             | [{Type: flusher_sls, Endpoint: cn-hangzhou.log.aliyuncs.com, Project: p, Logstore: l,
                 CompressType: lz4}]   (https unless the endpoint says http://)
+            | [{Type: flusher_otlp, Endpoint: http://collector:4318, Compression: gzip,
+                Headers: {X-Scope-OrgID: t}, BodyKey: content}]   (POST {Endpoint}/v1/logs, protobuf)
+            | [{Type: flusher_clickhouse, Endpoint: http://clickhouse:8123, Database: logs, Table: app,
+                User: default, Password: "", Columns: [content]}]   (database and table made when missing)
 
 flusher_sls credentials (never logged):
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET [, ALIBABA_CLOUD_SECURITY_TOKEN], or
