@@ -190,3 +190,27 @@ def test_check_config_names_bad_fields(workdir):
     assert ("flusher_clickhouse http://127.0.0.1:8123 table logs.app (created when missing), columns content, "
             "user default by headers, gzip") in output
     assert "hunter2" not in output
+
+
+def test_bootstrap_creates_the_database_and_table_then_finds_them(workdir, clickhouse):
+    config = workdir / "pipeline.yaml"
+    config.write_text(ch_yaml(workdir / "logs" / "app.log", clickhouse, "    Columns: [content, level]\n"))
+    env = {"PATH": "/usr/bin:/bin"}
+    first = subprocess.run([str(BINARY), "bootstrap", "--config", str(config)], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [f"clickhouse database {clickhouse.endpoint} logs: created [request none]",
+                                         f"clickhouse table {clickhouse.endpoint} logs.app: created [request none]"]
+    columns = clickhouse.query("SELECT name FROM system.columns WHERE database = 'logs' AND table = 'app' "
+                               "FORMAT TabSeparated").split()
+    assert columns == ["time", "time_ns", "path", "topic", "tags.key", "tags.value", "content", "level",
+                       "fields.key", "fields.value"]
+    second = subprocess.run([str(BINARY), "bootstrap", "--config", str(config)], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert second.returncode == 0 and all(": exists" in line for line in second.stdout.splitlines()), second.stdout
+    wrong = workdir / "wrong.yaml"
+    wrong.write_text(ch_yaml(workdir / "logs" / "app.log", clickhouse, password="bad-password"))
+    refused = subprocess.run([str(BINARY), "bootstrap", "--config", str(wrong)], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert refused.returncode == 1 and "failed" in refused.stdout and "HTTP 401" in refused.stdout
+    assert "bad-password" not in refused.stdout + refused.stderr

@@ -32,13 +32,19 @@ final class ClickHouseFormat: HTTPBatchFormat {
         self.diagnostics = diagnostics
         encoder = ClickHouseRowEncoder(columns: settings.columns)
         gzip = settings.compression == .gzip ? try GzipCompressor(level: 1) : nil
+        authHeaders = Self.authHeaders(settings)
+        insertTarget = "/?query=" + percentEncoded("INSERT INTO \(Self.qualifiedTable(settings)) FORMAT JSONEachRow")
+    }
+
+    /// X-ClickHouse-User / X-ClickHouse-Key, or Basic auth.
+    static func authHeaders(_ settings: ClickHouseFlusherSettings) -> [(name: String, value: String)] {
         switch settings.auth {
         case .headers:
-            authHeaders = [("X-ClickHouse-User", settings.user)] + (settings.password.isEmpty ? [] : [("X-ClickHouse-Key", settings.password)])
+            return [("X-ClickHouse-User", settings.user)]
+                + (settings.password.isEmpty ? [] : [("X-ClickHouse-Key", settings.password)])
         case .basic:
-            authHeaders = [("Authorization", "Basic " + base64(Array("\(settings.user):\(settings.password)".utf8)))]
+            return [("Authorization", "Basic " + base64(Array("\(settings.user):\(settings.password)".utf8)))]
         }
-        insertTarget = "/?query=" + percentEncoded("INSERT INTO \(Self.qualifiedTable(settings)) FORMAT JSONEachRow")
     }
 
     static func qualifiedTable(_ settings: ClickHouseFlusherSettings) -> String {
