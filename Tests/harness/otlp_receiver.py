@@ -17,13 +17,14 @@ Fault modes (--fault at start, or POST /_control?fault=MODE[&retry_after=S][&rej
 are not HTTP), badrequest (400 with a google.rpc.Status), partial (accepts the request but keeps only all
 but the last N records of it, answering partial_success.rejected_log_records = N), and auth (401 unless
 the request has the header given by --require-header NAME:VALUE). GET /_stats returns request counts.
-Prints "PORT <n>" on stdout when ready (--port 0 picks a free port). With --summary (benchmarks) it decodes
+With --tls-cert and --tls-key it speaks HTTPS. Prints "PORT <n>" on stdout when ready (--port 0 picks a free port). With --summary (benchmarks) it decodes
 every request and keeps only counts, without the field checks.
 """
 import argparse
 import gzip
 import json
 import socket
+import ssl
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -235,8 +236,14 @@ def main():
     parser.add_argument("--records", help="append accepted log records to this file as JSON lines")
     parser.add_argument("--require-header", help="NAME:VALUE a request must carry under --fault auth")
     parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     required = tuple(args.require_header.split(":", 1)) if args.require_header else None
     server.state = State(args.fault, args.records, required, args.summary)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sls_support import PYTHON, numbered
+from sls_support import PYTHON, RSSSampler, make_test_ca, numbered
 from tailcar_harness import BINARY, REPO, wait_until
 
 RECEIVER = REPO / "Tests" / "harness" / "otlp_receiver.py"
@@ -22,10 +22,18 @@ pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason="test venv missing (
 
 
 class OTLPReceiver:
+    """One receiver process; `restart()` brings it back on the same port after `stop()`."""
+
     def __init__(self, workdir, *extra):
         self.records = Path(workdir) / "otlp.jsonl"
-        self.process = subprocess.Popen([str(PYTHON), str(RECEIVER), "--port", "0", "--records", str(self.records),
-                                         *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.extra = list(extra)
+        self.port = 0
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen([str(PYTHON), str(RECEIVER), "--port", str(self.port), "--records",
+                                         str(self.records), *self.extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.process.stdout.readline().decode()
         assert line.startswith("PORT "), f"receiver did not start: {line!r} {self.process.stderr.read()!r}"
         self.port = int(line.split()[1])
@@ -34,6 +42,21 @@ class OTLPReceiver:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=10)
+
+    def restart(self):
+        self.stop()
+        wait_until(lambda: self._try_start(), timeout=10, interval=0.2, what="the receiver back on its port")
+
+    def _try_start(self):
+        try:
+            self.start()
+            return True
+        except AssertionError:
+            return False
+
+    @property
+    def scheme(self):
+        return "https" if "--tls-cert" in self.extra else "http"
 
     def control(self, fault, **params):
         query = "&".join([f"fault={fault}"] + [f"{k}={v}" for k, v in params.items()])
@@ -90,7 +113,7 @@ def otlp_yaml(pattern, receiver, extra_flusher="", processors=""):
         f"{processors}"
         "flushers:\n"
         "  - Type: flusher_otlp\n"
-        f"    Endpoint: http://127.0.0.1:{receiver.port}\n"
+        f"    Endpoint: {receiver.scheme}://127.0.0.1:{receiver.port}\n"
         f"{extra_flusher}"
     )
 
@@ -300,3 +323,45 @@ def test_check_config_names_bad_fields(workdir):
     output = result.stdout + result.stderr
     assert "flusher_otlp http://127.0.0.1:4318/v1/logs, gzip, body content, headers Authorization" in output
     assert "secret-token" not in output
+
+
+def test_outage_keeps_memory_bounded_and_delivers_everything_after(workdir, tailcars, receivers):
+    receiver = receivers()
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, otlp_yaml(log, receiver), "--max-in-flight-mb", "4", env=env()).started()
+    append(log, numbered(0, 1000))
+    receiver.wait_for(range(0, 1000))
+    sampler = RSSSampler(tailcar.process.pid)
+    baseline_kib = wait_until(lambda: sampler.peak_kib, timeout=5, what="an RSS sample")
+    receiver.stop()  # an outage: connections refused while 40 MB are written
+    written = 1000
+    for _ in range(20):
+        append(log, numbered(written, 20000, width=100))
+        written += 20000
+        time.sleep(0.5)
+    tailcar.wait_event("send_failed", timeout=10)
+    peak_during_outage = sampler.peak_kib
+    receiver.restart()
+    seen = receiver.wait_for(range(0, written), timeout=180)
+    sampler.stop()
+    assert tailcar.stop() == 0
+    assert len(seen) == len(set(seen)) == written
+    print(f"RSS before the outage {baseline_kib} KiB, peak during it {peak_during_outage} KiB")
+    assert peak_during_outage - baseline_kib < 12 * 1024, (baseline_kib, peak_during_outage)
+
+
+def test_https_with_a_test_ca_and_refusing_an_untrusted_server(workdir, tailcars, receivers):
+    ca, cert, key = make_test_ca(workdir)
+    receiver = receivers("--tls-cert", str(cert), "--tls-key", str(key))
+    log = workdir / "logs" / "app.log"
+    system_ca = "/etc/ssl/certs/ca-certificates.crt"
+    untrusted_env = env(SSL_CERT_FILE=system_ca if os.path.exists(system_ca) else str(workdir / "none.pem"))
+    untrusted = tailcars(workdir, otlp_yaml(log, receiver), env=untrusted_env).started()
+    append(log, numbered(0, 300))
+    untrusted.wait_event("send_failed", timeout=20)
+    assert "certificate" in untrusted.events_named("send_failed")[0]["error"]
+    assert receiver.sequence_numbers() == []
+    untrusted.kill()
+    trusted = tailcars(workdir, otlp_yaml(log, receiver), env=env(SSL_CERT_FILE=str(ca))).started()
+    assert sorted(receiver.wait_for(range(0, 300))) == list(range(0, 300))
+    assert trusted.stop() == 0
