@@ -4,7 +4,8 @@
 // the group arenas. Slices of one source (path, topic, tags) share a ResourceLogs whose resource carries
 // them as attributes, named after OpenTelemetry's semantic conventions where one exists; one ScopeLogs
 // (scope `tailcar`) holds their LogRecords. A record's body is its `bodyKey` field; every other field is a
-// log attribute. Values that are not valid UTF-8 go as `bytes_value`, so nothing is altered.
+// log attribute (a key twice: the last value, as OTLP keys are unique). Values that are not valid UTF-8 go
+// as `bytes_value`, so nothing is altered.
 //
 //   ExportLogsServiceRequest { 1: ResourceLogs { 1: Resource { 1: KeyValue* }, 2: ScopeLogs {
 //       1: InstrumentationScope { 1: name, 2: version }, 2: LogRecord { 1: time_unix_nano (fixed64),
@@ -106,6 +107,7 @@ struct OTLPLogsEncoder {
         }
         for fieldIndex in record.fields where fieldIndex != bodyField {
             let field = group.fields[fieldIndex]
+            if repeatsLater(field.key, after: fieldIndex, in: record.fields, of: group, body: bodyField) { continue }
             let keyValue = writer.begin(6)
             group.withKeyBytes(field.key) { key in
                 if isValidUTF8(key) {
@@ -120,6 +122,23 @@ struct OTLPLogsEncoder {
             writer.end(keyValue)
         }
         writer.end(message)
+    }
+
+    /// Whether a later attribute of the record has the same key: OTLP keys must be unique, and the last
+    /// value wins, as in a JSON object read twice over one key.
+    private func repeatsLater(_ key: FieldKey, after index: Int, in fields: Range<Int>, of group: EventGroup,
+                              body: Int?) -> Bool {
+        for later in (index + 1)..<fields.upperBound where later != body {
+            let other = group.fields[later].key
+            switch (key, other) {
+            case (.table(let a), .table(let b)):
+                if a == b { return true }
+            default:
+                let same = group.withKeyBytes(key) { mine in group.withKeyBytes(other) { mine.elementsEqual($0) } }
+                if same { return true }
+            }
+        }
+        return false
     }
 
     /// An AnyValue's content: `string_value`, or `bytes_value` for bytes that are not UTF-8.

@@ -71,6 +71,30 @@ struct HTTPFlusherEncodingTests {
         #expect(nanos == 1_700_000_000 * 1_000_000_000 + 5)
     }
 
+    @Test("an attribute key twice in a record goes once, with its last value")
+    func otlpUniqueKeys() {
+        let group = makeGroup([(1, 0, [("a", "1"), ("content", "x"), ("a", "2"), ("b", "3")])])
+        var encoder = OTLPLogsEncoder(bodyKey: "content")
+        _ = encoder.encode([RecordSlice(group: group, records: 0..<1)], observed: [1])
+        var found: [String] = []
+        func walk(_ bytes: [UInt8], depth: Int) {
+            for field in ProtobufReader.fields(bytes) {
+                guard case .bytes(let inner) = field.value else { continue }
+                if depth == 3 && field.number == 6 {
+                    let pair = ProtobufReader.fields(Array(inner))
+                    if case .bytes(let key) = pair[0].value, case .bytes(let value) = pair[1].value,
+                       case .bytes(let text) = ProtobufReader.fields(Array(value))[0].value {
+                        found.append(String(decoding: key, as: UTF8.self) + "=" + String(decoding: text, as: UTF8.self))
+                    }
+                } else if depth < 3 && (field.number == 1 && depth == 0 || field.number == 2) {
+                    walk(Array(inner), depth: depth + 1)
+                }
+            }
+        }
+        walk(encoder.encodedBytes, depth: 0)
+        #expect(found == ["a=2", "b=3"])
+    }
+
     @Test("OTLP bytes that are not UTF-8 go as bytes_value")
     func otlpBytesValue() {
         let group = EventGroup(keys: KeyTable())
