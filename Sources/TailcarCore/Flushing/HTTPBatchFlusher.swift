@@ -7,14 +7,13 @@
 // exponential back-off (at least what Retry-After asks); a group is acknowledged to the pipeline once
 // every slice of it was delivered (or rejected for good and counted), so checkpoints move only over
 // delivered bytes. A format's setup requests (ClickHouse's CREATE ... IF NOT EXISTS) succeed before the
-// first batch is sent. Owns batching, sending and retries; the wire format and what answers mean are the
-// format's (OTLPFormat.swift, ClickHouseFormat.swift).
+// first batch is sent. Owns batching and acknowledging; sending and retries are in
+// HTTPBatchFlusher+Delivery.swift, the wire format and what answers mean in the formats (OTLPFormat.swift,
+// ClickHouseFormat.swift).
 //
 //   submit ─▶ open batch ─full/interval/stop─▶ seal (format.encode) ─▶ ready ─▶ [setup] ─▶ send
 //   answer: delivered ─▶ slices done ─▶ acknowledged │ retry ─▶ front of ready, back-off │ tooLarge ─▶ halves
 //           rejected ─▶ counted, dropped, acknowledged
-
-import Glibc
 
 /// What an answer means for the batch it answers.
 enum HTTPBatchVerdict: Equatable {
@@ -79,25 +78,25 @@ final class HTTPBatchFlusher: Flusher {
     let name: String
     unowned var delegate: (any FlushDelegate)?
 
-    private let format: any HTTPBatchFormat
-    private let policy: SLSDeliveryPolicy
-    private let endpoint: HTTPEndpoint
-    private let client: HTTPClient
-    private let diagnostics: Diagnostics
-    private let clock: () -> UInt64
-    private let retryTimer: LoopTimer
+    let format: any HTTPBatchFormat
+    let policy: SLSDeliveryPolicy
+    let endpoint: HTTPEndpoint
+    let client: HTTPClient
+    let diagnostics: Diagnostics
+    let clock: () -> UInt64
+    let retryTimer: LoopTimer
 
     private var open: (slices: [RecordSlice], observed: [UInt64], logs: Int, bytes: Int, openedAt: UInt64)?
-    private var ready = FIFOQueue<HTTPBatch>()
-    private var readyBytes = 0
-    private var inFlight = 0
-    private var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
-    private var consecutiveFailures = 0
-    private var backoffUntil: UInt64 = 0
+    var ready = FIFOQueue<HTTPBatch>()
+    var readyBytes = 0
+    var inFlight = 0
+    var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
+    var consecutiveFailures = 0
+    var backoffUntil: UInt64 = 0
     /// Setup requests not yet answered with success; batches wait until it is empty.
-    private var setupLeft: [HTTPSetupRequest]
-    private var isClosed = false
-    private var random = SystemRandomNumberGenerator()
+    var setupLeft: [HTTPSetupRequest]
+    var isClosed = false
+    var random = SystemRandomNumberGenerator()
 
     var pendingGroups: Int { slicesLeft.count }
     var heldBytes: Int { readyBytes }
@@ -191,171 +190,20 @@ final class HTTPBatchFlusher: Flusher {
         enqueue(makeBatch(slices, observed: observed, logs: logs), atFront: false)
     }
 
-    private func makeBatch(_ slices: [RecordSlice], observed: [UInt64], logs: Int) -> HTTPBatch {
+    func makeBatch(_ slices: [RecordSlice], observed: [UInt64], logs: Int) -> HTTPBatch {
         let encoded = format.encode(slices, observed: observed)
         return HTTPBatch(slices: slices, observed: observed, logs: logs, rawSize: encoded.rawSize, body: encoded.body)
     }
 
-    private func enqueue(_ batch: HTTPBatch, atFront: Bool) {
+    func enqueue(_ batch: HTTPBatch, atFront: Bool) {
         if atFront { ready.pushFront(batch) } else { ready.pushBack(batch) }
         readyBytes += batch.body.count
-    }
-
-    // MARK: Sending
-
-    private func sendReady() {
-        guard !isClosed else { return }
-        let now = clock()
-        if now < backoffUntil {
-            if !ready.isEmpty {
-                retryTimer.stop()
-                retryTimer.start(afterMilliseconds: backoffUntil - now)
-            }
-            return
-        }
-        if let setup = setupLeft.first {
-            if inFlight == 0 && !ready.isEmpty { sendSetup(setup) }
-            return
-        }
-        let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
-        while inFlight < limit, let batch = ready.popFront() {
-            readyBytes -= batch.body.count
-            send(batch)
-        }
-    }
-
-    private func requestBytes(method: String, target: String, headers: [(name: String, value: String)],
-                              body: [UInt8]) -> [UInt8] {
-        var all: [(name: String, value: String)] = [("Host", endpoint.authority), ("User-Agent", "tailcar"),
-                                                     ("Content-Length", String(body.count))]
-        all += headers
-        var writer = HTTPRequestWriter(initialCapacity: body.count + 512)
-        body.withUnsafeBytes { writer.write(method: method, target: target, headers: all, body: $0) }
-        return writer.bytes
-    }
-
-    private func sendSetup(_ setup: HTTPSetupRequest) {
-        let bytes = requestBytes(method: setup.method, target: setup.target, headers: setup.headers, body: setup.body)
-        inFlight += 1
-        client.send(bytes, to: endpoint, serverName: endpoint.host) { [weak self] result in
-            guard let self else { return }
-            self.inFlight -= 1
-            guard !self.isClosed else { return }
-            switch result {
-            case .success(let response) where self.format.setupSucceeded(response):
-                self.setupLeft.removeFirst()
-                self.diagnostics.record(.configNote("\(self.name): \(setup.what): done"))
-                if self.consecutiveFailures > 0 { self.recovered() }
-            case .success(let response):
-                self.failed(attempt: 1, report: "\(setup.what): " + describe(response), operatorError: true, after: nil)
-            case .failure(let error):
-                self.failed(attempt: 1, report: "\(setup.what): \(error)", operatorError: false, after: nil)
-            }
-            self.sendReady()
-        }
-    }
-
-    private func send(_ batch: HTTPBatch) {
-        let head = format.request(body: batch.body)
-        let bytes = requestBytes(method: head.method, target: head.target, headers: head.headers, body: batch.body)
-        inFlight += 1
-        let started = clock()
-        client.send(bytes, to: endpoint, serverName: endpoint.host) { [weak self] result in
-            self?.completed(batch, result, started: started)
-        }
-    }
-
-    private func completed(_ batch: HTTPBatch, _ result: Result<HTTPResponse, HTTPClientError>, started: UInt64) {
-        inFlight -= 1
-        guard !isClosed else { return }
-        switch result {
-        case .failure(let error):
-            retry(batch, report: error.description, operatorError: false, after: nil)
-        case .success(let response):
-            switch format.verdict(response) {
-            case .delivered(let rejected, let reason):
-                if consecutiveFailures > 0 { recovered() }
-                diagnostics.countSent(logs: batch.logs - rejected, rawBytes: batch.rawSize, bodyBytes: batch.body.count,
-                                      latencyMilliseconds: clock() &- started)
-                if rejected > 0 {
-                    diagnostics.record(.sendRejected(flusher: name, reason: "partial success: " + reason,
-                                                     records: rejected))
-                }
-                finish(batch.slices)
-            case .retry(let reason, let after):
-                retry(batch, report: reason, operatorError: false, after: after)
-            case .needsOperator(let reason):
-                setupLeft = format.setupRequests
-                retry(batch, report: reason, operatorError: true, after: nil)
-            case .tooLarge(let reason):
-                split(batch, reason: reason)
-            case .rejected(let reason):
-                diagnostics.record(.sendRejected(flusher: name, reason: reason, records: batch.logs))
-                finish(batch.slices)
-            }
-        }
-        sendReady()
-    }
-
-    private func recovered() {
-        diagnostics.record(.sendRecovered(flusher: name, failures: consecutiveFailures))
-        consecutiveFailures = 0
-    }
-
-    private func retry(_ batch: HTTPBatch, report: String, operatorError: Bool, after: UInt64?) {
-        batch.failures += 1
-        failed(attempt: batch.failures, report: report, operatorError: operatorError, after: after)
-        enqueue(batch, atFront: true)
-    }
-
-    /// Backs off (at least `after`, at most five minutes) and logs `report`.
-    private func failed(attempt: Int, report: String, operatorError: Bool, after: UInt64?) {
-        consecutiveFailures += 1
-        var wait = policy.backoff(failures: consecutiveFailures, operatorError: operatorError, random: random.next())
-        if let after { wait = max(wait, min(after, 300_000)) }
-        backoffUntil = clock() + wait
-        diagnostics.record(.sendFailed(flusher: name, reason: report, attempt: attempt, retryInMilliseconds: wait))
-    }
-
-    /// Sends a too-large batch again as two halves; a batch of one record is rejected.
-    private func split(_ batch: HTTPBatch, reason: String) {
-        guard batch.logs > 1 else {
-            diagnostics.record(.sendRejected(flusher: name, reason: reason, records: batch.logs))
-            finish(batch.slices)
-            return
-        }
-        var first: (slices: [RecordSlice], observed: [UInt64]) = ([], [])
-        var second: (slices: [RecordSlice], observed: [UInt64]) = ([], [])
-        var remaining = batch.logs / 2
-        for (slice, observed) in zip(batch.slices, batch.observed) {
-            if remaining >= slice.records.count {
-                first.slices.append(slice)
-                first.observed.append(observed)
-                remaining -= slice.records.count
-            } else if remaining > 0 {
-                let cut = slice.records.lowerBound + remaining
-                first.slices.append(RecordSlice(group: slice.group, records: slice.records.lowerBound..<cut))
-                first.observed.append(observed)
-                second.slices.append(RecordSlice(group: slice.group, records: cut..<slice.records.upperBound))
-                second.observed.append(observed)
-                addSlices(1, for: slice.group)
-                remaining = 0
-            } else {
-                second.slices.append(slice)
-                second.observed.append(observed)
-            }
-        }
-        let firstLogs = first.slices.reduce(0) { $0 + $1.records.count }
-        enqueue(makeBatch(second.slices, observed: second.observed, logs: batch.logs - firstLogs), atFront: true)
-        enqueue(makeBatch(first.slices, observed: first.observed, logs: firstLogs), atFront: true)
-        diagnostics.record(.sendFailed(flusher: name, reason: reason + "; split in two", attempt: batch.failures + 1,
-                                       retryInMilliseconds: 0))
     }
 
     // MARK: Acknowledging
 
     /// A slice is done: the group is acknowledged with its last slice.
-    private func finish(_ slices: [RecordSlice]) {
+    func finish(_ slices: [RecordSlice]) {
         for slice in slices {
             let id = ObjectIdentifier(slice.group)
             guard let entry = slicesLeft[id] else { continue }
@@ -368,25 +216,9 @@ final class HTTPBatchFlusher: Flusher {
         }
     }
 
-    private func addSlices(_ extra: Int, for group: EventGroup) {
+    func addSlices(_ extra: Int, for group: EventGroup) {
         let id = ObjectIdentifier(group)
         if let entry = slicesLeft[id] { slicesLeft[id] = (entry.group, entry.count + extra) }
     }
 }
 
-/// `HTTP 503 Service Unavailable: <the body's start, printable bytes only>` for messages. Bodies can echo
-/// request data but never the request's headers, so no secret reaches a log through this.
-func describe(_ response: HTTPResponse, message: String? = nil) -> String {
-    var text = "HTTP \(response.status) \(response.reason)"
-    let printable = response.body.prefix(300).map { (0x20..<0x7F).contains($0) ? $0 : 0x20 }
-    let detail = message ?? String(String(decoding: printable, as: UTF8.self).trimmingWhitespace)
-    if !detail.isEmpty { text += ": " + detail }
-    return text
-}
-
-/// The wall clock in nanoseconds since the epoch (a LogRecord's observed time).
-func wallClockNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
-}
