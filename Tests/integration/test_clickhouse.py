@@ -214,3 +214,23 @@ def test_bootstrap_creates_the_database_and_table_then_finds_them(workdir, click
                              timeout=60, env=env)
     assert refused.returncode == 1 and "failed" in refused.stdout and "HTTP 401" in refused.stdout
     assert "bad-password" not in refused.stdout + refused.stderr
+
+
+def test_a_table_that_does_not_fit_keeps_the_lines_until_it_is_fixed(workdir, tailcars, clickhouse):
+    clickhouse.query("CREATE DATABASE logs")
+    clickhouse.query("CREATE TABLE logs.app (time DateTime, content String) ENGINE = MergeTree ORDER BY time")
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, ch_yaml(log, clickhouse, "    CreateTable: false\n")).started()
+    append(log, numbered(0, 50))
+    tailcar.wait_event("send_failed", timeout=30)
+    failure = tailcar.events_named("send_failed")[0]
+    assert "HTTP 500" in failure["error"] and "Code: 117" in failure["error"], failure
+    assert failure["retry_in_ms"] >= 10_000, "a table a person must fix is retried slowly"
+    assert clickhouse.query("SELECT count() FROM logs.app").strip() == "0"
+    clickhouse.query("DROP TABLE logs.app")
+    clickhouse.query("CREATE TABLE logs.app (time DateTime, time_ns UInt32, path String, topic String, "
+                     "tags Nested(key String, value String), content String, fields Nested(key String, value String)) "
+                     "ENGINE = MergeTree ORDER BY time")
+    assert wait_rows(clickhouse, 50, timeout=60) == (50, 50, 0, 49)
+    assert not tailcar.events_named("send_rejected"), "nothing was dropped while the table did not fit"
+    assert tailcar.stop() == 0
