@@ -126,6 +126,23 @@ struct HTTPFlusherEncodingTests {
         #expect(format.verdict(response(400, Array("bad".utf8))) == .rejected("HTTP 400 R: bad"))
     }
 
+    @Test("answers of random bytes never trap the OTLP answer readers")
+    func otlpAnswersOfGarbage() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for length in 0..<400 {
+            var body: [UInt8] = []
+            for _ in 0..<length {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                body.append(UInt8(truncatingIfNeeded: state >> 56))
+            }
+            _ = OTLPResponse.partialSuccess(body)
+            _ = OTLPResponse.statusMessage(body)
+            _ = ClickHouseFormat.exceptionCode(body)
+        }
+        #expect(OTLPResponse.retryAfterMilliseconds("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
+        #expect(OTLPResponse.retryAfterMilliseconds(" 2 ") == 2000)
+    }
+
     @Test("ClickHouse rows: escaping, bytes as they are, named columns and the fields Nested column")
     func clickhouseRows() {
         let group = makeGroup([(1_700_000_000, 7, [("content", "a\"b\\c\n\t\u{01}é"), ("level", "W")])])
