@@ -29,6 +29,7 @@ from pathlib import Path
 import engine
 import live
 import profiles
+import sinks
 from modes import MODES, mode_data, mode_pipeline
 from benchlib import (REPO, build, data_dir, generator, http_get, measure, nginx_data, pipeline, run_argv, run_tailcar,
                       scaled, settings, summary, verify)
@@ -241,7 +242,7 @@ def case_gen(binary, runs, rows):
 
 CASES = {"simple": case_simple, "regex": case_regex, "multiline": case_multiline, "json": case_json,
          "delimiter": case_delimiter, "file": case_file, "sls": case_sls, "verify": case_verify, "idle": case_idle, "gen": case_gen,
-         **live.CASES, **profiles.CASES, **engine.CASES}
+         **sinks.CASES, **live.CASES, **profiles.CASES, **engine.CASES}
 
 TABLES = {
     THROUGHPUT: ("Throughput (file already on disk, read from byte 0, until drained)",

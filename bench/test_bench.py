@@ -65,3 +65,17 @@ def test_the_regex_engine_case_compares_four_engines_and_counts_no_allocation_pe
     rows = [line for line in output.read_text().splitlines() if line.startswith("| ") and "×" in line]
     assert [row.split(" | ")[0] for row in rows] == ["| seed nginx", "| nginx combined", "| log4j", "| syslog 3164"]
     assert all(row.endswith("| 0.0000 (all patterns) |") for row in rows), rows
+
+
+def test_the_sink_cases_count_every_record_at_the_otlp_receiver_and_in_clickhouse(binaries, tmp_path):
+    output = tmp_path / "RESULTS.md"
+    env = dict(os.environ, TAILCAR_BIN=binaries[0], TAILCAR_GEN=binaries[1], TAILCAR_BENCH_DATA=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, str(ROOT / "bench/run.py"), "otlp", "clickhouse", "--runs", "1",
+                             "--scale-down", "100000", "--output", str(output)], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in output.read_text().splitlines() if "flusher_otlp" in line or "flusher_clickhouse" in line]
+    assert len(rows) == 4, rows
+    assert all("skipped" not in row and "× gzip -1" in row for row in rows), rows
+    assert sum("every record counted" in row for row in rows) == 2
+    assert sum("every row counted" in row for row in rows) == 2

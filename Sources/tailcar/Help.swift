@@ -15,7 +15,8 @@ Usage:
                                         Load PATH (default as run) with run's environment and print
                                         the effective pipelines with their origin, or the errors;
                                         --from-sls adds what the SLS console applies here.
-  tailcar bootstrap [--config PATH]     Create in SLS what the AliyunLogConfig resources name (see below).
+  tailcar bootstrap [--config PATH]     Create in SLS what the AliyunLogConfig resources name, and the
+                                        flusher_clickhouse databases and tables (see below).
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
@@ -87,8 +88,9 @@ bootstrap (PATH as run; the same environment: machine group, SLS endpoint, Acces
   shards, default 2), a full-text index, a machine group per spec.machineGroups entry (identified by
   user-defined id), the Logtail config (spec.logtailConfig), and the config applied to each group.
   "Already exists" answers count as success. One line per resource: created, exists, or failed with
-  the SLS error code and request id. Exit 0 when every resource exists, 1 when one does not, 2 for
-  a usage or configuration error.
+  the SLS error code and request id. For each flusher_clickhouse, its database and table (the schema
+  the flusher makes at start; no AccessKey needed for these). Exit 0 when every resource exists, 1 when
+  one does not, 2 for a usage or configuration error.
 
 SLS console (run and check-config --from-sls; on when the sidecar has a user-defined id,
 ALIYUN_LOGTAIL_CONFIG and an AccessKey): the configs applied to machine groups whose machineIdentifyType
@@ -146,6 +148,10 @@ Pipelines (iLogtail form):
             | [{Type: flusher_blackhole}]
             | [{Type: flusher_sls, Endpoint: cn-hangzhou.log.aliyuncs.com, Project: p, Logstore: l,
                 CompressType: lz4}]   (https unless the endpoint says http://)
+            | [{Type: flusher_otlp, Endpoint: http://collector:4318, Compression: gzip,
+                Headers: {X-Scope-OrgID: t}, BodyKey: content}]   (POST {Endpoint}/v1/logs, protobuf)
+            | [{Type: flusher_clickhouse, Endpoint: http://clickhouse:8123, Database: logs, Table: app,
+                User: default, Password: "", Columns: [content]}]   (database and table made when missing)
 
 flusher_sls credentials (never logged):
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET [, ALIBABA_CLOUD_SECURITY_TOKEN], or

@@ -177,6 +177,14 @@ public func describe(_ settings: AgentSettings) -> String {
             case .stdout: lines.append("  flusher_stdout")
             case .file(let path): lines.append("  flusher_file \(path)")
             case .blackhole: lines.append("  flusher_blackhole")
+            case .otlp(let otlp):
+                let headers = otlp.headers.isEmpty ? "" : ", headers " + otlp.headers.map(\.name).joined(separator: " ")
+                lines.append("  flusher_otlp \(otlp.endpoint)\(otlp.path), \(otlp.compression.rawValue), body \(otlp.bodyKey)\(headers)")
+            case .clickhouse(let clickhouse):
+                let create = clickhouse.createTable ? "created when missing" : "not created"
+                lines.append("  flusher_clickhouse \(clickhouse.endpoint) table \(clickhouse.database).\(clickhouse.table) (\(create)), "
+                             + "columns \(clickhouse.columns.joined(separator: " ")), user \(clickhouse.user) by \(clickhouse.auth.rawValue), "
+                             + clickhouse.compression.rawValue)
             case .sls(let sls):
                 let host = sls.endpoint.isEmpty ? "(no endpoint: set ALIYUN_LOGTAIL_CONFIG or outputDetail.endpoint)"
                                                 : "\(sls.project).\(sls.endpoint)"

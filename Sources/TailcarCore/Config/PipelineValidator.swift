@@ -134,7 +134,8 @@ enum PipelineValidator {
 
     // MARK: flushers
 
-    private static let flusherTypes = ["flusher_stdout", "flusher_file", "flusher_blackhole", "flusher_sls"]
+    private static let flusherTypes = ["flusher_stdout", "flusher_file", "flusher_blackhole", "flusher_sls",
+                                      "flusher_otlp", "flusher_clickhouse"]
 
     private static func flusher(_ value: ConfigValue, path: String, _ diagnosis: inout Diagnosis) -> FlusherSettings? {
         guard var reader = FieldReader(value, path: path, subject: "a flusher", into: &diagnosis),
@@ -149,6 +150,10 @@ enum PipelineValidator {
             return .file(path: file)
         case "flusher_blackhole":
             return .blackhole
+        case "flusher_otlp":
+            return otlp(&reader, path: path, &diagnosis)
+        case "flusher_clickhouse":
+            return clickhouse(&reader, path: path, &diagnosis)
         default:
             let endpoint = reader.string("Endpoint", required: true, &diagnosis)
             let project = reader.string("Project", required: true, &diagnosis)

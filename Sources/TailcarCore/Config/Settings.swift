@@ -158,6 +158,8 @@ public enum FlusherSettings: Sendable, Equatable {
     /// Acknowledges and discards (benchmarks).
     case blackhole
     case sls(SLSFlusherSettings)
+    case otlp(OTLPFlusherSettings)
+    case clickhouse(ClickHouseFlusherSettings)
 }
 
 /// `flusher_sls`.
@@ -189,5 +191,72 @@ public struct SLSFlusherSettings: Sendable, Equatable {
         self.compression = compression
         self.zstdLevel = zstdLevel
         self.lz4Acceleration = lz4Acceleration
+    }
+}
+
+/// A header a flusher adds to every request (a tenant, a token). Values are never logged.
+public struct HTTPHeaderSetting: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `flusher_otlp`: OTLP/HTTP logs.
+public struct OTLPFlusherSettings: Sendable, Equatable {
+    public enum Compression: String, Sendable { case gzip, none }
+
+    /// The base URL, `scheme://host[:port]`; `path` is appended.
+    public var endpoint: String
+    public var path: String
+    public var compression: Compression
+    public var headers: [HTTPHeaderSetting]
+    /// The field that becomes a LogRecord's body; every other field is a log attribute.
+    public var bodyKey: String
+
+    public init(endpoint: String, path: String = "/v1/logs", compression: Compression = .gzip,
+                headers: [HTTPHeaderSetting] = [], bodyKey: String = "content") {
+        self.endpoint = endpoint
+        self.path = path
+        self.compression = compression
+        self.headers = headers
+        self.bodyKey = bodyKey
+    }
+}
+
+/// `flusher_clickhouse`: rows inserted over ClickHouse's HTTP interface.
+public struct ClickHouseFlusherSettings: Sendable, Equatable {
+    public enum Compression: String, Sendable { case gzip, none }
+    /// `headers`: X-ClickHouse-User / X-ClickHouse-Key; `basic`: an Authorization header.
+    public enum Auth: String, Sendable { case headers, basic }
+
+    /// `scheme://host[:port]` of the HTTP interface (8123 by default).
+    public var endpoint: String
+    public var database: String
+    public var table: String
+    public var user: String
+    public var password: String
+    public var auth: Auth
+    public var compression: Compression
+    /// Fields with a String column of their own; every other field goes to the `fields` Nested column.
+    public var columns: [String]
+    /// Whether the database and table are created when missing, before the first insert.
+    public var createTable: Bool
+
+    public init(endpoint: String, database: String, table: String, user: String = "default", password: String = "",
+                auth: Auth = .headers, compression: Compression = .gzip, columns: [String] = ["content"],
+                createTable: Bool = true) {
+        self.endpoint = endpoint
+        self.database = database
+        self.table = table
+        self.user = user
+        self.password = password
+        self.auth = auth
+        self.compression = compression
+        self.columns = columns
+        self.createTable = createTable
     }
 }

@@ -138,6 +138,8 @@ public final class Agent {
             case .file(let path): flushers.append(JSONLinesFlusher(destination: .file(path: path), report: report))
             case .blackhole: flushers.append(BlackholeFlusher())
             case .sls(let sls): flushers.append(try makeSLSFlusher(sls, pipeline: settings.name))
+            case .otlp(let otlp): flushers.append(try makeOTLPFlusher(otlp, pipeline: settings.name))
+            case .clickhouse(let clickhouse): flushers.append(try makeClickHouseFlusher(clickhouse, pipeline: settings.name))
             }
         }
         let share = max(1 << 20, context.options.maxInFlightBytes / max(1, pipelineCount))
@@ -180,7 +182,43 @@ public final class Agent {
         } catch { throw .loop(error) }
     }
 
-    /// The HTTP client every flusher_sls and the console poller share; made on first use.
+    private func makeOTLPFlusher(_ settings: OTLPFlusherSettings, pipeline: String) throws(AgentError) -> HTTPBatchFlusher {
+        let endpoint: HTTPEndpoint
+        do { endpoint = try HTTPEndpoint(parsing: settings.endpoint) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_otlp: \(error)")
+        }
+        let name = "flusher_otlp \(endpoint)\(settings.path)"
+        let format: OTLPFormat
+        do { format = try OTLPFormat(settings: settings, name: name, diagnostics: context.diagnostics) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_otlp: \(error)")
+        }
+        return try makeHTTPBatchFlusher(name: name, format: format, endpoint: endpoint)
+    }
+
+    private func makeClickHouseFlusher(_ settings: ClickHouseFlusherSettings,
+                                       pipeline: String) throws(AgentError) -> HTTPBatchFlusher {
+        let endpoint: HTTPEndpoint
+        do { endpoint = try HTTPEndpoint(parsing: settings.endpoint) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_clickhouse: \(error)")
+        }
+        let name = "flusher_clickhouse \(endpoint) \(settings.database).\(settings.table)"
+        let format: ClickHouseFormat
+        do { format = try ClickHouseFormat(settings: settings, name: name, diagnostics: context.diagnostics) } catch {
+            throw .flusher(pipeline: pipeline, "flusher_clickhouse: \(error)")
+        }
+        return try makeHTTPBatchFlusher(name: name, format: format, endpoint: endpoint)
+    }
+
+    private func makeHTTPBatchFlusher(name: String, format: any HTTPBatchFormat,
+                                      endpoint: HTTPEndpoint) throws(AgentError) -> HTTPBatchFlusher {
+        do {
+            return try HTTPBatchFlusher(name: name, format: format, endpoint: endpoint, policy: context.options.delivery,
+                                        client: sharedHTTPClient(), loop: loop, diagnostics: context.diagnostics,
+                                        clock: { [context] in context.now })
+        } catch { throw .loop(error) }
+    }
+
+    /// The HTTP client every HTTP flusher and the console poller share; made on first use.
     func sharedHTTPClient() -> HTTPClient {
         if let httpClient { return httpClient }
         let client = HTTPClient(loop: loop, maxConnections: context.options.delivery.maxConcurrentRequests,

@@ -55,6 +55,8 @@ public struct BootstrapStep: Sendable, Equatable, CustomStringConvertible {
         case machineGroup = "machine group"
         case config
         case application = "config applied"
+        case clickhouseDatabase = "clickhouse database"
+        case clickhouseTable = "clickhouse table"
     }
 
     public var kind: Kind
@@ -227,7 +229,7 @@ public final class Bootstrapper {
 }
 
 /// A loop and a client that live for one bootstrap run; each exchange runs the loop until its answer.
-private final class Session {
+final class Session {
     let loop: EventLoop
     let client: HTTPClient
 

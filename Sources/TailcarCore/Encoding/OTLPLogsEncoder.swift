@@ -1,0 +1,148 @@
+// OTLPLogsEncoder.swift
+//
+// Encodes record slices as an OTLP `ExportLogsServiceRequest` (opentelemetry-proto, logs/v1), straight from
+// the group arenas. Slices of one source (path, topic, tags) share a ResourceLogs whose resource carries
+// them as attributes, named after OpenTelemetry's semantic conventions where one exists; one ScopeLogs
+// (scope `tailcar`) holds their LogRecords. A record's body is its `bodyKey` field; every other field is a
+// log attribute (a key twice: the last value, as OTLP keys are unique). Values that are not valid UTF-8 go
+// as `bytes_value`, so nothing is altered.
+//
+//   ExportLogsServiceRequest { 1: ResourceLogs { 1: Resource { 1: KeyValue* }, 2: ScopeLogs {
+//       1: InstrumentationScope { 1: name, 2: version }, 2: LogRecord { 1: time_unix_nano (fixed64),
+//       11: observed_time_unix_nano (fixed64), 5: body AnyValue, 6: KeyValue* } } } }
+
+/// Resource attribute names for Tailcar's tags (OpenTelemetry semantic conventions); others keep their name.
+enum OTLPAttributeNames {
+    static let path = "log.file.path"
+    static let topic = "__topic__"
+    static let tags: [String: String] = [
+        "_pod_name_": "k8s.pod.name", "_namespace_": "k8s.namespace.name", "_node_name_": "k8s.node.name",
+        "_container_name_": "k8s.container.name", "_pod_uid_": "k8s.pod.uid", "_pod_ip_": "k8s.pod.ip",
+        "_node_ip_": "k8s.node.ip", AgentTags.hostnameKey: "host.name",
+    ]
+
+    static func tag(_ key: String) -> String { tags[key] ?? key }
+}
+
+struct OTLPLogsEncoder {
+    static let scopeName = "tailcar"
+    static let scopeVersion = "1"
+
+    /// The field whose value becomes the body.
+    let bodyKey: [UInt8]
+    private var writer = ProtobufWriter()
+
+    init(bodyKey: String) { self.bodyKey = Array(bodyKey.utf8) }
+
+    /// The encoded request for `slices`; `observed[i]` is the observed time (ns) of `slices[i]`'s records.
+    /// Returns the encoded size; read the bytes with `withEncoded`.
+    mutating func encode(_ slices: [RecordSlice], observed: [UInt64]) -> Int {
+        writer.reset()
+        var order: [BatchKey] = []
+        var members: [BatchKey: [Int]] = [:]
+        for (index, slice) in slices.enumerated() {
+            let key = BatchKey(slice.group.source)
+            if members[key] == nil { order.append(key) }
+            members[key, default: []].append(index)
+        }
+        for key in order {
+            let indices = members[key]!
+            let resourceLogs = writer.begin(1)
+            resource(slices[indices[0]].group.source)
+            let scopeLogs = writer.begin(2)
+            let scope = writer.begin(1)
+            writer.stringField(1, Self.scopeName)
+            writer.stringField(2, Self.scopeVersion)
+            writer.end(scope)
+            for index in indices {
+                let slice = slices[index]
+                for record in slice.records { logRecord(record, of: slice.group, observed: observed[index]) }
+            }
+            writer.end(scopeLogs)
+            writer.end(resourceLogs)
+        }
+        return writer.bytes.count
+    }
+
+    func withEncoded<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = writer.bytes.withUnsafeBytes { raw in
+            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    var encodedBytes: [UInt8] { writer.bytes }
+
+    private mutating func resource(_ source: EventSource) {
+        let resource = writer.begin(1)
+        if !source.path.isEmpty { stringAttribute(OTLPAttributeNames.path, source.path) }
+        if !source.topic.isEmpty { stringAttribute(OTLPAttributeNames.topic, source.topic) }
+        for tag in source.tags { stringAttribute(OTLPAttributeNames.tag(tag.key), tag.value) }
+        writer.end(resource)
+    }
+
+    private mutating func stringAttribute(_ key: String, _ value: String) {
+        let keyValue = writer.begin(1)
+        writer.stringField(1, key)
+        let anyValue = writer.begin(2)
+        writer.stringField(1, value)
+        writer.end(anyValue)
+        writer.end(keyValue)
+    }
+
+    private mutating func logRecord(_ index: Int, of group: EventGroup, observed: UInt64) {
+        let record = group.records[index]
+        let message = writer.begin(2)
+        writer.fixed64(1, UInt64(record.seconds) &* 1_000_000_000 &+ UInt64(record.nanoseconds))
+        writer.fixed64(11, observed)
+        var bodyField: Int?
+        for fieldIndex in record.fields where group.withKeyBytes(group.fields[fieldIndex].key, { $0.elementsEqual(bodyKey) }) {
+            bodyField = fieldIndex
+            break
+        }
+        if let bodyField {
+            let body = writer.begin(5)
+            group.withBytes(group.fields[bodyField].value) { anyValue($0) }
+            writer.end(body)
+        }
+        for fieldIndex in record.fields where fieldIndex != bodyField {
+            let field = group.fields[fieldIndex]
+            if repeatsLater(field.key, after: fieldIndex, in: record.fields, of: group, body: bodyField) { continue }
+            let keyValue = writer.begin(6)
+            group.withKeyBytes(field.key) { key in
+                if isValidUTF8(key) {
+                    writer.bytesField(1, key)
+                } else {
+                    writer.stringField(1, String(decoding: key, as: UTF8.self))
+                }
+            }
+            let value = writer.begin(2)
+            group.withBytes(field.value) { anyValue($0) }
+            writer.end(value)
+            writer.end(keyValue)
+        }
+        writer.end(message)
+    }
+
+    /// Whether a later attribute of the record has the same key: OTLP keys must be unique, and the last
+    /// value wins, as in a JSON object read twice over one key.
+    private func repeatsLater(_ key: FieldKey, after index: Int, in fields: Range<Int>, of group: EventGroup,
+                              body: Int?) -> Bool {
+        for later in (index + 1)..<fields.upperBound where later != body {
+            let other = group.fields[later].key
+            switch (key, other) {
+            case (.table(let a), .table(let b)):
+                if a == b { return true }
+            default:
+                let same = group.withKeyBytes(key) { mine in group.withKeyBytes(other) { mine.elementsEqual($0) } }
+                if same { return true }
+            }
+        }
+        return false
+    }
+
+    /// An AnyValue's content: `string_value`, or `bytes_value` for bytes that are not UTF-8.
+    private mutating func anyValue(_ bytes: UnsafeRawBufferPointer) {
+        writer.bytesField(isValidUTF8(bytes) ? 1 : 7, bytes)
+    }
+}

@@ -1,0 +1,156 @@
+// OTLPFormat.swift
+//
+// flusher_otlp: OTLP/HTTP logs (`POST {Endpoint}/v1/logs`, protobuf ExportLogsServiceRequest, gzip or
+// none, the configured headers), delivered by HTTPBatchFlusher. What answers mean follows the OTLP/HTTP
+// specification (and README, "flusher_otlp"):
+//
+//   2xx                                  → delivered; ExportLogsServiceResponse.partial_success's
+//                                          rejected_log_records are counted and logged, not retried
+//   429, 5xx, network errors, garbage    → retried with back-off, at least Retry-After (seconds) when given
+//   401, 403, 404                        → a person must fix it: retried no faster than every 10 s
+//   413                                  → split in two and both halves sent
+//   other 4xx                            → dropped, counted and logged (the spec: not retryable)
+//
+// Error bodies are google.rpc.Status; its message is logged. Owns the request's shape and the answer's
+// meaning; the protobuf layout of the logs is OTLPLogsEncoder's.
+
+final class OTLPFormat: HTTPBatchFormat {
+    private let settings: OTLPFlusherSettings
+    private var encoder: OTLPLogsEncoder
+    private let gzip: GzipCompressor?
+    private let headers: [(name: String, value: String)]
+    private let diagnostics: Diagnostics
+    private let name: String
+
+    init(settings: OTLPFlusherSettings, name: String, diagnostics: Diagnostics) throws(GzipError) {
+        self.settings = settings
+        self.name = name
+        self.diagnostics = diagnostics
+        encoder = OTLPLogsEncoder(bodyKey: settings.bodyKey)
+        gzip = settings.compression == .gzip ? try GzipCompressor(level: 1) : nil
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/x-protobuf")]
+        if gzip != nil { headers.append(("Content-Encoding", "gzip")) }
+        headers += settings.headers.map { ($0.name, $0.value) }
+        self.headers = headers
+    }
+
+    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> (body: [UInt8], rawSize: Int) {
+        let rawSize = encoder.encode(slices, observed: observed)
+        guard let gzip else { return (encoder.encodedBytes, rawSize) }
+        do {
+            return (try encoder.withEncoded { (raw) throws(GzipError) in try gzip.compress(raw) }, rawSize)
+        } catch {
+            // zlib fails only without memory; the body still goes out, as `Content-Encoding` says it is not.
+            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(error)"))
+            return (encoder.encodedBytes, rawSize)
+        }
+    }
+
+    func request(body: [UInt8]) -> (method: String, target: String, headers: [(name: String, value: String)]) {
+        guard gzip != nil, body.count < 2 || body[0] != 0x1F || body[1] != 0x8B else {
+            return ("POST", settings.path, headers)
+        }
+        return ("POST", settings.path, headers.filter { $0.name != "Content-Encoding" })
+    }
+
+    func verdict(_ response: HTTPResponse) -> HTTPBatchVerdict {
+        let status = response.status
+        if (200..<300).contains(status) {
+            let (rejected, message) = OTLPResponse.partialSuccess(response.body)
+            return .delivered(rejected: Int(clamping: rejected), reason: message)
+        }
+        let reason = describe(response, message: OTLPResponse.statusMessage(response.body))
+        switch status {
+        case 429, 500...599:
+            return .retry(reason, afterMilliseconds: OTLPResponse.retryAfterMilliseconds(response.header("Retry-After")))
+        case 401, 403, 404: return .needsOperator(reason)
+        case 413: return .tooLarge(reason)
+        default: return .rejected(reason)
+        }
+    }
+}
+
+/// Reading an OTLP collector's answers: ExportLogsServiceResponse, google.rpc.Status, Retry-After.
+enum OTLPResponse {
+    /// `partial_success` (field 1) of an ExportLogsServiceResponse: `rejected_log_records` (field 1) and
+    /// `error_message` (field 2). A body that does not decode counts as full success: the status said so.
+    static func partialSuccess(_ body: [UInt8]) -> (rejected: UInt64, message: String) {
+        var rejected: UInt64 = 0
+        var message = ""
+        for field in ProtobufReader.fields(body) where field.number == 1 {
+            guard case .bytes(let inner) = field.value else { continue }
+            for innerField in ProtobufReader.fields(Array(inner)) {
+                switch (innerField.number, innerField.value) {
+                case (1, .varint(let count)): rejected = count
+                case (2, .bytes(let text)): message = String(decoding: text, as: UTF8.self)
+                default: break
+                }
+            }
+        }
+        return (rejected, message)
+    }
+
+    /// The `message` (field 2) of a google.rpc.Status body, if the body is one.
+    static func statusMessage(_ body: [UInt8]) -> String? {
+        for field in ProtobufReader.fields(body) where field.number == 2 {
+            if case .bytes(let text) = field.value, let message = String(validating: text, as: UTF8.self),
+               !message.isEmpty, message.utf8.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }) {
+                return message
+            }
+        }
+        return nil
+    }
+
+    /// Retry-After as delay-seconds (an HTTP date is not used: OTLP servers send seconds).
+    static func retryAfterMilliseconds(_ value: String?) -> UInt64? {
+        guard let value, let seconds = UInt64(value.trimmingWhitespace), seconds < 86_400 else { return nil }
+        return seconds * 1000
+    }
+}
+
+/// Reads the top-level fields of a protobuf message; stops quietly at the first malformed byte.
+enum ProtobufReader {
+    enum Value {
+        case varint(UInt64)
+        case bytes(ArraySlice<UInt8>)
+        case fixed
+    }
+
+    static func fields(_ bytes: [UInt8]) -> [(number: Int, value: Value)] {
+        var result: [(number: Int, value: Value)] = []
+        var index = 0
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while index < bytes.count {
+            guard let key = varint(), key >> 3 > 0 else { break }
+            let number = Int(key >> 3)
+            switch key & 7 {
+            case 0:
+                guard let value = varint() else { return result }
+                result.append((number, .varint(value)))
+            case 1, 5:
+                let width = key & 7 == 1 ? 8 : 4
+                guard index + width <= bytes.count else { return result }
+                index += width
+                result.append((number, .fixed))
+            case 2:
+                guard let length = varint(), length <= UInt64(bytes.count - index) else { return result }
+                result.append((number, .bytes(bytes[index..<index + Int(length)])))
+                index += Int(length)
+            default:
+                return result
+            }
+        }
+        return result
+    }
+}
