@@ -16,8 +16,8 @@ controller uses, as the API server answers it:
 - `Authorization: Bearer <token>` is required when --token is given (401 otherwise).
 
 Test controls (not part of the API): POST /_double/drop closes every open watch without the last chunk (a
-dropped connection); POST /_double/compact makes every resourceVersion so far too old (the next watch from one
-gets 410); GET /_double/requests lists the requests (method, path with query, content type); POST
+dropped connection); POST /_double/compact makes every resourceVersion so far too old and drops the open
+watches (an API server restarted after a compaction: the next watch from an old version gets 410); GET /_double/requests lists the requests (method, path with query, content type); POST
 /_double/refuse {"status": 500, "count": n} answers the next n API requests with that status.
 """
 
@@ -202,7 +202,10 @@ class Handler(BaseHTTPRequestHandler):
                 store.lock.notify_all()
                 return self.send_json(200, {"drops": store.drops})
             if path == "/_double/compact":
+                store.bump()
                 store.compacted = store.revision
+                store.drops += 1
+                store.lock.notify_all()
                 return self.send_json(200, {"compacted": store.compacted})
             if path == "/_double/refuse":
                 store.refuse = {"status": int(body["status"]), "count": int(body["count"])}

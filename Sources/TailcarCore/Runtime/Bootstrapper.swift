@@ -33,6 +33,8 @@ public enum BootstrapError: Error, Sendable, Equatable, CustomStringConvertible 
 
 public enum BootstrapOutcome: Sendable, Equatable, CustomStringConvertible {
     case created(requestID: String?)
+    /// An existing Logtail config was replaced with the resource's (`updatesConfigs`).
+    case updated(requestID: String?)
     /// `code` is SLS's "already exists" error code, or empty when a listing showed the resource.
     case exists(code: String, requestID: String?)
     case failed(BootstrapError)
@@ -42,6 +44,7 @@ public enum BootstrapOutcome: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .created(let id): return "created [request \(id ?? "none")]"
+        case .updated(let id): return "updated [request \(id ?? "none")]"
         case let .exists(code, id): return "exists\(code.isEmpty ? "" : " (\(code))") [request \(id ?? "none")]"
         case .failed(let error): return "failed: \(error)"
         }
@@ -70,15 +73,20 @@ public final class Bootstrapper {
     private let credentials: CredentialSource
     private let caFile: String?
     private let epochSeconds: () -> Int
+    private let timeouts: HTTPClientTimeouts
+    /// When a config exists already, replace it with the resource's (UpdateConfig), as the vendor's
+    /// controller does for a changed resource; `tailcar bootstrap` leaves it alone.
+    public var updatesConfigs = false
     private var done: Set<String> = []
     /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
     /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
     private var unreachable: [String: BootstrapError] = [:]
 
-    public init(credentials: CredentialSource, caFile: String? = nil,
+    public init(credentials: CredentialSource, caFile: String? = nil, timeouts: HTTPClientTimeouts = HTTPClientTimeouts(),
                 epochSeconds: @escaping () -> Int = { Int(time(nil)) }) {
         self.credentials = credentials
         self.caFile = caFile
+        self.timeouts = timeouts
         self.epochSeconds = epochSeconds
     }
 
@@ -87,7 +95,7 @@ public final class Bootstrapper {
     public func run(_ pipelines: [PipelineSettings], report: (BootstrapStep) -> Void) -> [BootstrapStep] {
         var steps: [BootstrapStep] = []
         let session: Session
-        do { session = try Session(caFile: caFile) } catch {
+        do { session = try Session(caFile: caFile, timeouts: timeouts) } catch {
             let step = BootstrapStep(kind: .project, name: "(all)", outcome: .failed(.transport(error.description)))
             report(step)
             return [step]
@@ -161,7 +169,16 @@ public final class Bootstrapper {
                         session: Session) -> BootstrapOutcome {
         switch send(call, project: project, endpoint: endpoint, session: session) {
         case .failure(let error):
-            if case .sls(let sls) = error, sls.code == existsCode { return .exists(code: sls.code, requestID: sls.requestID) }
+            if case .sls(let sls) = error, sls.code == existsCode {
+                if updatesConfigs, case .createConfig(let body) = call, let name = body.member("configName"),
+                   case .string(let configName) = name {
+                    switch send(.updateConfig(name: configName, body), project: project, endpoint: endpoint, session: session) {
+                    case .failure(let error): return .failed(error)
+                    case .success(let response): return .updated(requestID: response.header("x-log-requestid"))
+                    }
+                }
+                return .exists(code: sls.code, requestID: sls.requestID)
+            }
             return .failed(error)
         case .success(let response):
             return .created(requestID: response.header("x-log-requestid"))
@@ -231,9 +248,9 @@ private final class Session {
     let loop: EventLoop
     let client: HTTPClient
 
-    init(caFile: String?) throws(LoopError) {
+    init(caFile: String?, timeouts: HTTPClientTimeouts) throws(LoopError) {
         loop = try EventLoop()
-        client = HTTPClient(loop: loop, maxConnections: 1, caFile: caFile)
+        client = HTTPClient(loop: loop, maxConnections: 1, timeouts: timeouts, caFile: caFile)
     }
 
     /// The client's connect and response timeouts bound how long this waits.

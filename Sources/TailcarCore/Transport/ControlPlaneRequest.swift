@@ -23,6 +23,8 @@ public enum ControlPlaneCall: Sendable, Equatable {
     case createMachineGroup(name: String, machineList: [String])
     /// CreateConfig: `POST /configs` with the Logtail config object.
     case createConfig(JSONValue)
+    /// UpdateConfig: `PUT /configs/{config}` with the whole Logtail config object.
+    case updateConfig(name: String, JSONValue)
     /// ListAppliedConfigs: `GET /machinegroups/{group}/configs`, answered `{"count":n,"configs":[...]}`.
     case listAppliedConfigs(machineGroup: String)
     /// ApplyConfigToMachineGroup: `PUT /machinegroups/{group}/configs/{config}`, no body.
@@ -46,7 +48,7 @@ public enum ControlPlaneCall: Sendable, Equatable {
         switch self {
         case .listAppliedConfigs, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig, .getPipelineConfig:
             return "GET"
-        case .applyConfig: return "PUT"
+        case .applyConfig, .updateConfig: return "PUT"
         default: return "POST"
         }
     }
@@ -58,6 +60,7 @@ public enum ControlPlaneCall: Sendable, Equatable {
         case .createIndex(let logstore): return "/logstores/\(logstore)/index"
         case .createMachineGroup: return "/machinegroups"
         case .createConfig: return "/configs"
+        case .updateConfig(let name, _): return "/configs/\(name)"
         case .listAppliedConfigs(let group): return "/machinegroups/\(group)/configs"
         case .applyConfig(let config, let group): return "/machinegroups/\(group)/configs/\(config)"
         case .listProjects: return "/"
@@ -101,7 +104,7 @@ public enum ControlPlaneCall: Sendable, Equatable {
                             JSONMember("groupAttribute", .object([])),
                             JSONMember("machineIdentifyType", .string("userdefined")),
                             JSONMember("machineList", .array(machines.map(JSONValue.string)))])
-        case .createConfig(let config):
+        case .createConfig(let config), .updateConfig(_, let config):
             return config
         case .listAppliedConfigs, .applyConfig, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig,
              .getPipelineConfig:

@@ -1,0 +1,121 @@
+// Controller+Reconcile.swift
+//
+// Reconciling due resources while this replica leads: each one goes through the same Bootstrapper as
+// `tailcar bootstrap` (project, logstore, index, machine groups, the Logtail config, created or updated, and
+// its application to each group), then its status subresource is patched as the vendor's controller
+// writes it. A failure is retried after a back-off that doubles per failure of that resource; others go on.
+// A spec that does not validate is reported once and waits for a changed spec.
+//
+//   success: {"status":{"status":"OK","statusCode":200,"observedGeneration":3,"lastUpdateTime":"..."}}
+//   failure: {"status":{"status":"SignatureNotMatch","statusCode":401,"errorCode":"SignatureNotMatch",
+//             "errorMessage":"...","requestId":"5F1C...","step":"project k8s-demo","retryCount":2,...}}
+
+extension Controller {
+    func scheduleWork() {
+        guard !stopping, let next = table.values.compactMap(\.dueAt).min() else { return }
+        let now = Self.monotonicMilliseconds()
+        workTimer.stop()
+        workTimer.start(afterMilliseconds: next > now ? next - now : 0)
+    }
+
+    /// Reconciles every due resource, oldest due first, renewing the lease in between.
+    func work() {
+        guard !stopping else { return }
+        while isLeader, !stopping {
+            let now = Self.monotonicMilliseconds()
+            guard let key = table.filter({ ($0.value.dueAt ?? .max) <= now })
+                    .min(by: { ($0.value.dueAt!, $0.key) < ($1.value.dueAt!, $1.key) })?.key else { break }
+            reconcile(key)
+            renewIfDue()
+        }
+        log.update { $0.resources = table.count; $0.failing = table.values.count { $0.failures > 0 } }
+        if isLeader { scheduleWork() }
+    }
+
+    private func reconcile(_ key: ResourceKey) {
+        guard var tracked = table[key] else { return }
+        let object = tracked.object
+        let status: JSONValue
+        switch object.pipeline(options.defaults) {
+        case .failure(let problem):
+            tracked.doneGeneration = object.generation
+            tracked.dueAt = nil
+            tracked.failures = 1
+            tracked.lastOutcome = "invalid"
+            log.record(.reconcileFailed(resource: key, generation: object.generation, reason: problem.description,
+                                        attempt: 1, retryInMilliseconds: 0))
+            status = statusBody(["status": .string("InvalidSpec"), "statusCode": .int(400),
+                                 "errorCode": .string("InvalidSpec"), "errorMessage": .string(problem.description)], object)
+        case .success(let pipeline):
+            let bootstrapper = Bootstrapper(credentials: credentials, caFile: options.slsCAFile,
+                                            timeouts: options.slsTimeouts)
+            bootstrapper.updatesConfigs = true
+            let steps = bootstrapper.run([pipeline]) { _ in }
+            if let failed = steps.first(where: { $0.outcome.isFailure }), case .failed(let error) = failed.outcome {
+                tracked.failures += 1
+                let delay = min(options.retryMaximumMilliseconds,
+                                options.retryMinimumMilliseconds << UInt64(min(tracked.failures - 1, 20)))
+                tracked.dueAt = Self.monotonicMilliseconds() + delay
+                tracked.lastOutcome = "failed"
+                log.record(.reconcileFailed(resource: key, generation: object.generation,
+                                            reason: "\(failed.resource): \(error)", attempt: tracked.failures,
+                                            retryInMilliseconds: delay))
+                status = statusBody(Self.failureFields(error, step: failed.resource, attempt: tracked.failures), object)
+            } else {
+                tracked.doneGeneration = object.generation
+                tracked.failures = 0
+                tracked.dueAt = nil
+                tracked.lastOutcome = "OK"
+                log.record(.reconciled(resource: key, generation: object.generation, steps: steps.map { $0.description }))
+                status = statusBody(["status": .string("OK"), "statusCode": .int(200)], object)
+            }
+        }
+        table[key] = tracked
+        writeStatus(status, for: key)
+    }
+
+    static func failureFields(_ error: BootstrapError, step: String, attempt: Int) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = ["step": .string(step), "retryCount": .int(attempt)]
+        switch error {
+        case .sls(let sls):
+            let code = sls.code.isEmpty ? "SLSError" : sls.code
+            fields["status"] = .string(code)
+            fields["statusCode"] = .int(sls.status)
+            fields["errorCode"] = .string(code)
+            fields["errorMessage"] = .string(sls.message)
+            fields["requestId"] = .string(sls.requestID ?? "")
+        case .transport(let reason):
+            fields["status"] = .string("SLSUnreachable")
+            fields["statusCode"] = .int(0)
+            fields["errorCode"] = .string("SLSUnreachable")
+            fields["errorMessage"] = .string(reason)
+        case .unusable(let reason):
+            fields["status"] = .string("InvalidSpec")
+            fields["statusCode"] = .int(400)
+            fields["errorCode"] = .string("InvalidSpec")
+            fields["errorMessage"] = .string(reason)
+        }
+        return fields
+    }
+
+    /// The merge patch of the status: every field the controller writes is set (nulls clear the error
+    /// fields of an earlier failure).
+    private func statusBody(_ fields: [String: JSONValue], _ object: LogConfigObject) -> JSONValue {
+        let clock = Self.epochClock()
+        var members: [JSONMember] = []
+        for name in ["status", "statusCode", "errorCode", "errorMessage", "requestId", "step", "retryCount"] {
+            members.append(JSONMember(name, fields[name] ?? .null))
+        }
+        members.append(JSONMember("observedGeneration", .int(object.generation)))
+        members.append(JSONMember("lastUpdateTime", .string(rfc3339(epochSeconds: clock.seconds))))
+        return .object([JSONMember("status", .object(members))])
+    }
+
+    private func writeStatus(_ patch: JSONValue, for key: ResourceKey) {
+        switch api.patchStatus(.aliyunLogConfigs, namespace: key.namespace, name: key.name, patch) {
+        case .success: break
+        case .failure(let error) where error.code == 404: break  // deleted meanwhile: its DELETED event follows
+        case .failure(let error): log.record(.statusFailed(resource: key, reason: error.description))
+        }
+    }
+}

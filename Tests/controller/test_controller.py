@@ -1,0 +1,186 @@
+"""`tailcar controller` end to end: the API double serves AliyunLogConfig resources, the SLS test receiver
+plays SLS, and the official kubernetes client plays the user (`kubectl apply`). Resources added, changed,
+deleted and re-added while it runs; the watch dropped and answered 410; refused credentials retried with
+back-off while other resources go on; two controllers sharing one lease."""
+
+import json
+import signal
+import urllib.request
+
+from kubernetes import client
+
+from kube_double_support import GROUP, PLURAL, VERSION, log_config
+from tailcar_harness import wait_until
+
+
+def api(double):
+    return client.CustomObjectsApi(double.client())
+
+
+def status_of(double, name, namespace="default"):
+    return api(double).get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name).get("status") or {}
+
+
+def wait_status(double, name, predicate, namespace="default", timeout=20):
+    wait_until(lambda: predicate(status_of(double, name, namespace)), timeout=timeout,
+               what=f"status of {name} (now {status_of(double, name, namespace)})")
+    return status_of(double, name, namespace)
+
+
+def resources(receiver):
+    with urllib.request.urlopen(f"http://127.0.0.1:{receiver.port}/_resources", timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def admin(receiver, command):
+    request = urllib.request.Request(f"http://127.0.0.1:{receiver.port}/_admin", data=json.dumps(command).encode(),
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def create(double, body, namespace="default"):
+    return api(double).create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+
+
+def test_resources_added_changed_deleted_and_readded(double, receiver, controllers):
+    create(double, log_config("web", project="k8s-demo", logstore="web", group="web-group"))
+    controller = controllers()
+    status = wait_status(double, "web", lambda s: s.get("status") == "OK")
+    assert status["statusCode"] == 200 and status["observedGeneration"] == 1
+    held = resources(receiver)
+    assert "k8s-demo" in held["projects"]
+    assert held["logstores"]["k8s-demo/web"]["ttl"] == 90 and held["logstores"]["k8s-demo/web"]["shardCount"] == 2
+    assert "k8s-demo/web" in held["indexes"]
+    assert held["machinegroups"]["k8s-demo/web-group"]["machineList"] == ["web-group"]
+    assert held["configs"]["k8s-demo/web"]["inputDetail"]["logPath"] == "/var/log/app"
+    assert held["configs"]["k8s-demo/web"]["outputDetail"] == {"projectName": "k8s-demo", "logstoreName": "web"}
+    assert held["applied"]["k8s-demo/web-group"] == ["web"]
+
+    # a second resource added while it runs
+    create(double, log_config("api", project="k8s-demo", logstore="api", group="web-group"), namespace="team")
+    wait_status(double, "api", lambda s: s.get("status") == "OK", namespace="team")
+    assert resources(receiver)["applied"]["k8s-demo/web-group"] == ["web", "api"]
+
+    # a changed spec: generation 2, the config is updated in SLS
+    api(double).patch_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "web", {
+        "spec": {"logtailConfig": {"configName": "web", "inputType": "file", "inputDetail": {
+            "logType": "common_reg_log", "logPath": "/var/log/changed", "filePattern": "*.log"}}}})
+    status = wait_status(double, "web", lambda s: s.get("observedGeneration") == 2)
+    assert status["status"] == "OK"
+    assert resources(receiver)["configs"]["k8s-demo/web"]["inputDetail"]["logPath"] == "/var/log/changed"
+    reconciled = controller.wait_event("reconciled", where=lambda e: e["resource"] == "default/web" and e["generation"] == 2)
+    assert any(step.startswith("config k8s-demo/web: updated") for step in reconciled[0]["steps"])
+
+    # deleted: SLS keeps its data, the log says so
+    api(double).delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "web")
+    deleted = controller.wait_event("resource_deleted")
+    assert deleted[0]["resource"] == "default/web" and "left in place" in deleted[0]["note"]
+    assert "k8s-demo/web" in resources(receiver)["configs"]
+
+    # re-added under the same name: a new uid, reconciled again from generation 1
+    create(double, log_config("web", project="k8s-demo", logstore="web", group="web-group"))
+    wait_status(double, "web", lambda s: s.get("status") == "OK" and s.get("observedGeneration") == 1)
+    assert len(controller.named("reconciled")) >= 4
+    # status patches went to the status subresource as merge patches
+    patches = [r for r in double.requests() if r["method"] == "PATCH" and r["path"].endswith("/status")]
+    assert len(patches) >= 4 and {r["content_type"] for r in patches} == {"application/merge-patch+json"}
+    assert controller.stop() == 0
+
+
+def test_watch_drop_and_410_relist(double, receiver, controllers):
+    controller = controllers()
+    controller.wait_event("listed")
+    create(double, log_config("one"))
+    wait_status(double, "one", lambda s: s.get("status") == "OK")
+
+    double.control("drop")
+    controller.wait_event("watch_ended")
+    create(double, log_config("two", logstore="two"))
+    wait_status(double, "two", lambda s: s.get("status") == "OK")
+    lists_before = len(controller.named("listed"))
+
+    # compaction: the next watch from the old version is answered 410 and the controller lists again
+    double.control("compact")
+    controller.wait_event("relisting")
+    controller.wait_event("listed", count=lists_before + 1)
+    create(double, log_config("three", logstore="three"))
+    wait_status(double, "three", lambda s: s.get("status") == "OK")
+    # nothing reconciled twice for the same generation by the re-list
+    one = [e for e in controller.named("reconciled") if e["resource"] == "default/one"]
+    assert len(one) == 1
+    watches = [r["path"] for r in double.requests() if "watch=1" in r["path"]]
+    assert len(watches) >= 3 and all("allowWatchBookmarks=true" in w and "resourceVersion=" in w for w in watches)
+
+
+def test_refused_credentials_are_retried_with_backoff_without_blocking_others(double, receiver, controllers):
+    create(double, log_config("good", project="good-project", logstore="good"))
+    wait_status_before = resources(receiver)["projects"]
+    assert wait_status_before == {}
+    admin(receiver, {"op": "keys", "keys": {"someoneElse": "secret"}})
+    controller = controllers()
+    status = wait_status(double, "good", lambda s: s.get("errorCode") == "InvalidAccessKeyId")
+    assert status["statusCode"] == 401 and status["requestId"] and status["step"] == "project good-project"
+    assert status["observedGeneration"] == 1
+    failures = controller.wait_event("reconcile_failed", count=3)
+    delays = [e["retry_in_ms"] for e in failures[:3]]
+    assert delays == sorted(delays) and delays[0] < delays[2]
+    # an invalid resource is reported once and does not stop the others
+    bad = log_config("bad")
+    del bad["spec"]["logstore"]
+    create(double, bad)
+    invalid = wait_status(double, "bad", lambda s: s.get("status") == "InvalidSpec")
+    assert "spec.logstore" in invalid["errorMessage"] and invalid["statusCode"] == 400
+    admin(receiver, {"op": "keys", "keys": {"mockAccessKeyID": "mockAccessKeySecret"}})
+    status = wait_status(double, "good", lambda s: s.get("status") == "OK")
+    assert status["errorCode"] is None if "errorCode" in status else True
+    assert "good-project" in resources(receiver)["projects"]
+    secret_seen = any("mockAccessKeySecret" in json.dumps(e) for e in controller.events)
+    assert not secret_seen
+
+
+def test_two_controllers_share_one_lease(double, receiver, controllers):
+    first = controllers(identity="ctl-a")
+    first.wait_event("leader_elected")
+    second = controllers(identity="ctl-b")
+    second.wait_event("listed")
+    create(double, log_config("shared"))
+    wait_status(double, "shared", lambda s: s.get("status") == "OK")
+    assert first.named("reconciled") and not second.named("reconciled")
+    assert not second.named("leader_elected")
+    lease = client.CoordinationV1Api(double.client()).read_namespaced_lease("tailcar-controller", "tailcar-system")
+    assert lease.spec.holder_identity == "ctl-a"
+
+    # the leader stops: it releases the lease and the other takes over at once
+    assert first.stop() == 0
+    second.wait_event("leader_elected", timeout=10)
+    create(double, log_config("after", logstore="after"))
+    wait_status(double, "after", lambda s: s.get("status") == "OK")
+    assert [e["resource"] for e in second.named("reconciled")].count("default/after") == 1
+    lease = client.CoordinationV1Api(double.client()).read_namespaced_lease("tailcar-controller", "tailcar-system")
+    assert lease.spec.holder_identity == "ctl-b" and lease.spec.lease_transitions >= 1
+
+
+def test_a_killed_leader_is_replaced_after_the_lease_expires(double, receiver, controllers):
+    first = controllers(identity="ctl-a")
+    first.wait_event("leader_elected")
+    second = controllers(identity="ctl-b")
+    second.wait_event("listed")
+    first.stop(signal.SIGKILL)
+    second.wait_event("leader_elected", timeout=15)
+    create(double, log_config("late"))
+    wait_status(double, "late", lambda s: s.get("status") == "OK")
+
+
+def test_health_and_metrics(double, receiver, controllers):
+    controller = controllers()
+    controller.wait_event("leader_elected")
+    create(double, log_config("m"))
+    wait_status(double, "m", lambda s: s.get("status") == "OK")
+    with urllib.request.urlopen(f"http://127.0.0.1:{controller.port}/healthz", timeout=10) as answer:
+        health = json.loads(answer.read())
+    assert health["status"] == "ok" and health["leader"] is True and health["resources"] == 1
+    with urllib.request.urlopen(f"http://127.0.0.1:{controller.port}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert "tailcar_controller_leader 1" in metrics
+    assert "tailcar_controller_reconciles_total 1" in metrics
