@@ -4,7 +4,8 @@
 // Kubernetes API is (--kubeconfig, $KUBECONFIG, else the pod's service account), the SLS endpoint and the
 // controller's defaults (the vendor controller's ALICLOUD_LOG_ENDPOINT, ALICLOUD_LOG_PROJECT,
 // ALICLOUD_LOG_MACHINE_GROUP), the AccessKey (as bootstrap), and the lease; then runs the Controller until
-// SIGTERM. Exit 2 for a usage or setup error.
+// SIGTERM. Exit 2 for a usage or setup error. TAILCAR_SERVICE_ACCOUNT_DIR moves the service account's
+// directory (a projected volume mounted elsewhere; the tests).
 
 import Glibc
 import TailcarCore
@@ -29,8 +30,9 @@ enum ControllerCommand {
                     access = try KubeAPIAccess.kubeconfig(path: String(path.split(separator: ":").first ?? ""),
                                                           context: parsed.value("context"))
                 } else {
-                    access = try KubeAPIAccess.inCluster(host: get("KUBERNETES_SERVICE_HOST"),
-                                                         port: get("KUBERNETES_SERVICE_PORT"))
+                    access = try KubeAPIAccess.inCluster(
+                        host: get("KUBERNETES_SERVICE_HOST"), port: get("KUBERNETES_SERVICE_PORT"),
+                        directory: nonEmpty(get("TAILCAR_SERVICE_ACCOUNT_DIR")) ?? KubeAPIAccess.serviceAccountDirectory)
                 }
             } catch {
                 throw UsageError(description: error.description)

@@ -31,14 +31,17 @@ def free_port():
 class ControllerProcess:
     """One `tailcar controller`; its JSON log lines are collected from stderr as they come."""
 
-    def __init__(self, workdir, double, receiver, *extra, identity="ctl-a", env=None):
+    def __init__(self, workdir, double, receiver, *extra, identity="ctl-a", env=None, kubeconfig=True):
         self.port = free_port()
         self.events = []
         self.lock = threading.Lock()
-        kubeconfig = double.kubeconfig(Path(workdir) / f"kubeconfig-{identity}", namespace="tailcar-system")
+        access = []
+        if kubeconfig:
+            path = double.kubeconfig(Path(workdir) / f"kubeconfig-{identity}", namespace="tailcar-system")
+            access = ["--kubeconfig", str(path)]
         environment = {"PATH": os.environ.get("PATH", ""), **CREDENTIALS,
                        "ALICLOUD_LOG_ENDPOINT": f"http://127.0.0.1:{receiver.port}", **(env or {})}
-        argv = [str(BINARY), "controller", "--kubeconfig", str(kubeconfig), "--http-port", str(self.port),
+        argv = [str(BINARY), "controller", *access, "--http-port", str(self.port),
                 "--identity", identity, "--retry-min", "0.2", "--retry-max", "1", "--watch-timeout", "30",
                 "--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5", *extra]
         self.process = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -101,16 +104,26 @@ def receiver(workdir):
 
 
 @pytest.fixture
-def controllers(workdir, double, receiver):
+def controllers_for(workdir, receiver):
+    """Starts controllers against a given API double (kubeconfig=False: in-cluster, from `env`)."""
     started = []
 
-    def start(*extra, identity="ctl-a", env=None):
+    def start(double, *extra, identity="ctl-a", env=None, kubeconfig=True):
         if not BINARY.exists():
             pytest.skip(f"tailcar binary not built at {BINARY} (run swift build)")
-        process = ControllerProcess(workdir, double, receiver, *extra, identity=identity, env=env)
+        process = ControllerProcess(workdir, double, receiver, *extra, identity=identity, env=env,
+                                    kubeconfig=kubeconfig)
         started.append(process)
         return process
 
     yield start
     for process in started:
         process.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def controllers(double, controllers_for):
+    def start(*extra, identity="ctl-a", env=None):
+        return controllers_for(double, *extra, identity=identity, env=env)
+
+    return start

@@ -14,14 +14,16 @@ TOKEN = "test-bearer-token-7c1e"
 
 
 class KubeDouble:
-    def __init__(self, *extra, token=TOKEN):
+    def __init__(self, *extra, token=TOKEN, ca=None):
         self.token = token
+        self.ca = ca
+        self.scheme = "https" if "--tls-cert" in extra else "http"
         self.process = subprocess.Popen([str(PYTHON), str(DOUBLE), "--token", token, *extra],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.process.stdout.readline().decode()
         assert line.startswith("PORT "), f"double did not start: {line!r} {self.process.stderr.read()!r}"
         self.port = int(line.split()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self):
         if self.process.poll() is None:
@@ -34,12 +36,18 @@ class KubeDouble:
         data = json.dumps(body or {}).encode()
         request = urllib.request.Request(self.url + "/_double/" + what, data=data, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10, context=self.tls_context()) as answer:
             return json.loads(answer.read())
 
     def requests(self):
-        with urllib.request.urlopen(self.url + "/_double/requests", timeout=10) as answer:
+        with urllib.request.urlopen(self.url + "/_double/requests", timeout=10, context=self.tls_context()) as answer:
             return json.loads(answer.read())
+
+    def tls_context(self):
+        if self.scheme != "https":
+            return None
+        import ssl
+        return ssl.create_default_context(cafile=str(self.ca))
 
     def kubeconfig(self, path, namespace="default"):
         Path(path).write_text(
@@ -54,6 +62,8 @@ class KubeDouble:
         configuration = client.Configuration()
         configuration.host = self.url
         configuration.api_key = {"authorization": "Bearer " + self.token}
+        if self.ca:
+            configuration.ssl_ca_cert = str(self.ca)
         return client.ApiClient(configuration)
 
 

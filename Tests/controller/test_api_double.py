@@ -132,7 +132,10 @@ def test_leases_create_renew_and_conflict(double):
 
 
 def test_wrong_token_is_refused(double):
-    api = client.CustomObjectsApi(KubeDouble.client(type("D", (), {"url": double.url, "token": "wrong"})()))
+    configuration = client.Configuration()
+    configuration.host = double.url
+    configuration.api_key = {"authorization": "Bearer wrong"}
+    api = client.CustomObjectsApi(client.ApiClient(configuration))
     with pytest.raises(ApiException) as refused:
         api.list_cluster_custom_object(GROUP, VERSION, PLURAL)
     assert refused.value.status == 401

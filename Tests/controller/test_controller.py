@@ -5,6 +5,7 @@ back-off while other resources go on; two controllers sharing one lease."""
 
 import json
 import signal
+import subprocess
 import urllib.request
 
 from kubernetes import client
@@ -184,3 +185,42 @@ def test_health_and_metrics(double, receiver, controllers):
         metrics = answer.read().decode()
     assert "tailcar_controller_leader 1" in metrics
     assert "tailcar_controller_reconciles_total 1" in metrics
+    # the Deployment's exec probe
+    from tailcar_harness import BINARY
+    probe = subprocess.run([str(BINARY), "status", "--port", str(controller.port)], capture_output=True, text=True,
+                           timeout=30)
+    assert probe.returncode == 0, probe.stderr
+
+
+def test_in_cluster_credentials_over_tls_with_a_rotated_token(workdir, receiver, controllers_for):
+    from sls_support import make_test_ca
+    from kube_double_support import KubeDouble
+    ca, cert, key = make_test_ca(workdir)
+    tls_double = KubeDouble("--bookmark-seconds", "0.5", "--tls-cert", str(cert), "--tls-key", str(key), ca=ca)
+    try:
+        account = workdir / "serviceaccount"
+        account.mkdir()
+        (account / "token").write_text(tls_double.token + "\n")
+        (account / "ca.crt").write_bytes(ca.read_bytes())
+        (account / "namespace").write_text("tailcar-system")
+        controller = controllers_for(tls_double, kubeconfig=False, env={
+            "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(tls_double.port),
+            "TAILCAR_SERVICE_ACCOUNT_DIR": str(account)})
+        controller.wait_event("leader_elected")
+        started = controller.named("controller_started")[0]
+        assert started["api"].startswith(f"https://127.0.0.1:{tls_double.port} (in-cluster)")
+        create(tls_double, log_config("tls"))
+        wait_status(tls_double, "tls", lambda s: s.get("status") == "OK")
+        # the kubelet rotates the token: the file is read again at the next request
+        (account / "token").write_text("rotated-token\n")
+        tls_double.control("token", {"token": "rotated-token"})
+        tls_double.token = "rotated-token"
+        tls_double.control("drop")
+        create(tls_double, log_config("after-rotation", logstore="later"))
+        wait_status(tls_double, "after-rotation", lambda s: s.get("status") == "OK")
+        lease = client.CoordinationV1Api(tls_double.client()).read_namespaced_lease("tailcar-controller",
+                                                                                   "tailcar-system")
+        assert lease.spec.holder_identity == "ctl-a"
+        assert not any("rotated-token" in json.dumps(e) or tls_double.token in json.dumps(e) for e in controller.events)
+    finally:
+        tls_double.stop()

@@ -17,8 +17,10 @@ controller uses, as the API server answers it:
 
 Test controls (not part of the API): POST /_double/drop closes every open watch without the last chunk (a
 dropped connection); POST /_double/compact makes every resourceVersion so far too old and drops the open
-watches (an API server restarted after a compaction: the next watch from an old version gets 410); GET /_double/requests lists the requests (method, path with query, content type); POST
-/_double/refuse {"status": 500, "count": n} answers the next n API requests with that status.
+watches (an API server restarted after a compaction: the next watch from an old version gets 410); GET /_double/requests lists the requests (method, path with query, content type, user agent); POST
+/_double/refuse {"status": 500, "count": n} answers the next n API requests with that status; POST /_double/token
+{"token": "..."} changes the bearer token required (a rotated service-account token). --tls-cert and --tls-key
+serve HTTPS, as the API server does to a pod.
 """
 
 import argparse
@@ -26,6 +28,7 @@ import copy
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -148,7 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(method, url.path)
         with store.lock:
             store.requests.append({"method": method, "path": self.path,
-                                   "content_type": self.headers.get("Content-Type", "")})
+                                   "content_type": self.headers.get("Content-Type", ""),
+                                   "agent": self.headers.get("User-Agent", "")})
             refuse = store.refuse["count"] > 0
             if refuse:
                 store.refuse["count"] -= 1
@@ -207,6 +211,9 @@ class Handler(BaseHTTPRequestHandler):
                 store.drops += 1
                 store.lock.notify_all()
                 return self.send_json(200, {"compacted": store.compacted})
+            if path == "/_double/token":
+                self.server.token = body["token"]
+                return self.send_json(200, {})
             if path == "/_double/refuse":
                 store.refuse = {"status": int(body["status"]), "count": int(body["count"])}
                 return self.send_json(200, store.refuse)
@@ -412,8 +419,14 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default="", help="require Authorization: Bearer TOKEN")
     parser.add_argument("--bookmark-seconds", type=float, default=2.0, help="interval of BOOKMARK events")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.store = Store()
     server.token = args.token
