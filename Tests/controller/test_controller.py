@@ -224,3 +224,21 @@ def test_in_cluster_credentials_over_tls_with_a_rotated_token(workdir, receiver,
         assert not any("rotated-token" in json.dumps(e) or tls_double.token in json.dumps(e) for e in controller.events)
     finally:
         tls_double.stop()
+
+
+def test_api_errors_and_garbage_are_retried(double, receiver, controllers):
+    controller = controllers()
+    controller.wait_event("listed")
+    # the next watch starts with bytes that are not JSON: reported, watched again
+    double.control("garbage")
+    ended = controller.wait_event("watch_ended", where=lambda e: "not JSON" in e["reason"])
+    assert ended[0]["retry_in_ms"] >= 200
+    # the API answers 500 to the next requests (watch, lease): retried with back-off until it answers
+    double.control("refuse", {"status": 500, "count": 4, "agent": "tailcar-controller"})
+    double.control("drop")
+    wait_until(lambda: len(controller.named("watch_ended")) >= 3, timeout=20, what="failed watches")
+    create(double, log_config("after-errors"))
+    status = wait_status(double, "after-errors", lambda s: s.get("status") == "OK")
+    assert status["observedGeneration"] == 1
+    assert any("500" in e["reason"] for e in controller.named("watch_ended"))
+    assert controller.process.poll() is None

@@ -18,8 +18,10 @@ controller uses, as the API server answers it:
 Test controls (not part of the API): POST /_double/drop closes every open watch without the last chunk (a
 dropped connection); POST /_double/compact makes every resourceVersion so far too old and drops the open
 watches (an API server restarted after a compaction: the next watch from an old version gets 410); GET /_double/requests lists the requests (method, path with query, content type, user agent); POST
-/_double/refuse {"status": 500, "count": n} answers the next n API requests with that status; POST /_double/token
-{"token": "..."} changes the bearer token required (a rotated service-account token). --tls-cert and --tls-key
+/_double/refuse {"status": 500, "count": n, "agent"?: "..."} answers the next n API requests (from that
+User-Agent) with that status; POST /_double/token
+{"token": "..."} changes the bearer token required (a rotated service-account token); POST /_double/garbage
+drops the open watches and starts the next one with a line that is not JSON. --tls-cert and --tls-key
 serve HTTPS, as the API server does to a pod.
 """
 
@@ -93,6 +95,7 @@ class Store:
         self.drops = 0
         self.requests = []
         self.refuse = {"status": 0, "count": 0}
+        self.garbage = 0
 
     def bump(self):
         self.revision += 1
@@ -153,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             store.requests.append({"method": method, "path": self.path,
                                    "content_type": self.headers.get("Content-Type", ""),
                                    "agent": self.headers.get("User-Agent", "")})
-            refuse = store.refuse["count"] > 0
+            refuse = store.refuse["count"] > 0 and store.refuse.get("agent") in (None, self.headers.get("User-Agent"))
             if refuse:
                 store.refuse["count"] -= 1
                 code = store.refuse["status"]
@@ -211,11 +214,16 @@ class Handler(BaseHTTPRequestHandler):
                 store.drops += 1
                 store.lock.notify_all()
                 return self.send_json(200, {"compacted": store.compacted})
+            if path == "/_double/garbage":
+                store.garbage += 1
+                store.drops += 1
+                store.lock.notify_all()
+                return self.send_json(200, {})
             if path == "/_double/token":
                 self.server.token = body["token"]
                 return self.send_json(200, {})
             if path == "/_double/refuse":
-                store.refuse = {"status": int(body["status"]), "count": int(body["count"])}
+                store.refuse = {"status": int(body["status"]), "count": int(body["count"]), "agent": body.get("agent")}
                 return self.send_json(200, store.refuse)
         self.fail(404, "NotFound", path)
 
@@ -358,6 +366,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with store.lock:
                 drops = store.drops
+                garbage, store.garbage = store.garbage, 0
                 if version in ("", "0"):
                     pending = [("ADDED", self.dress(kind, o)) for o in store.listing(kind, ns)]
                     seen = store.revision
@@ -366,6 +375,10 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     seen = int(version)
                     pending = []
+            if garbage:
+                data = b"\x00\xffNOT JSON {\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
             if pending is None:
                 self.chunk({"type": "ERROR", "object": status_object(
                     410, "Expired", "too old resource version: %s (%d)" % (version, store.compacted))})

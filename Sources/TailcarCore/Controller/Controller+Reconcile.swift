@@ -3,7 +3,8 @@
 // Reconciling due resources while this replica leads: each one goes through the same Bootstrapper as
 // `tailcar bootstrap` (project, logstore, index, machine groups, the Logtail config, created or updated, and
 // its application to each group), then its status subresource is patched as the vendor's controller
-// writes it. A failure is retried after a back-off that doubles per failure of that resource; others go on.
+// writes it. The lease is renewed between SLS calls when a retry period has passed, so a slow SLS does
+// not cost the lease (each call is bounded by the SLS timeouts). A failure is retried after a back-off that doubles per failure of that resource; others go on.
 // A spec that does not validate is reported once and waits for a changed spec.
 //
 //   success: {"status":{"status":"OK","statusCode":200,"observedGeneration":3,"lastUpdateTime":"..."}}
@@ -50,7 +51,7 @@ extension Controller {
             let bootstrapper = Bootstrapper(credentials: credentials, caFile: options.slsCAFile,
                                             timeouts: options.slsTimeouts)
             bootstrapper.updatesConfigs = true
-            let steps = bootstrapper.run([pipeline]) { _ in }
+            let steps = bootstrapper.run([pipeline]) { _ in self.renewIfDue() }
             if let failed = steps.first(where: { $0.outcome.isFailure }), case .failed(let error) = failed.outcome {
                 tracked.failures += 1
                 let delay = min(options.retryMaximumMilliseconds,
