@@ -242,3 +242,23 @@ def test_api_errors_and_garbage_are_retried(double, receiver, controllers):
     assert status["observedGeneration"] == 1
     assert any("500" in e["reason"] for e in controller.named("watch_ended"))
     assert controller.process.poll() is None
+
+
+def test_the_seed_examples_applied_to_the_cluster_reach_sls(double, receiver, controllers):
+    import yaml
+    from kube_double_support import REPO
+    controller = controllers()
+    controller.wait_event("listed")
+    names = []
+    for path in sorted((REPO / "deploy" / "examples").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            create(double, document)
+            names.append(document["metadata"]["name"])
+    for name in names:
+        wait_status(double, name, lambda s: s.get("status") == "OK")
+    held = resources(receiver)
+    assert "k8s-nginx-sidecar-demo" in held["projects"]
+    assert sorted(held["applied"]["k8s-nginx-sidecar-demo/nginx-log-sidecar"]) == sorted(names)
+    for name in names:
+        config = held["configs"][f"k8s-nginx-sidecar-demo/{name}"]
+        assert config["configName"] == name and config["outputType"] == "LogService"
