@@ -262,3 +262,20 @@ def test_the_seed_examples_applied_to_the_cluster_reach_sls(double, receiver, co
     for name in names:
         config = held["configs"][f"k8s-nginx-sidecar-demo/{name}"]
         assert config["configName"] == name and config["outputType"] == "LogService"
+
+
+def test_keep_alive_connections_the_server_closed_cost_nothing(receiver, controllers_for):
+    from kube_double_support import KubeDouble
+    closing = KubeDouble("--bookmark-seconds", "0.5", "--idle-seconds", "0.2")
+    try:
+        controller = controllers_for(closing)
+        controller.wait_event("leader_elected")
+        create(closing, log_config("idle"))
+        wait_status(closing, "idle", lambda s: s.get("status") == "OK")
+        # lease rounds every 0.5 s, each after the server closed the idle connection
+        wait_until(lambda: sum(1 for r in closing.requests() if r["method"] == "PUT") >= 6, timeout=15,
+                   what="six lease renewals")
+        assert not controller.named("lease_failed") and not controller.named("status_write_failed")
+        assert len(controller.named("leader_elected")) == 1
+    finally:
+        closing.stop()

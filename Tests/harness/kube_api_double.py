@@ -432,9 +432,12 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default="", help="require Authorization: Bearer TOKEN")
     parser.add_argument("--bookmark-seconds", type=float, default=2.0, help="interval of BOOKMARK events")
+    parser.add_argument("--idle-seconds", type=float, help="close a keep-alive connection idle this long")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
+    if args.idle_seconds:
+        Handler.timeout = args.idle_seconds
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

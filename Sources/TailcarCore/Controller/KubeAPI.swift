@@ -126,6 +126,16 @@ final class KubeAPI {
         return .success(writer.bytes)
     }
 
+    private func exchange(_ bytes: [UInt8]) -> Result<HTTPResponse, HTTPClientError> {
+        var answer: Result<HTTPResponse, HTTPClientError>?
+        client.send(bytes, to: access.endpoint, serverName: access.serverName) { [loop] result in
+            answer = result
+            loop.stop()
+        }
+        loop.run()
+        return answer ?? .failure(.cancelled)
+    }
+
     private func call(_ method: String, _ target: String, body: JSONValue? = nil,
                       contentType: String? = nil) -> Result<ConfigValue, KubeAPIError> {
         let bytes: [UInt8]
@@ -133,13 +143,13 @@ final class KubeAPI {
         case .failure(let error): return .failure(error)
         case .success(let built): bytes = built
         }
-        var answer: Result<HTTPResponse, HTTPClientError>?
-        client.send(bytes, to: access.endpoint, serverName: access.serverName) { [loop] result in
-            answer = result
-            loop.stop()
-        }
-        loop.run()
-        switch answer ?? .failure(.cancelled) {
+        // The loop sleeps between calls: let it see a keep-alive connection the server closed meanwhile
+        // (and drop it) before a request goes out on it; a request that still meets such a close is sent
+        // once more on a new connection.
+        loop.runOnce()
+        var outcome = exchange(bytes)
+        if case .failure(.closedByPeer) = outcome { outcome = exchange(bytes) }
+        switch outcome {
         case .failure(let error): return .failure(.transport(error.description))
         case .success(let response):
             let document = try? YAMLReader.documents(response.body, file: "\(method) \(target)").first
