@@ -29,7 +29,6 @@ extension Controller {
             reconcile(key)
             renewIfDue()
         }
-        log.update { $0.resources = table.count; $0.failing = table.values.count { $0.failures > 0 } }
         if isLeader { scheduleWork() }
     }
 

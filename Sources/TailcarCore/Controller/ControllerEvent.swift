@@ -85,9 +85,6 @@ public struct ControllerCounters: Sendable {
     public var watchRestarts: UInt64 = 0
     public var statusWriteFailures: UInt64 = 0
     public var leaderTransitions: UInt64 = 0
-    public var isLeader = false
-    public var resources = 0
-    public var failing = 0
 }
 
 public final class ControllerLog {
@@ -96,8 +93,6 @@ public final class ControllerLog {
 
     public init(output: Int32 = 2) { self.output = output }
 
-    func update(_ change: (inout ControllerCounters) -> Void) { change(&counters) }
-
     public func record(_ event: ControllerEvent) {
         switch event {
         case .reconciled: counters.reconciles += 1
@@ -105,10 +100,7 @@ public final class ControllerLog {
         case .listed: counters.lists += 1
         case .watchEnded: counters.watchRestarts += 1
         case .statusFailed: counters.statusWriteFailures += 1
-        case .leaderElected:
-            counters.leaderTransitions += 1
-            counters.isLeader = true
-        case .leaderLost: counters.isLeader = false
+        case .leaderElected: counters.leaderTransitions += 1
         default: break
         }
         var now = timespec()

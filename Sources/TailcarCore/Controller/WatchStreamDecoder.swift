@@ -35,6 +35,8 @@ public struct WatchStreamDecoder {
     private var phase = Phase.head
     private var pending: [UInt8] = []
     private var line: [UInt8] = []
+    /// The head's headers, names lower-cased.
+    private var headers: [(String, String)] = []
     public private(set) var head: Head?
 
     public init(maxLineBytes: Int = 4 << 20) { self.maxLineBytes = maxLineBytes }
@@ -104,8 +106,6 @@ public struct WatchStreamDecoder {
         default: break
         }
     }
-
-    private var headers: [(String, String)] = []
 
     private mutating func headLine(_ text: [UInt8]) throws(WatchStreamError) {
         if head == nil {
