@@ -18,7 +18,7 @@ enum ControllerCommand {
             let parsed = try Arguments(arguments, valued: [
                 "kubeconfig", "context", "namespace", "sls-endpoint", "default-project", "default-machine-group",
                 "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "identity",
-                "http-port", "retry-min", "retry-max", "watch-timeout", "sls-ca-file",
+                "http-port", "retry-min", "retry-max", "watch-timeout", "sls-ca-file", "resync",
             ], flags: ["no-leader-election"])
             guard parsed.positional.isEmpty else {
                 throw UsageError(description: "unexpected argument \"\(parsed.positional[0])\"")
@@ -79,6 +79,7 @@ enum ControllerCommand {
             built.httpPort = try parsePort(port, what: parsed.value("http-port") == nil ? "TAILCAR_HTTP_PORT" : "--http-port")
             if let value = try parsed.seconds("retry-min") { built.retryMinimumMilliseconds = max(10, milliseconds(value)) }
             if let value = try parsed.seconds("retry-max") { built.retryMaximumMilliseconds = max(10, milliseconds(value)) }
+            if let value = try parsed.seconds("resync") { built.resyncMilliseconds = milliseconds(value) }
             if let value = try parsed.seconds("watch-timeout") { built.watchTimeoutSeconds = max(1, Int(value.components.seconds)) }
             options = built
         } catch {

@@ -106,6 +106,8 @@ controller options (the vendor controller's variables in brackets):
                               (seconds) as client-go's; --no-leader-election for a single replica.
   --retry-min S, --retry-max S
                               A failed reconcile is retried after 1 s doubling to 300 s; others go on.
+  --resync SECONDS            Reconcile every resource again this often (default 600; 0: never), making
+                              again what was deleted in SLS; the status is written only when it changes.
   --watch-timeout SECONDS     What each watch asks the server for (default 300); then it watches again.
   --http-port PORT            As run's: GET /healthz (leader, watch, resources, failing), GET /metrics.
   --sls-ca-file PATH          Trust this CA for an https SLS endpoint.

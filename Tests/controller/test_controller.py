@@ -279,3 +279,17 @@ def test_keep_alive_connections_the_server_closed_cost_nothing(receiver, control
         assert len(controller.named("leader_elected")) == 1
     finally:
         closing.stop()
+
+
+def test_resync_makes_again_what_was_deleted_in_sls_without_rewriting_the_status(double, receiver, controllers):
+    controller = controllers("--resync", "0.5")
+    create(double, log_config("drift", project="drift-project", logstore="drift"))
+    status = wait_status(double, "drift", lambda s: s.get("status") == "OK")
+    controller.wait_event("reconciled", count=2)
+    admin(receiver, {"op": "delete_config", "project": "drift-project", "name": "drift"})
+    wait_until(lambda: "drift-project/drift" in resources(receiver)["configs"], timeout=10,
+               what="the config made again")
+    controller.wait_event("reconciled", count=4)
+    patches = [r for r in double.requests() if r["method"] == "PATCH" and r["agent"] == "tailcar-controller"]
+    assert len(patches) == 1, patches
+    assert status_of(double, "drift")["lastUpdateTime"] == status["lastUpdateTime"]

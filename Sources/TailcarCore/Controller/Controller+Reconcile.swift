@@ -5,7 +5,8 @@
 // its application to each group), then its status subresource is patched as the vendor's controller
 // writes it. The lease is renewed between SLS calls when a retry period has passed, so a slow SLS does
 // not cost the lease (each call is bounded by the SLS timeouts). A failure is retried after a back-off that doubles per failure of that resource; others go on.
-// A spec that does not validate is reported once and waits for a changed spec.
+// A spec that does not validate is reported once and waits for a changed spec. A reconciled resource is
+// reconciled again after the resync period; its status is written only when it would say something else.
 //
 //   success: {"status":{"status":"OK","statusCode":200,"observedGeneration":3,"lastUpdateTime":"..."}}
 //   failure: {"status":{"status":"SignatureNotMatch","statusCode":401,"errorCode":"SignatureNotMatch",
@@ -35,17 +36,16 @@ extension Controller {
     private func reconcile(_ key: ResourceKey) {
         guard var tracked = table[key] else { return }
         let object = tracked.object
-        let status: JSONValue
+        let status: [JSONMember]
         switch object.pipeline(options.defaults) {
         case .failure(let problem):
             tracked.doneGeneration = object.generation
             tracked.dueAt = nil
             tracked.failures = 1
-            tracked.lastOutcome = "invalid"
             log.record(.reconcileFailed(resource: key, generation: object.generation, reason: problem.description,
                                         attempt: 1, retryInMilliseconds: 0))
-            status = statusBody(["status": .string("InvalidSpec"), "statusCode": .int(400),
-                                 "errorCode": .string("InvalidSpec"), "errorMessage": .string(problem.description)], object)
+            status = statusFields(["status": .string("InvalidSpec"), "statusCode": .int(400),
+                                   "errorCode": .string("InvalidSpec"), "errorMessage": .string(problem.description)], object)
         case .success(let pipeline):
             let bootstrapper = Bootstrapper(credentials: credentials, caFile: options.slsCAFile,
                                             timeouts: options.slsTimeouts)
@@ -56,22 +56,20 @@ extension Controller {
                 let delay = min(options.retryMaximumMilliseconds,
                                 options.retryMinimumMilliseconds << UInt64(min(tracked.failures - 1, 20)))
                 tracked.dueAt = Self.monotonicMilliseconds() + delay
-                tracked.lastOutcome = "failed"
                 log.record(.reconcileFailed(resource: key, generation: object.generation,
                                             reason: "\(failed.resource): \(error)", attempt: tracked.failures,
                                             retryInMilliseconds: delay))
-                status = statusBody(Self.failureFields(error, step: failed.resource, attempt: tracked.failures), object)
+                status = statusFields(Self.failureFields(error, step: failed.resource, attempt: tracked.failures), object)
             } else {
                 tracked.doneGeneration = object.generation
                 tracked.failures = 0
-                tracked.dueAt = nil
-                tracked.lastOutcome = "OK"
+                tracked.dueAt = options.resyncMilliseconds > 0 ? Self.monotonicMilliseconds() + options.resyncMilliseconds : nil
                 log.record(.reconciled(resource: key, generation: object.generation, steps: steps.map { $0.description }))
-                status = statusBody(["status": .string("OK"), "statusCode": .int(200)], object)
+                status = statusFields(["status": .string("OK"), "statusCode": .int(200)], object)
             }
         }
         table[key] = tracked
-        writeStatus(status, for: key)
+        if !Self.shows(object.document.member("status"), status) { writeStatus(status, for: key) }
     }
 
     static func failureFields(_ error: BootstrapError, step: String, attempt: Int) -> [String: JSONValue] {
@@ -98,20 +96,30 @@ extension Controller {
         return fields
     }
 
-    /// The merge patch of the status: every field the controller writes is set (nulls clear the error
-    /// fields of an earlier failure).
-    private func statusBody(_ fields: [String: JSONValue], _ object: LogConfigObject) -> JSONValue {
-        let clock = Self.epochClock()
+    /// The status fields the controller writes, every one of them (a null clears the error fields of an
+    /// earlier failure in the merge patch), without the time.
+    private func statusFields(_ fields: [String: JSONValue], _ object: LogConfigObject) -> [JSONMember] {
         var members: [JSONMember] = []
         for name in ["status", "statusCode", "errorCode", "errorMessage", "requestId", "step", "retryCount"] {
             members.append(JSONMember(name, fields[name] ?? .null))
         }
         members.append(JSONMember("observedGeneration", .int(object.generation)))
-        members.append(JSONMember("lastUpdateTime", .string(rfc3339(epochSeconds: clock.seconds))))
-        return .object([JSONMember("status", .object(members))])
+        return members
     }
 
-    private func writeStatus(_ patch: JSONValue, for key: ResourceKey) {
+    /// Whether the resource's status already says what `fields` say (then a resync writes nothing, and the
+    /// resource does not change for nothing). A null field must be absent.
+    static func shows(_ current: ConfigValue?, _ fields: [JSONMember]) -> Bool {
+        guard let current, case .mapping = current.node else { return false }
+        return fields.allSatisfy { field in
+            guard let value = current.member(field.key), !value.isNull else { return field.value == .null }
+            return BootstrapPlan.json(value) == field.value
+        }
+    }
+
+    private func writeStatus(_ fields: [JSONMember], for key: ResourceKey) {
+        let time = rfc3339(epochSeconds: Self.epochClock().seconds)
+        let patch = JSONValue.object([JSONMember("status", .object(fields + [JSONMember("lastUpdateTime", .string(time))]))])
         switch api.patchStatus(.aliyunLogConfigs, namespace: key.namespace, name: key.name, patch) {
         case .success: break
         case .failure(let error) where error.code == 404: break  // deleted meanwhile: its DELETED event follows

@@ -31,6 +31,8 @@ public struct ControllerOptions: Sendable {
     public var watchRetryMaximumMilliseconds: UInt64 = 30_000
     /// What each watch request asks the server for (it ends the stream then; the controller watches again).
     public var watchTimeoutSeconds = 300
+    /// A reconciled resource is reconciled again this often (what was deleted in SLS is made again); 0: never.
+    public var resyncMilliseconds: UInt64 = 600_000
 
     public init(access: KubeAPIAccess, defaults: ControllerDefaults, identity: String) {
         self.access = access
@@ -56,7 +58,6 @@ public final class Controller {
         var failures = 0
         /// Monotonic milliseconds when the next reconcile is due; nil: nothing to do.
         var dueAt: UInt64?
-        var lastOutcome = "pending"
     }
 
     enum WatchPhase: Equatable {
