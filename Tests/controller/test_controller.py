@@ -293,3 +293,31 @@ def test_resync_makes_again_what_was_deleted_in_sls_without_rewriting_the_status
     patches = [r for r in double.requests() if r["method"] == "PATCH" and r["agent"] == "tailcar-controller"]
     assert len(patches) == 1, patches
     assert status_of(double, "drift")["lastUpdateTime"] == status["lastUpdateTime"]
+
+
+def test_kubeconfig_with_certificate_authority_data_over_tls(workdir, receiver, controllers_for):
+    import base64
+    import glob
+    from sls_support import make_test_ca
+    from kube_double_support import KubeDouble
+    ca, cert, key = make_test_ca(workdir)
+    tls_double = KubeDouble("--bookmark-seconds", "0.5", "--tls-cert", str(cert), "--tls-key", str(key), ca=ca)
+    try:
+        config = workdir / "kubeconfig-data"
+        config.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: tls\n"
+            f"clusters:\n- name: k\n  cluster:\n    server: {tls_double.url}\n"
+            f"    certificate-authority-data: {base64.b64encode(ca.read_bytes()).decode()}\n"
+            f"users:\n- name: u\n  user:\n    tokenFile: token\n"
+            "contexts:\n- name: tls\n  context: {cluster: k, user: u, namespace: tailcar-system}\n")
+        (workdir / "token").write_text(tls_double.token)
+        before = set(glob.glob("/tmp/tailcar-kube-ca-*"))
+        controller = controllers_for(tls_double, "--kubeconfig", str(config), kubeconfig=False)
+        controller.wait_event("leader_elected")
+        create(tls_double, log_config("data"))
+        wait_status(tls_double, "data", lambda s: s.get("status") == "OK")
+        assert len(set(glob.glob("/tmp/tailcar-kube-ca-*")) - before) == 1
+        assert controller.stop() == 0
+        assert set(glob.glob("/tmp/tailcar-kube-ca-*")) - before == set()
+    finally:
+        tls_double.stop()

@@ -147,6 +147,7 @@ public final class Controller {
         for signal in signals { signal.close() }
         server?.close()
         api.close()
+        if options.access.caFileIsTemporary, let file = options.access.caFile { unlink(file) }
         loop.stop()
     }
 

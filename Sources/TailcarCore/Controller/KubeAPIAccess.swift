@@ -32,6 +32,8 @@ public struct KubeAPIAccess: Sendable {
     public var token: Token
     /// The CA bundle that signs the API server's certificate (nil: the system bundle).
     public var caFile: String?
+    /// True when `caFile` was written from a kubeconfig's certificate-authority-data (removed at exit).
+    public var caFileIsTemporary = false
     /// The namespace the controller's own objects (its Lease) live in.
     public var namespace: String
     /// Where this came from, for the start-up line: "in-cluster" or the kubeconfig's path and context.
@@ -127,8 +129,10 @@ public struct KubeAPIAccess: Sendable {
             }
         }
         let namespace = context.member("namespace")?.text ?? "default"
-        return KubeAPIAccess(endpoint: endpoint, token: token, caFile: caFile, namespace: namespace,
-                             source: "\(path) (context \(contextName))")
+        var access = KubeAPIAccess(endpoint: endpoint, token: token, caFile: caFile, namespace: namespace,
+                                   source: "\(path) (context \(contextName))")
+        access.caFileIsTemporary = cluster.member("certificate-authority") == nil && caFile != nil
+        return access
     }
 
     /// The bearer token now (a file is read again each time).

@@ -12,6 +12,12 @@ struct KubeAPIAccessTests {
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// Removes the scratch directory's files and the directory.
+    func remove(_ directory: String, _ names: [String]) {
+        for name in names { unlink(directory + "/" + name) }
+        rmdir(directory)
+    }
+
     func write(_ text: String, to path: String) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         _ = Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -44,18 +50,21 @@ struct KubeAPIAccessTests {
     @Test("the current context gives the server, the CA written to a private file, the token and the namespace")
     func currentContext() throws {
         let directory = scratch()
+        defer { remove(directory, ["config"]) }
         write(kubeconfig, to: directory + "/config")
         let access = try KubeAPIAccess.kubeconfig(path: directory + "/config")
         #expect(access.endpoint == HTTPEndpoint(scheme: .https, host: "10.0.0.1", port: 6443))
         #expect(access.token == .literal("abc.def") && access.namespace == "ops")
         let ca = try #require(access.caFile)
-        #expect(try readText(ca) == "-----BEGIN CERTIFICATE-----\n")
+        defer { unlink(ca) }
+        #expect(try readText(ca) == "-----BEGIN CERTIFICATE-----\n" && access.caFileIsTemporary)
         #expect(!access.source.contains("abc.def"))
     }
 
     @Test("a user with a client certificate is refused with the reason")
     func clientCertificate() {
         let directory = scratch()
+        defer { remove(directory, ["config"]) }
         write(kubeconfig, to: directory + "/config")
         #expect(throws: KubeAccessError.self) { try KubeAPIAccess.kubeconfig(path: directory + "/config", context: "local") }
         #expect(throws: KubeAccessError.self) { try KubeAPIAccess.kubeconfig(path: directory + "/config", context: "nope") }
@@ -65,6 +74,7 @@ struct KubeAPIAccessTests {
     @Test("in a pod: the service account's token file, CA and namespace with the service host and port")
     func inCluster() throws {
         let directory = scratch()
+        defer { remove(directory, ["token", "ca.crt", "namespace"]) }
         write("tok-1\n", to: directory + "/token")
         write("pem", to: directory + "/ca.crt")
         write("tailcar-system", to: directory + "/namespace")
