@@ -113,8 +113,8 @@ controller options (the vendor controller's variables in brackets):
   --sls-ca-file PATH          Trust this CA for an https SLS endpoint.
   The AccessKey as bootstrap. Lists and watches the resources (bookmarks; a dropped watch resumes from
   the last resourceVersion after 0.2 s doubling to 30 s; 410 Gone lists again), and while it holds the
-  Lease reconciles each new resource or changed spec (metadata.generation) as bootstrap does, updating an
-  existing config (UpdateConfig). Status: {status: OK, statusCode: 200, observedGeneration, lastUpdateTime}
+  Lease reconciles each new resource or changed spec (metadata.generation) as bootstrap does, with the
+  vendor's default Kubernetes index (pod-tag fields) and updating an existing config (UpdateConfig). Status: {status: OK, statusCode: 200, observedGeneration, lastUpdateTime}
   or the SLS errorCode as status, statusCode, errorMessage, requestId, step, retryCount. A deleted resource
   leaves SLS alone (event resource_deleted). Log: one JSON object per line on stderr.
 

@@ -52,7 +52,10 @@ def test_resources_added_changed_deleted_and_readded(double, receiver, controlle
     held = resources(receiver)
     assert "k8s-demo" in held["projects"]
     assert held["logstores"]["k8s-demo/web"]["ttl"] == 90 and held["logstores"]["k8s-demo/web"]["shardCount"] == 2
-    assert "k8s-demo/web" in held["indexes"]
+    index = held["indexes"]["k8s-demo/web"]  # the vendor controller's default Kubernetes index
+    assert index["line"]["token"][:4] == [" ", "\n", "\t", "\r"] and "\\" in index["line"]["token"]
+    assert len(index["keys"]) == 15 and index["keys"]["_pod_name_"]["doc_value"] is True
+    assert index["keys"]["__tag__:_namespace_"]["type"] == "text"
     assert held["machinegroups"]["k8s-demo/web-group"]["machineList"] == ["web-group"]
     assert held["configs"]["k8s-demo/web"]["inputDetail"]["logPath"] == "/var/log/app"
     assert held["configs"]["k8s-demo/web"]["outputDetail"] == {"projectName": "k8s-demo", "logstoreName": "web"}

@@ -50,6 +50,7 @@ extension Controller {
             let bootstrapper = Bootstrapper(credentials: credentials, caFile: options.slsCAFile,
                                             timeouts: options.slsTimeouts)
             bootstrapper.updatesConfigs = true
+            bootstrapper.kubernetesIndexDocValue = object.document.member("spec")?.member("logstoreMode")?.text != "query"
             let steps = bootstrapper.run([pipeline]) { _ in self.renewIfDue() }
             if let failed = steps.first(where: { $0.outcome.isFailure }), case .failed(let error) = failed.outcome {
                 tracked.failures += 1

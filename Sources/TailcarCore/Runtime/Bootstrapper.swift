@@ -77,6 +77,9 @@ public final class Bootstrapper {
     /// When a config exists already, replace it with the resource's (UpdateConfig), as the vendor's
     /// controller does for a changed resource; `tailcar bootstrap` leaves it alone.
     public var updatesConfigs = false
+    /// When set, create the vendor controller's default Kubernetes index (line plus pod-tag fields, this
+    /// value as their doc_value) instead of the full-text line index `tailcar bootstrap` creates.
+    public var kubernetesIndexDocValue: Bool?
     private var done: Set<String> = []
     /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
     /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
@@ -122,7 +125,9 @@ public final class Bootstrapper {
             (.project, p, .createProject(name: p, description: "created by tailcar bootstrap"), "ProjectAlreadyExist"),
             (.logstore, "\(p)/\(plan.logstore)", .createLogstore(name: plan.logstore, ttlDays: plan.lifeCycleDays,
                                                                   shardCount: plan.shardCount), "LogStoreAlreadyExist"),
-            (.index, "\(p)/\(plan.logstore)", .createIndex(logstore: plan.logstore), "IndexAlreadyExist"),
+            (.index, "\(p)/\(plan.logstore)",
+             kubernetesIndexDocValue.map { .createKubernetesIndex(logstore: plan.logstore, docValue: $0) }
+                ?? .createIndex(logstore: plan.logstore), "IndexAlreadyExist"),
         ]
         for group in plan.machineGroups {
             steps.append((.machineGroup, "\(p)/\(group)", .createMachineGroup(name: group, machineList: [group]),

@@ -19,6 +19,9 @@ public enum ControlPlaneCall: Sendable, Equatable {
     case createLogstore(name: String, ttlDays: Int, shardCount: Int)
     /// CreateIndex: `POST /logstores/{logstore}/index`, a full-text index over the whole line.
     case createIndex(logstore: String)
+    /// CreateIndex with the vendor log controller's default Kubernetes index: the line with its tokens, and a
+    /// text index on each pod tag (`kubernetesIndexKeys`), `doc_value` for a standard logstore.
+    case createKubernetesIndex(logstore: String, docValue: Bool)
     /// CreateMachineGroup: `POST /machinegroups`, identified by user-defined ids.
     case createMachineGroup(name: String, machineList: [String])
     /// CreateConfig: `POST /configs` with the Logtail config object.
@@ -44,6 +47,16 @@ public enum ControlPlaneCall: Sendable, Equatable {
     public static let defaultTokens = [",", " ", "'", "\"", ";", "=", "(", ")", "[", "]", "{", "}", "?", "@", "&",
                                        "<", ">", "/", ":", "\n", "\t", "\r"]
 
+    /// The tokens of the vendor controller's default Kubernetes index (its createDefaultK8SIndex).
+    public static let kubernetesTokens = [" ", "\n", "\t", "\r", ",", ";", "[", "]", "{", "}", "(", ")", "&", "^", "*",
+                                          "#", "@", "~", "=", "<", ">", "/", "\\", "?", ":", "'", "\""]
+    /// The fields that index gives a text index.
+    public static let kubernetesIndexKeys = [
+        "__tag__:__hostname__", "__tag__:__path__", "__tag__:_container_ip_", "__tag__:_container_name_",
+        "__tag__:_image_name_", "__tag__:_namespace_", "__tag__:_pod_name_", "__tag__:_pod_uid_", "_container_ip_",
+        "_container_name_", "_image_name_", "_namespace_", "_pod_name_", "_pod_uid_", "_source_",
+    ]
+
     public var method: String {
         switch self {
         case .listAppliedConfigs, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig, .getPipelineConfig:
@@ -57,7 +70,7 @@ public enum ControlPlaneCall: Sendable, Equatable {
         switch self {
         case .createProject: return "/"
         case .createLogstore: return "/logstores"
-        case .createIndex(let logstore): return "/logstores/\(logstore)/index"
+        case .createIndex(let logstore), .createKubernetesIndex(let logstore, _): return "/logstores/\(logstore)/index"
         case .createMachineGroup: return "/machinegroups"
         case .createConfig: return "/configs"
         case .updateConfig(let name, _): return "/configs/\(name)"
@@ -99,6 +112,16 @@ public enum ControlPlaneCall: Sendable, Equatable {
             let line: JSONValue = .object([JSONMember("token", .array(Self.defaultTokens.map(JSONValue.string))),
                                            JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false))])
             return .object([JSONMember("line", line)])
+        case let .createKubernetesIndex(_, docValue):
+            let tokens = JSONValue.array(Self.kubernetesTokens.map(JSONValue.string))
+            let line: JSONValue = .object([JSONMember("token", tokens), JSONMember("caseSensitive", .bool(false)),
+                                           JSONMember("chn", .bool(false))])
+            let key: JSONValue = .object([JSONMember("type", .string("text")), JSONMember("token", tokens),
+                                          JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false)),
+                                          JSONMember("doc_value", .bool(docValue))])
+            return .object([JSONMember("line", line),
+                            JSONMember("keys", .object(Self.kubernetesIndexKeys.map { JSONMember($0, key) })),
+                            JSONMember("log_reduce", .bool(false))])
         case let .createMachineGroup(name, machines):
             return .object([JSONMember("groupName", .string(name)), JSONMember("groupType", .string("")),
                             JSONMember("groupAttribute", .object([])),

@@ -49,8 +49,19 @@ struct LogConfigResourceTests {
     }
 }
 
-@Suite("UpdateConfig")
-struct UpdateConfigCallTests {
+@Suite("The controller's SLS calls")
+struct ControllerCallTests {
+    @Test("the vendor's default Kubernetes index: its 27 tokens on the line and 15 pod-tag text keys")
+    func kubernetesIndex() throws {
+        let body = try #require(ControlPlaneCall.createKubernetesIndex(logstore: "s", docValue: false).body)
+        #expect(ControlPlaneCall.createKubernetesIndex(logstore: "s", docValue: false).path == "/logstores/s/index")
+        guard case .array(let tokens)? = body.member("line")?.member("token"),
+              case .object(let keys)? = body.member("keys") else { Issue.record("no line tokens or keys"); return }
+        #expect(tokens.count == 27 && tokens.contains(.string("\\")) && tokens.first == .string(" "))
+        #expect(keys.map(\.key) == ControlPlaneCall.kubernetesIndexKeys && keys.count == 15)
+        #expect(keys[0].value.member("doc_value") == .bool(false) && keys[0].value.member("type") == .string("text"))
+    }
+
     @Test("UpdateConfig is a PUT of the whole config object to /configs/{name}")
     func updateConfig() {
         let body: JSONValue = .object([JSONMember("configName", .string("web")), JSONMember("inputType", .string("file"))])
