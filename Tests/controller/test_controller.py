@@ -51,7 +51,8 @@ def test_resources_added_changed_deleted_and_readded(double, receiver, controlle
     assert status["statusCode"] == 200 and status["observedGeneration"] == 1
     held = resources(receiver)
     assert "k8s-demo" in held["projects"]
-    assert held["logstores"]["k8s-demo/web"]["ttl"] == 90 and held["logstores"]["k8s-demo/web"]["shardCount"] == 2
+    assert held["logstores"]["k8s-demo/web"] == {"logstoreName": "web", "ttl": 90, "shardCount": 2, "autoSplit": True,
+                                                 "maxSplitShard": 32, "mode": "standard"}
     index = held["indexes"]["k8s-demo/web"]  # the vendor controller's default Kubernetes index
     assert index["line"]["token"][:4] == [" ", "\n", "\t", "\r"] and "\\" in index["line"]["token"]
     assert len(index["keys"]) == 15 and index["keys"]["_pod_name_"]["doc_value"] is True
@@ -324,3 +325,16 @@ def test_kubeconfig_with_certificate_authority_data_over_tls(workdir, receiver, 
         assert set(glob.glob("/tmp/tailcar-kube-ca-*")) - before == set()
     finally:
         tls_double.stop()
+
+
+def test_the_vendor_logstore_settings(double, receiver, controllers):
+    controllers()
+    create(double, log_config("q", logstore="q", extra_spec={
+        "shardCount": 20, "lifeCycle": 30, "logstoreMode": "query", "logstoreHotTTL": 7, "logstoreAutoSplit": False,
+        "logstoreTelemetryType": "None", "logstoreEncryptConf": {"enable": True, "encrypt_type": "default"}}))
+    wait_status(double, "q", lambda s: s.get("status") == "OK")
+    held = resources(receiver)
+    assert held["logstores"]["k8s-demo/q"] == {
+        "logstoreName": "q", "ttl": 30, "shardCount": 10, "autoSplit": False, "maxSplitShard": 32, "mode": "query",
+        "hot_ttl": 7, "telemetryType": "None", "encrypt_conf": {"enable": True, "encrypt_type": "default"}}
+    assert held["indexes"]["k8s-demo/q"]["keys"]["_pod_name_"]["doc_value"] is False

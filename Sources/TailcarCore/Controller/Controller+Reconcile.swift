@@ -51,6 +51,7 @@ extension Controller {
                                             timeouts: options.slsTimeouts)
             bootstrapper.updatesConfigs = true
             bootstrapper.kubernetesIndexDocValue = object.document.member("spec")?.member("logstoreMode")?.text != "query"
+            bootstrapper.logstoreSettings = object.logstoreSettings
             let steps = bootstrapper.run([pipeline]) { _ in self.renewIfDue() }
             if let failed = steps.first(where: { $0.outcome.isFailure }), case .failed(let error) = failed.outcome {
                 tracked.failures += 1

@@ -46,8 +46,9 @@ struct LogConfigObject {
     var resourceVersion: String
     var document: ConfigValue
 
-    /// Vendor spec fields the controller accepts and does not act on (the logstore's advanced settings,
-    /// cross-account and product logstores): dropped before validation so they are not "unknown".
+    /// Vendor spec fields the shared validation does not know: dropped before it so they are not "unknown".
+    /// The logstore settings among them are read by `logstoreSettings`; configTags, the metering mode and
+    /// the cross-account uid and endpoint are accepted and not acted on.
     static let ignoredSpecFields: Set<String> = [
         "configTags", "logstoreAutoSplit", "logstoreMaxSplitShard", "logstoreAppendMeta", "logstoreEnableTracking",
         "logstoreEncryptConf", "logstoreMeteringMode", "uid", "endpoint",
@@ -77,6 +78,9 @@ struct LogConfigObject {
             let reasons = diagnosis.errors.map { $0.description }
             return .failure(InvalidResource(reasons: reasons.isEmpty ? ["the resource has no logtailConfig to create"] : reasons))
         }
+        if let shards = pipeline.bootstrap?.shardCount, shards > Self.maxShardCount {
+            pipeline.bootstrap?.shardCount = Self.maxShardCount
+        }
         if let endpoint = defaults.endpoint {
             pipeline.flushers = pipeline.flushers.map { flusher in
                 guard case .sls(var sls) = flusher, sls.endpoint.isEmpty else { return flusher }
@@ -86,6 +90,32 @@ struct LogConfigObject {
         }
         return .success(pipeline)
     }
+
+    /// The vendor controller's CreateLogStore settings after ttl and shardCount: autoSplit (default true),
+    /// maxSplitShard (32) and mode (standard), then hot_ttl, telemetryType, appendMeta, enable_tracking and
+    /// encrypt_conf when the spec sets them.
+    ///
+    ///   spec {logstoreMode: query, logstoreHotTTL: 7} -> autoSplit true, maxSplitShard 32, mode "query", hot_ttl 7
+    var logstoreSettings: [JSONMember] {
+        let spec = document.member("spec")
+        func value(_ field: String) -> JSONValue? {
+            guard let node = spec?.member(field), !node.isNull else { return nil }
+            return BootstrapPlan.json(node)
+        }
+        var settings = [JSONMember("autoSplit", value("logstoreAutoSplit") ?? .bool(true)),
+                        JSONMember("maxSplitShard", value("logstoreMaxSplitShard") ?? .int(32)),
+                        JSONMember("mode", value("logstoreMode") ?? .string("standard"))]
+        let optional = [("logstoreHotTTL", "hot_ttl"), ("logstoreTelemetryType", "telemetryType"),
+                        ("logstoreAppendMeta", "appendMeta"), ("logstoreEnableTracking", "enable_tracking"),
+                        ("logstoreEncryptConf", "encrypt_conf")]
+        for (field, name) in optional {
+            if let given = value(field), given != .int(0) || field != "logstoreHotTTL" { settings.append(JSONMember(name, given)) }
+        }
+        return settings
+    }
+
+    /// The vendor controller creates at most 10 shards.
+    static let maxShardCount = 10
 
     private func filled(_ spec: ConfigValue, _ defaults: ControllerDefaults) -> ConfigValue {
         guard case .mapping(var entries) = spec.node else { return spec }

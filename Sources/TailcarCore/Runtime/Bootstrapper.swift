@@ -80,6 +80,8 @@ public final class Bootstrapper {
     /// When set, create the vendor controller's default Kubernetes index (line plus pod-tag fields, this
     /// value as their doc_value) instead of the full-text line index `tailcar bootstrap` creates.
     public var kubernetesIndexDocValue: Bool?
+    /// When set, CreateLogStore sends these members after ttl and shardCount (the vendor controller's settings).
+    public var logstoreSettings: [JSONMember]?
     private var done: Set<String> = []
     /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
     /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
@@ -123,8 +125,11 @@ public final class Bootstrapper {
         let p = plan.project
         var steps: [(BootstrapStep.Kind, String, ControlPlaneCall, String)] = [
             (.project, p, .createProject(name: p, description: "created by tailcar bootstrap"), "ProjectAlreadyExist"),
-            (.logstore, "\(p)/\(plan.logstore)", .createLogstore(name: plan.logstore, ttlDays: plan.lifeCycleDays,
-                                                                  shardCount: plan.shardCount), "LogStoreAlreadyExist"),
+            (.logstore, "\(p)/\(plan.logstore)",
+             logstoreSettings.map { .createLogstoreWithSettings(name: plan.logstore, ttlDays: plan.lifeCycleDays,
+                                                                shardCount: plan.shardCount, settings: $0) }
+                ?? .createLogstore(name: plan.logstore, ttlDays: plan.lifeCycleDays, shardCount: plan.shardCount),
+             "LogStoreAlreadyExist"),
             (.index, "\(p)/\(plan.logstore)",
              kubernetesIndexDocValue.map { .createKubernetesIndex(logstore: plan.logstore, docValue: $0) }
                 ?? .createIndex(logstore: plan.logstore), "IndexAlreadyExist"),

@@ -17,6 +17,9 @@ public enum ControlPlaneCall: Sendable, Equatable {
     case createProject(name: String, description: String)
     /// CreateLogStore: `POST /logstores`.
     case createLogstore(name: String, ttlDays: Int, shardCount: Int)
+    /// CreateLogStore with further settings after ttl and shardCount (the vendor controller's autoSplit,
+    /// maxSplitShard, mode, hot_ttl, ...), in the order given.
+    case createLogstoreWithSettings(name: String, ttlDays: Int, shardCount: Int, settings: [JSONMember])
     /// CreateIndex: `POST /logstores/{logstore}/index`, a full-text index over the whole line.
     case createIndex(logstore: String)
     /// CreateIndex with the vendor log controller's default Kubernetes index: the line with its tokens, and a
@@ -69,7 +72,7 @@ public enum ControlPlaneCall: Sendable, Equatable {
     public var path: String {
         switch self {
         case .createProject: return "/"
-        case .createLogstore: return "/logstores"
+        case .createLogstore, .createLogstoreWithSettings: return "/logstores"
         case .createIndex(let logstore), .createKubernetesIndex(let logstore, _): return "/logstores/\(logstore)/index"
         case .createMachineGroup: return "/machinegroups"
         case .createConfig: return "/configs"
@@ -108,6 +111,9 @@ public enum ControlPlaneCall: Sendable, Equatable {
         case let .createLogstore(name, ttl, shards):
             return .object([JSONMember("logstoreName", .string(name)), JSONMember("ttl", .int(ttl)),
                             JSONMember("shardCount", .int(shards))])
+        case let .createLogstoreWithSettings(name, ttl, shards, settings):
+            return .object([JSONMember("logstoreName", .string(name)), JSONMember("ttl", .int(ttl)),
+                            JSONMember("shardCount", .int(shards))] + settings)
         case .createIndex:
             let line: JSONValue = .object([JSONMember("token", .array(Self.defaultTokens.map(JSONValue.string))),
                                            JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false))])

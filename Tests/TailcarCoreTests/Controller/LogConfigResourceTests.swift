@@ -38,6 +38,18 @@ struct LogConfigResourceTests {
         #expect(plan.project == "mine" && plan.machineGroups == ["g"] && plan.lifeCycleDays == 30)
     }
 
+    @Test("the vendor's logstore settings: defaults, the spec's values, at most 10 shards")
+    func logstoreSettings() throws {
+        let plain = try object(#"{"project":"p","logstore":"web","machineGroups":["g"],"# + logtail + "}")
+        #expect(plain.logstoreSettings == [JSONMember("autoSplit", .bool(true)), JSONMember("maxSplitShard", .int(32)),
+                                           JSONMember("mode", .string("standard"))])
+        let tuned = try object(#"{"project":"p","logstore":"web","machineGroups":["g"],"shardCount":64,"#
+                               + #""logstoreMode":"query","logstoreHotTTL":0,"logstoreAppendMeta":true,"# + logtail + "}")
+        #expect(tuned.logstoreSettings == [JSONMember("autoSplit", .bool(true)), JSONMember("maxSplitShard", .int(32)),
+                                           JSONMember("mode", .string("query")), JSONMember("appendMeta", .bool(true))])
+        #expect(try tuned.pipeline(ControllerDefaults()).get().bootstrap?.shardCount == 10)
+    }
+
     @Test("an invalid spec says which field")
     func invalid() throws {
         let resource = try object(#"{"project":"p","machineGroups":["g"],"# + logtail + "}")
