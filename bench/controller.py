@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,7 @@ def main():
         controller.wait(timeout=30)
         double.stop()
         receiver.stop()
+        shutil.rmtree(work, ignore_errors=True)
     n = args.resources
     print(f"{n} resources, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"binary {binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}")
