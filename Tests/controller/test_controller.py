@@ -114,6 +114,13 @@ def test_watch_drop_and_410_relist(double, receiver, controllers):
     # nothing reconciled twice for the same generation by the re-list
     one = [e for e in controller.named("reconciled") if e["resource"] == "default/one"]
     assert len(one) == 1
+    # the same as an HTTP 410 answer to the watch request
+    relists = len(controller.named("relisting"))
+    double.control("compact", {"http": True})
+    controller.wait_event("relisting", count=relists + 1)
+    assert "410" in controller.named("relisting")[-1]["reason"]
+    create(double, log_config("four", logstore="four"))
+    wait_status(double, "four", lambda s: s.get("status") == "OK")
     watches = [r["path"] for r in double.requests() if "watch=1" in r["path"]]
     assert len(watches) >= 3 and all("allowWatchBookmarks=true" in w and "resourceVersion=" in w for w in watches)
 

@@ -17,7 +17,8 @@ controller uses, as the API server answers it:
 
 Test controls (not part of the API): POST /_double/drop closes every open watch without the last chunk (a
 dropped connection); POST /_double/compact makes every resourceVersion so far too old and drops the open
-watches (an API server restarted after a compaction: the next watch from an old version gets 410); GET /_double/requests lists the requests (method, path with query, content type, user agent); POST
+watches (an API server restarted after a compaction: the next watch from an old version gets a 410 ERROR
+event, or with {"http": true} an HTTP 410 answer); GET /_double/requests lists the requests (method, path with query, content type, user agent); POST
 /_double/refuse {"status": 500, "count": n, "agent"?: "..."} answers the next n API requests (from that
 User-Agent) with that status; POST /_double/token
 {"token": "..."} changes the bearer token required (a rotated service-account token); POST /_double/garbage
@@ -96,6 +97,7 @@ class Store:
         self.requests = []
         self.refuse = {"status": 0, "count": 0}
         self.garbage = 0
+        self.gone_as_status = False
 
     def bump(self):
         self.revision += 1
@@ -209,6 +211,7 @@ class Handler(BaseHTTPRequestHandler):
                 store.lock.notify_all()
                 return self.send_json(200, {"drops": store.drops})
             if path == "/_double/compact":
+                store.gone_as_status = bool((body or {}).get("http"))
                 store.bump()
                 store.compacted = store.revision
                 store.drops += 1
@@ -359,6 +362,10 @@ class Handler(BaseHTTPRequestHandler):
         bookmarks = params.get("allowWatchBookmarks") in ("1", "true")
         timeout = float(params.get("timeoutSeconds", "1800"))
         deadline = time.monotonic() + timeout
+        with store.lock:
+            gone_as_status = store.gone_as_status and version not in ("", "0") and int(version) < store.compacted
+        if gone_as_status:
+            return self.fail(410, "Expired", "too old resource version: %s (%d)" % (version, store.compacted))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
