@@ -1,12 +1,13 @@
 // Controller+Reconcile.swift
 //
 // Reconciling due resources while this replica leads: each one goes through the same Bootstrapper as
-// `tailcar bootstrap` (project, logstore, index, machine groups, the Logtail config, created or updated, and
-// its application to each group), then its status subresource is patched as the vendor's controller
+// `tailcar bootstrap` (project; logstore with the vendor controller's settings; its default Kubernetes index;
+// machine groups; the Logtail config, created or updated; its application to each group), then its status subresource is patched as the vendor's controller
 // writes it. The lease is renewed between SLS calls when a retry period has passed, so a slow SLS does
-// not cost the lease (each call is bounded by the SLS timeouts). A failure is retried after a back-off that doubles per failure of that resource; others go on.
-// A spec that does not validate is reported once and waits for a changed spec. A reconciled resource is
-// reconciled again after the resync period; its status is written only when it would say something else.
+// not cost the lease (each call is bounded by the SLS timeouts). A failure is retried after a back-off that
+// doubles per failure of that resource; others go on. A spec that does not validate is reported once and
+// waits for a changed spec. A reconciled resource is reconciled again after the resync period; its status
+// is written only when it would say something else.
 //
 //   success: {"status":{"status":"OK","statusCode":200,"observedGeneration":3,"lastUpdateTime":"..."}}
 //   failure: {"status":{"status":"SignatureNotMatch","statusCode":401,"errorCode":"SignatureNotMatch",
