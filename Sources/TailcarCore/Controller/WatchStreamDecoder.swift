@@ -129,7 +129,10 @@ public struct WatchStreamDecoder {
         }
         if headers.contains(where: { $0.0 == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
             phase = .chunkSize
-        } else if let length = headers.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) {
+        } else if let text = headers.first(where: { $0.0 == "content-length" })?.1 {
+            guard let length = Int(text), length >= 0, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw WatchStreamError(problem: "Content-Length \"\(printable(Array(text.utf8)))\" is not a byte count")
+            }
             phase = length == 0 ? .finished : .fixed(remaining: length)
         } else {
             phase = .untilClose

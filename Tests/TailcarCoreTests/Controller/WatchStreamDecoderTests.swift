@@ -65,6 +65,14 @@ struct WatchStreamDecoderTests {
         #expect(throws: WatchStreamError.self) { try decode(bytes, split: 100) }
     }
 
+    @Test("a Content-Length that is not a byte count is refused (found by the watch fuzz target)")
+    func badLength() {
+        for length in ["-5", "+3", "1e3", ""] {
+            let bytes = Array("HTTP/1.1 410 Gone\r\nContent-Length: \(length)\r\n\r\n{}".utf8)
+            #expect(throws: WatchStreamError.self) { try decode(bytes, split: 3) }
+        }
+    }
+
     @Test("a status line that is not HTTP is refused")
     func garbage() {
         #expect(throws: WatchStreamError.self) { try decode(Array("\u{0}\u{ff}NOT HTTP\r\n\r\n".utf8), split: 3) }
