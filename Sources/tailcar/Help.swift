@@ -114,9 +114,10 @@ controller options (the vendor controller's variables in brackets):
   The AccessKey as bootstrap. Lists and watches the resources (bookmarks; a dropped watch resumes from
   the last resourceVersion after 0.2 s doubling to 30 s; 410 Gone lists again), and while it holds the
   Lease reconciles each new resource or changed spec (metadata.generation) as bootstrap does, with the
-  vendor's default Kubernetes index (pod-tag fields) and updating an existing config (UpdateConfig). Status: {status: OK, statusCode: 200, observedGeneration, lastUpdateTime}
-  or the SLS errorCode as status, statusCode, errorMessage, requestId, step, retryCount. A deleted resource
-  leaves SLS alone (event resource_deleted). Log: one JSON object per line on stderr.
+  vendor's logstore settings and default Kubernetes index, updating an existing config (UpdateConfig).
+  Status: {status: OK, statusCode: 200, observedGeneration, lastUpdateTime}, or the SLS errorCode as
+  status, statusCode, errorMessage, requestId, step, retryCount. A deleted resource leaves SLS alone
+  (event resource_deleted). Log: one JSON object per line on stderr.
 
 SLS console (run and check-config --from-sls; on when the sidecar has a user-defined id,
 ALIYUN_LOGTAIL_CONFIG and an AccessKey): the configs applied to machine groups whose machineIdentifyType
