@@ -71,6 +71,13 @@ extension Controller {
                 status = statusFields(["status": .string("OK"), "statusCode": .int(200)], object)
             }
         }
+        // The lease was lost during the SLS calls: the new leader reconciles and reports; this replica does
+        // it again should it lead again.
+        guard isLeader else {
+            tracked.dueAt = Self.monotonicMilliseconds()
+            table[key] = tracked
+            return
+        }
         table[key] = tracked
         if !Self.shows(object.document.member("status"), status) { writeStatus(status, for: key) }
     }
