@@ -50,7 +50,7 @@ def test_resources_added_changed_deleted_and_readded(double, receiver, controlle
     status = wait_status(double, "web", lambda s: s.get("status") == "OK")
     assert status["statusCode"] == 200 and status["observedGeneration"] == 1
     held = resources(receiver)
-    assert "k8s-demo" in held["projects"]
+    assert held["projects"]["k8s-demo"]["description"] == "k8s log project, created by tailcar controller"
     assert held["logstores"]["k8s-demo/web"] == {"logstoreName": "web", "ttl": 90, "shardCount": 2, "autoSplit": True,
                                                  "maxSplitShard": 32, "mode": "standard"}
     index = held["indexes"]["k8s-demo/web"]  # the vendor controller's default Kubernetes index

@@ -53,6 +53,7 @@ extension Controller {
             bootstrapper.updatesConfigs = true
             bootstrapper.kubernetesIndexDocValue = object.document.member("spec")?.member("logstoreMode")?.text != "query"
             bootstrapper.logstoreSettings = object.logstoreSettings
+            bootstrapper.projectDescription = "k8s log project, created by tailcar controller"
             let steps = bootstrapper.run([pipeline]) { _ in self.renewIfDue() }
             if let failed = steps.first(where: { $0.outcome.isFailure }), case .failed(let error) = failed.outcome {
                 tracked.failures += 1

@@ -82,6 +82,8 @@ public final class Bootstrapper {
     public var kubernetesIndexDocValue: Bool?
     /// When set, CreateLogStore sends these members after ttl and shardCount (the vendor controller's settings).
     public var logstoreSettings: [JSONMember]?
+    /// The description of a project this creates.
+    public var projectDescription = "created by tailcar bootstrap"
     private var done: Set<String> = []
     /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
     /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
@@ -124,7 +126,7 @@ public final class Bootstrapper {
     private func run(_ plan: BootstrapPlan, endpoint text: String, session: Session, report: (BootstrapStep) -> Void) {
         let p = plan.project
         var steps: [(BootstrapStep.Kind, String, ControlPlaneCall, String)] = [
-            (.project, p, .createProject(name: p, description: "created by tailcar bootstrap"), "ProjectAlreadyExist"),
+            (.project, p, .createProject(name: p, description: projectDescription), "ProjectAlreadyExist"),
             (.logstore, "\(p)/\(plan.logstore)",
              logstoreSettings.map { .createLogstoreWithSettings(name: plan.logstore, ttlDays: plan.lifeCycleDays,
                                                                 shardCount: plan.shardCount, settings: $0) }
