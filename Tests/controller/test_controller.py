@@ -345,3 +345,18 @@ def test_the_vendor_logstore_settings(double, receiver, controllers):
         "logstoreName": "q", "ttl": 30, "shardCount": 10, "autoSplit": False, "maxSplitShard": 32, "mode": "query",
         "hot_ttl": 7, "telemetryType": "None", "encrypt_conf": {"enable": True, "encrypt_type": "default"}}
     assert held["indexes"]["k8s-demo/q"]["keys"]["_pod_name_"]["doc_value"] is False
+
+
+def test_a_slow_sls_does_not_cost_the_lease(double, receiver, controllers):
+    # each SLS call takes 0.6 s: one reconcile (7 calls) outlasts the 3 s lease, renewed between the calls
+    admin(receiver, {"op": "delay", "seconds": 0.6})
+    first = controllers(identity="ctl-a")
+    first.wait_event("leader_elected")
+    second = controllers(identity="ctl-b")
+    second.wait_event("listed")
+    create(double, log_config("slow", project="slow-project", logstore="slow"))
+    wait_status(double, "slow", lambda s: s.get("status") == "OK", timeout=30)
+    reconciled = first.named("reconciled")
+    assert [e["resource"] for e in reconciled] == ["default/slow"]
+    assert not first.named("leader_lost") and len(first.named("leader_elected")) == 1
+    assert not second.named("leader_elected") and not second.named("reconciled")

@@ -18,7 +18,8 @@ And the console's reads (sls_console.py): ListProject, ListMachineGroup (pages o
 GetMachineGroup, GetAppliedConfigs, GetConfig, GetLogtailPipelineConfig, each signature-checked; POST
 /_admin edits what the console holds, GET /_requests lists the control-plane calls received.
 UpdateConfig (PUT /configs/{name}) replaces a config, as the controller does for a changed resource; POST
-/_admin {"op": "keys", "keys": {"ID": "SECRET"}} changes the accepted AccessKeys (refused credentials).
+/_admin {"op": "keys", "keys": {"ID": "SECRET"}} changes the accepted AccessKeys (refused credentials);
+{"op": "delay", "seconds": S} makes every control-plane call wait S seconds before its answer (a slow SLS).
 
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
@@ -78,6 +79,7 @@ class State:
         # Every control-plane call (method, host, path with query), and whether the console's reads are down.
         self.requests = []
         self.outage = False
+        self.control_delay = 0.0
         self.lock = threading.Lock()
 
     def record(self, entry):
@@ -366,6 +368,8 @@ class Handler(BaseHTTPRequestHandler):
                     state.requests, status, answer = [], 200, {}
                 elif command.get("op") == "keys":
                     state.keys, status, answer = dict(command["keys"]), 200, {}
+                elif command.get("op") == "delay":
+                    state.control_delay, status, answer = float(command["seconds"]), 200, {}
                 elif command.get("op") == "outage":
                     state.outage, status, answer = bool(command.get("on")), 200, {}
                 else:
@@ -414,6 +418,8 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             return
+        if self.server.state.control_delay:
+            time.sleep(self.server.state.control_delay)
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate(method, url, headers, body):
             return
