@@ -26,7 +26,7 @@ export TAILCAR_STATIC_BIN="$PWD/.build-static/release/tailcar"
 
 echo "== python tiers"
 targets=()
-for t in Tests/integration Tests/harness Tests/deploy Tests/container Tests/fuzz bench/test_gen.py bench/test_bench.py; do [ -e "$t" ] && targets+=("$t"); done
+for t in Tests/integration Tests/controller Tests/harness Tests/deploy Tests/container Tests/fuzz bench/test_gen.py bench/test_bench.py; do [ -e "$t" ] && targets+=("$t"); done
 plugins=()
 [ "${CI:-}" = true ] && plugins=(-p ci_skips)
 PYTHONPATH="$PWD/Tests${PYTHONPATH:+:$PYTHONPATH}" \

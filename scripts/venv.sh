@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 requirements=()
 present=()
-for f in Tests/integration/requirements.txt Tests/harness/requirements.txt Tests/deploy/requirements.txt \
+for f in Tests/integration/requirements.txt Tests/harness/requirements.txt Tests/deploy/requirements.txt Tests/controller/requirements.txt \
          Tests/container/requirements.txt bench/requirements.txt; do
     if [ -f "$f" ]; then requirements+=(-r "$f"); present+=("$f"); fi
 done

@@ -17,6 +17,8 @@ Usage:
                                         --from-sls adds what the SLS console applies here.
   tailcar bootstrap [--config PATH]     Create in SLS what the AliyunLogConfig resources name, and the
                                         flusher_clickhouse databases and tables (see below).
+  tailcar controller [options]          In the cluster: keep SLS in step with the AliyunLogConfig
+                                        resources applied to it and write their status (see below).
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
@@ -91,6 +93,36 @@ bootstrap (PATH as run; the same environment: machine group, SLS endpoint, Acces
   the SLS error code and request id. For each flusher_clickhouse, its database and table (the schema
   the flusher makes at start; no AccessKey needed for these). Exit 0 when every resource exists, 1 when
   one does not, 2 for a usage or configuration error.
+
+controller options (the vendor controller's variables in brackets):
+  --kubeconfig PATH           The API from a kubeconfig's current context (default $KUBECONFIG; server,
+                              certificate-authority[-data], token or tokenFile). Without one: the pod's
+                              service account (KUBERNETES_SERVICE_HOST/PORT, its token read again at each
+                              request, ca.crt, namespace; directory $TAILCAR_SERVICE_ACCOUNT_DIR, else
+                              /var/run/secrets/kubernetes.io/serviceaccount).
+  --context NAME              Another kubeconfig context.
+  --namespace NS              Watch one namespace (default $WATCH_NAMESPACE, else all).
+  --sls-endpoint ENDPOINT     The SLS control-plane endpoint [ALICLOUD_LOG_ENDPOINT]; required.
+  --default-project NAME      For resources with no spec.project [ALICLOUD_LOG_PROJECT].
+  --default-machine-group G   For resources with no spec.machineGroups [ALICLOUD_LOG_MACHINE_GROUP].
+  --identity NAME             The Lease holder's name (default $POD_NAME, else host_pid).
+  --lease-name NAME           Default tailcar-controller, in --lease-namespace (default the access's
+                              namespace). --lease-duration 15, --renew-deadline 10, --retry-period 2
+                              (seconds) as client-go's; --no-leader-election for a single replica.
+  --retry-min S, --retry-max S
+                              A failed reconcile is retried after 1 s doubling to 300 s; others go on.
+  --resync SECONDS            Reconcile every resource again this often (default 600; 0: never), making
+                              again what was deleted in SLS; the status is written only when it changes.
+  --watch-timeout SECONDS     What each watch asks the server for (default 300); then it watches again.
+  --http-port PORT            As run's: GET /healthz (leader, watch, resources, failing), GET /metrics.
+  --sls-ca-file PATH          Trust this CA for an https SLS endpoint.
+  The AccessKey as bootstrap. Lists and watches the resources (bookmarks; a dropped watch resumes from
+  the last resourceVersion after 0.2 s doubling to 30 s; 410 Gone lists again), and while it holds the
+  Lease reconciles each new resource or changed spec (metadata.generation) as bootstrap does, with the
+  vendor's logstore settings and default Kubernetes index, updating an existing config (UpdateConfig).
+  Status: {status: OK, statusCode: 200, observedGeneration, lastUpdateTime}, or the SLS errorCode as
+  status, statusCode, errorMessage, requestId, step, retryCount. A deleted resource leaves SLS alone
+  (event resource_deleted). Log: one JSON object per line on stderr.
 
 SLS console (run and check-config --from-sls; on when the sidecar has a user-defined id,
 ALIYUN_LOGTAIL_CONFIG and an AccessKey): the configs applied to machine groups whose machineIdentifyType

@@ -15,6 +15,8 @@ case "status":
     status = StatusCommand.run(rest, environment: environment)
 case "bootstrap":
     status = BootstrapCommand.run(rest, environment: environment)
+case "controller":
+    status = ControllerCommand.run(rest, environment: environment)
 case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-core-fuzz.sh OUT_DIR: builds the libFuzzer targets in Tests/fuzz/core against TailcarRegex and
 # TailcarCore compiled with coverage instrumentation (swiftc -sanitize=fuzzer), outside the package build.
-# Writes OUT_DIR/config-fuzz, OUT_DIR/response-fuzz and OUT_DIR/parser-fuzz. About a minute on 2 cores.
+# Writes OUT_DIR/config-fuzz, OUT_DIR/response-fuzz, OUT_DIR/parser-fuzz and OUT_DIR/watch-fuzz. About a
+# minute on 2 cores.
 set -euo pipefail
 out="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -23,7 +24,7 @@ for system in libuv-static libzstd liblz4 yaml-0.1 openssl; do
     read -ra flags <<< "$(pkg-config --libs "$system")"
     libraries+=("${flags[@]}")
 done
-for target in Config Response Parser; do
+for target in Config Response Parser Watch; do
     name="$(echo "$target" | tr '[:upper:]' '[:lower:]')-fuzz"
     swiftc "${common[@]}" "${c_modules[@]}" -module-name "${target}Fuzz" "$here/core/${target}FuzzTarget.swift" \
         "${libraries[@]}" -o "$out/$name"

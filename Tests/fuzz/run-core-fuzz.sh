@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-core-fuzz.sh BUILD_DIR TARGET SECONDS: fuzzes one target built by build-core-fuzz.sh (config,
-# response or parser) for SECONDS, seeded from what the repository already holds: every golden and deploy
+# response, parser or watch) for SECONDS, seeded from what the repository already holds: every golden and deploy
 # configuration and the ilogtail_config.json samples for `config`, the HTTP answers in
-# core/seeds/responses.txt for `response`, the log lines in core/seeds/lines.txt for `parser`. Exit status 0:
+# core/seeds/responses.txt for `response`, the log lines in core/seeds/lines.txt for `parser`, the watch
+# answers in core/seeds/watch.txt for `watch`. Exit status 0:
 # no crash, hang (10 s per input), or allocation over 512 MB. A finding's reproducer is kept and named.
 set -euo pipefail
 build="$1"; target="$2"; seconds="$3"
@@ -28,6 +29,16 @@ for number, line in enumerate(Path(sys.argv[1]).read_text().splitlines()):
     Path(sys.argv[2], f"seed-{number}").write_bytes(bytes([number * 7 % 256]) + data)
 PY
         ;;
+    watch)
+        python3 - "$here/core/seeds/watch.txt" "$work/corpus" <<'PY'
+import sys
+from pathlib import Path
+for number, line in enumerate(Path(sys.argv[1]).read_text().splitlines()):
+    data = line.encode().decode("unicode_escape").encode("latin-1")
+    for chunk in (0, 6, 255):
+        Path(sys.argv[2], f"seed-{number}-{chunk}").write_bytes(bytes([chunk]) + data)
+PY
+        extra=(-dict="$here/core/config.dict") ;;
     parser)
         python3 - "$here/core/seeds/lines.txt" "$work/corpus" <<'PY'
 import sys
@@ -37,7 +48,7 @@ for number, line in enumerate(Path(sys.argv[1]).read_text().splitlines()):
         Path(sys.argv[2], f"seed-{number}-{mode}").write_bytes(bytes([mode, 0x22]) + line.encode())
 PY
         ;;
-    *) echo "run-core-fuzz.sh: unknown target $target (config, response, parser)" >&2; exit 2 ;;
+    *) echo "run-core-fuzz.sh: unknown target $target (config, response, parser, watch)" >&2; exit 2 ;;
 esac
 status=0
 (cd "$work" && "$build/$target-fuzz" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \

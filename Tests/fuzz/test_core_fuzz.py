@@ -1,7 +1,7 @@
 """The parsers of everything that comes from outside under libFuzzer (Tests/fuzz/build-core-fuzz.sh and
 run-core-fuzz.sh): configuration files (YAML and JSON, iLogtail pipelines, AliyunLogConfig resources,
-Logtail configs, ilogtail_config.json), HTTP answers from an SLS endpoint, and log lines for the JSON and
-delimiter parsers. Each must survive 20 s of mutated input without a crash, a hang or an allocation over
+Logtail configs, ilogtail_config.json), HTTP answers from an SLS endpoint, log lines for the JSON and
+delimiter parsers, and the Kubernetes API's watch answers to the controller. Each must survive 20 s of mutated input without a crash, a hang or an allocation over
 512 MB, and the run must have done real work: many inputs and a growing corpus."""
 
 import re
@@ -27,7 +27,8 @@ def build_dir(tmp_path_factory):
     shutil.rmtree(out, ignore_errors=True)
 
 
-@pytest.mark.parametrize("target,minimum_units", [("config", 20_000), ("response", 100_000), ("parser", 100_000)])
+@pytest.mark.parametrize("target,minimum_units", [("config", 20_000), ("response", 100_000), ("parser", 100_000),
+                                                  ("watch", 20_000)])
 def test_outside_input_never_crashes_hangs_or_balloons_under_libfuzzer(build_dir, target, minimum_units):
     result = subprocess.run(["bash", str(HERE / "run-core-fuzz.sh"), str(build_dir), target, str(SECONDS)],
                             capture_output=True, text=True, timeout=SECONDS * 10 + 120)

@@ -17,6 +17,9 @@ ProjectNotExist, LogStoreNotExist, MachineGroupNotExist or ConfigNotExist.
 And the console's reads (sls_console.py): ListProject, ListMachineGroup (pages of at most --page-limit),
 GetMachineGroup, GetAppliedConfigs, GetConfig, GetLogtailPipelineConfig, each signature-checked; POST
 /_admin edits what the console holds, GET /_requests lists the control-plane calls received.
+UpdateConfig (PUT /configs/{name}) replaces a config, as the controller does for a changed resource; POST
+/_admin {"op": "keys", "keys": {"ID": "SECRET"}} changes the accepted AccessKeys (refused credentials);
+{"op": "delay", "seconds": S} makes every control-plane call wait S seconds before its answer (a slow SLS).
 
 Fault modes (--fault at start, or POST /_control?fault=MODE): none, 500, 429 (WriteQuotaExceed body),
 reset (RST after reading part of the request), slow (reads the body a byte at a time), garbage (answers
@@ -76,6 +79,7 @@ class State:
         # Every control-plane call (method, host, path with query), and whether the console's reads are down.
         self.requests = []
         self.outage = False
+        self.control_delay = 0.0
         self.lock = threading.Lock()
 
     def record(self, entry):
@@ -199,6 +203,9 @@ class ControlPlane:
         match = APPLY.match(path)
         if method == "PUT" and match:
             return self.apply(match.group(2), match.group(1))
+        match = sls_console.CONFIG.match(path)
+        if method == "PUT" and match:
+            return self.update_config(match.group(1), body or {})
         if method == "GET":
             answer = sls_console.read(self.r, self.project, path, self.params, self.page_limit)
             if answer is not None:
@@ -256,6 +263,15 @@ class ControlPlane:
             return 404, ("LogStoreNotExist", "logstore %s does not exist" % output.get("logstoreName"))
         if self.key(name) in self.r["configs"]:
             return 400, ("ConfigAlreadyExist", "config %s already exist" % name)
+        self.r["configs"][self.key(name)] = body
+        return 200, None
+
+    def update_config(self, name, body):
+        """UpdateConfig: the whole config object replaces the one of that name."""
+        if self.key(name) not in self.r["configs"]:
+            return 404, ("ConfigNotExist", "config %s does not exist" % name)
+        if body.get("configName") != name or not isinstance(body.get("inputDetail"), dict):
+            return 400, ("ParameterInvalid", "configName must be %s and inputDetail an object" % name)
         self.r["configs"][self.key(name)] = body
         return 200, None
 
@@ -350,6 +366,10 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 if command.get("op") == "reset_requests":
                     state.requests, status, answer = [], 200, {}
+                elif command.get("op") == "keys":
+                    state.keys, status, answer = dict(command["keys"]), 200, {}
+                elif command.get("op") == "delay":
+                    state.control_delay, status, answer = float(command["seconds"]), 200, {}
                 elif command.get("op") == "outage":
                     state.outage, status, answer = bool(command.get("on")), 200, {}
                 else:
@@ -398,6 +418,8 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             return
+        if self.server.state.control_delay:
+            time.sleep(self.server.state.control_delay)
         headers = {k: v for k, v in self.headers.items()}
         if not self.authenticate(method, url, headers, body):
             return

@@ -33,6 +33,8 @@ public enum BootstrapError: Error, Sendable, Equatable, CustomStringConvertible 
 
 public enum BootstrapOutcome: Sendable, Equatable, CustomStringConvertible {
     case created(requestID: String?)
+    /// An existing Logtail config was replaced with the resource's (`updatesConfigs`).
+    case updated(requestID: String?)
     /// `code` is SLS's "already exists" error code, or empty when a listing showed the resource.
     case exists(code: String, requestID: String?)
     case failed(BootstrapError)
@@ -42,6 +44,7 @@ public enum BootstrapOutcome: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .created(let id): return "created [request \(id ?? "none")]"
+        case .updated(let id): return "updated [request \(id ?? "none")]"
         case let .exists(code, id): return "exists\(code.isEmpty ? "" : " (\(code))") [request \(id ?? "none")]"
         case .failed(let error): return "failed: \(error)"
         }
@@ -72,15 +75,27 @@ public final class Bootstrapper {
     private let credentials: CredentialSource
     private let caFile: String?
     private let epochSeconds: () -> Int
+    private let timeouts: HTTPClientTimeouts
+    /// When a config exists already, replace it with the resource's (UpdateConfig), as the vendor's
+    /// controller does for a changed resource; `tailcar bootstrap` leaves it alone.
+    public var updatesConfigs = false
+    /// When set, create the vendor controller's default Kubernetes index (line plus pod-tag fields, this
+    /// value as their doc_value) instead of the full-text line index `tailcar bootstrap` creates.
+    public var kubernetesIndexDocValue: Bool?
+    /// When set, CreateLogStore sends these members after ttl and shardCount (the vendor controller's settings).
+    public var logstoreSettings: [JSONMember]?
+    /// The description of a project this creates.
+    public var projectDescription = "created by tailcar bootstrap"
     private var done: Set<String> = []
     /// Endpoints that gave no answer in this run: later calls to them fail at once with that error instead
     /// of each waiting out the connect timeout (`run --bootstrap` delays the start by that much).
     private var unreachable: [String: BootstrapError] = [:]
 
-    public init(credentials: CredentialSource, caFile: String? = nil,
+    public init(credentials: CredentialSource, caFile: String? = nil, timeouts: HTTPClientTimeouts = HTTPClientTimeouts(),
                 epochSeconds: @escaping () -> Int = { Int(time(nil)) }) {
         self.credentials = credentials
         self.caFile = caFile
+        self.timeouts = timeouts
         self.epochSeconds = epochSeconds
     }
 
@@ -89,7 +104,7 @@ public final class Bootstrapper {
     public func run(_ pipelines: [PipelineSettings], report: (BootstrapStep) -> Void) -> [BootstrapStep] {
         var steps: [BootstrapStep] = []
         let session: Session
-        do { session = try Session(caFile: caFile) } catch {
+        do { session = try Session(caFile: caFile, timeouts: timeouts) } catch {
             let step = BootstrapStep(kind: .project, name: "(all)", outcome: .failed(.transport(error.description)))
             report(step)
             return [step]
@@ -113,10 +128,15 @@ public final class Bootstrapper {
     private func run(_ plan: BootstrapPlan, endpoint text: String, session: Session, report: (BootstrapStep) -> Void) {
         let p = plan.project
         var steps: [(BootstrapStep.Kind, String, ControlPlaneCall, String)] = [
-            (.project, p, .createProject(name: p, description: "created by tailcar bootstrap"), "ProjectAlreadyExist"),
-            (.logstore, "\(p)/\(plan.logstore)", .createLogstore(name: plan.logstore, ttlDays: plan.lifeCycleDays,
-                                                                  shardCount: plan.shardCount), "LogStoreAlreadyExist"),
-            (.index, "\(p)/\(plan.logstore)", .createIndex(logstore: plan.logstore), "IndexAlreadyExist"),
+            (.project, p, .createProject(name: p, description: projectDescription), "ProjectAlreadyExist"),
+            (.logstore, "\(p)/\(plan.logstore)",
+             logstoreSettings.map { .createLogstoreWithSettings(name: plan.logstore, ttlDays: plan.lifeCycleDays,
+                                                                shardCount: plan.shardCount, settings: $0) }
+                ?? .createLogstore(name: plan.logstore, ttlDays: plan.lifeCycleDays, shardCount: plan.shardCount),
+             "LogStoreAlreadyExist"),
+            (.index, "\(p)/\(plan.logstore)",
+             kubernetesIndexDocValue.map { .createKubernetesIndex(logstore: plan.logstore, docValue: $0) }
+                ?? .createIndex(logstore: plan.logstore), "IndexAlreadyExist"),
         ]
         for group in plan.machineGroups {
             steps.append((.machineGroup, "\(p)/\(group)", .createMachineGroup(name: group, machineList: [group]),
@@ -163,7 +183,16 @@ public final class Bootstrapper {
                         session: Session) -> BootstrapOutcome {
         switch send(call, project: project, endpoint: endpoint, session: session) {
         case .failure(let error):
-            if case .sls(let sls) = error, sls.code == existsCode { return .exists(code: sls.code, requestID: sls.requestID) }
+            if case .sls(let sls) = error, sls.code == existsCode {
+                if updatesConfigs, case .createConfig(let body) = call, let name = body.member("configName"),
+                   case .string(let configName) = name {
+                    switch send(.updateConfig(name: configName, body), project: project, endpoint: endpoint, session: session) {
+                    case .failure(let error): return .failed(error)
+                    case .success(let response): return .updated(requestID: response.header("x-log-requestid"))
+                    }
+                }
+                return .exists(code: sls.code, requestID: sls.requestID)
+            }
             return .failed(error)
         case .success(let response):
             return .created(requestID: response.header("x-log-requestid"))
@@ -233,9 +262,9 @@ final class Session {
     let loop: EventLoop
     let client: HTTPClient
 
-    init(caFile: String?) throws(LoopError) {
+    init(caFile: String?, timeouts: HTTPClientTimeouts) throws(LoopError) {
         loop = try EventLoop()
-        client = HTTPClient(loop: loop, maxConnections: 1, caFile: caFile)
+        client = HTTPClient(loop: loop, maxConnections: 1, timeouts: timeouts, caFile: caFile)
     }
 
     /// The client's connect and response timeouts bound how long this waits.

@@ -17,12 +17,20 @@ public enum ControlPlaneCall: Sendable, Equatable {
     case createProject(name: String, description: String)
     /// CreateLogStore: `POST /logstores`.
     case createLogstore(name: String, ttlDays: Int, shardCount: Int)
+    /// CreateLogStore with further settings after ttl and shardCount (the vendor controller's autoSplit,
+    /// maxSplitShard, mode, hot_ttl, ...), in the order given.
+    case createLogstoreWithSettings(name: String, ttlDays: Int, shardCount: Int, settings: [JSONMember])
     /// CreateIndex: `POST /logstores/{logstore}/index`, a full-text index over the whole line.
     case createIndex(logstore: String)
+    /// CreateIndex with the vendor log controller's default Kubernetes index: the line with its tokens, and a
+    /// text index on each pod tag (`kubernetesIndexKeys`), `doc_value` for a standard logstore.
+    case createKubernetesIndex(logstore: String, docValue: Bool)
     /// CreateMachineGroup: `POST /machinegroups`, identified by user-defined ids.
     case createMachineGroup(name: String, machineList: [String])
     /// CreateConfig: `POST /configs` with the Logtail config object.
     case createConfig(JSONValue)
+    /// UpdateConfig: `PUT /configs/{config}` with the whole Logtail config object.
+    case updateConfig(name: String, JSONValue)
     /// ListAppliedConfigs: `GET /machinegroups/{group}/configs`, answered `{"count":n,"configs":[...]}`.
     case listAppliedConfigs(machineGroup: String)
     /// ApplyConfigToMachineGroup: `PUT /machinegroups/{group}/configs/{config}`, no body.
@@ -42,11 +50,21 @@ public enum ControlPlaneCall: Sendable, Equatable {
     public static let defaultTokens = [",", " ", "'", "\"", ";", "=", "(", ")", "[", "]", "{", "}", "?", "@", "&",
                                        "<", ">", "/", ":", "\n", "\t", "\r"]
 
+    /// The tokens of the vendor controller's default Kubernetes index (its createDefaultK8SIndex).
+    public static let kubernetesTokens = [" ", "\n", "\t", "\r", ",", ";", "[", "]", "{", "}", "(", ")", "&", "^", "*",
+                                          "#", "@", "~", "=", "<", ">", "/", "\\", "?", ":", "'", "\""]
+    /// The fields that index gives a text index.
+    public static let kubernetesIndexKeys = [
+        "__tag__:__hostname__", "__tag__:__path__", "__tag__:_container_ip_", "__tag__:_container_name_",
+        "__tag__:_image_name_", "__tag__:_namespace_", "__tag__:_pod_name_", "__tag__:_pod_uid_", "_container_ip_",
+        "_container_name_", "_image_name_", "_namespace_", "_pod_name_", "_pod_uid_", "_source_",
+    ]
+
     public var method: String {
         switch self {
         case .listAppliedConfigs, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig, .getPipelineConfig:
             return "GET"
-        case .applyConfig: return "PUT"
+        case .applyConfig, .updateConfig: return "PUT"
         default: return "POST"
         }
     }
@@ -54,10 +72,11 @@ public enum ControlPlaneCall: Sendable, Equatable {
     public var path: String {
         switch self {
         case .createProject: return "/"
-        case .createLogstore: return "/logstores"
-        case .createIndex(let logstore): return "/logstores/\(logstore)/index"
+        case .createLogstore, .createLogstoreWithSettings: return "/logstores"
+        case .createIndex(let logstore), .createKubernetesIndex(let logstore, _): return "/logstores/\(logstore)/index"
         case .createMachineGroup: return "/machinegroups"
         case .createConfig: return "/configs"
+        case .updateConfig(let name, _): return "/configs/\(name)"
         case .listAppliedConfigs(let group): return "/machinegroups/\(group)/configs"
         case .applyConfig(let config, let group): return "/machinegroups/\(group)/configs/\(config)"
         case .listProjects: return "/"
@@ -92,16 +111,29 @@ public enum ControlPlaneCall: Sendable, Equatable {
         case let .createLogstore(name, ttl, shards):
             return .object([JSONMember("logstoreName", .string(name)), JSONMember("ttl", .int(ttl)),
                             JSONMember("shardCount", .int(shards))])
+        case let .createLogstoreWithSettings(name, ttl, shards, settings):
+            return .object([JSONMember("logstoreName", .string(name)), JSONMember("ttl", .int(ttl)),
+                            JSONMember("shardCount", .int(shards))] + settings)
         case .createIndex:
             let line: JSONValue = .object([JSONMember("token", .array(Self.defaultTokens.map(JSONValue.string))),
                                            JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false))])
             return .object([JSONMember("line", line)])
+        case let .createKubernetesIndex(_, docValue):
+            let tokens = JSONValue.array(Self.kubernetesTokens.map(JSONValue.string))
+            let line: JSONValue = .object([JSONMember("token", tokens), JSONMember("caseSensitive", .bool(false)),
+                                           JSONMember("chn", .bool(false))])
+            let key: JSONValue = .object([JSONMember("type", .string("text")), JSONMember("token", tokens),
+                                          JSONMember("caseSensitive", .bool(false)), JSONMember("chn", .bool(false)),
+                                          JSONMember("doc_value", .bool(docValue))])
+            return .object([JSONMember("line", line),
+                            JSONMember("keys", .object(Self.kubernetesIndexKeys.map { JSONMember($0, key) })),
+                            JSONMember("log_reduce", .bool(false))])
         case let .createMachineGroup(name, machines):
             return .object([JSONMember("groupName", .string(name)), JSONMember("groupType", .string("")),
                             JSONMember("groupAttribute", .object([])),
                             JSONMember("machineIdentifyType", .string("userdefined")),
                             JSONMember("machineList", .array(machines.map(JSONValue.string)))])
-        case .createConfig(let config):
+        case .createConfig(let config), .updateConfig(_, let config):
             return config
         case .listAppliedConfigs, .applyConfig, .listProjects, .listMachineGroups, .getMachineGroup, .getConfig,
              .getPipelineConfig:
