@@ -20,7 +20,7 @@ public enum ClickHouseBootstrapper {
             report(step)
         }
         let session: Session
-        do { session = try Session(caFile: caFile) } catch {
+        do { session = try Session(caFile: caFile, timeouts: HTTPClientTimeouts()) } catch {
             record(BootstrapStep(kind: .clickhouseTable, name: "(all)", outcome: .failed(.transport(error.description))))
             return steps
         }
