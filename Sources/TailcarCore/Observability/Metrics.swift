@@ -7,8 +7,6 @@
 //   tailcar_file_lag_bytes{pipeline="web",path="/l/a \"b\".log"} 120
 //                                              ^ \ " and newline escaped as \\ \" \n
 
-import CTailcarShim
-
 /// One tailed file of one pipeline.
 public struct FileMetrics: Sendable, Equatable {
     public var path: String
@@ -72,6 +70,8 @@ public struct MetricsSnapshot: Sendable {
     public var uptimeMilliseconds: UInt64
     /// Running pipelines by origin: "file" (local files) and "sls" (the SLS console).
     public var pipelinesBySource: [String: Int] = [:]
+    /// Bytes malloc has handed out and not had back, all threads (mallinfo2).
+    public var heapInUseBytes = 0
 
     public init(counters: AgentCounters, pipelines: [PipelineMetrics], filesWatched: Int, filesOpen: Int,
                 watchedDirectories: Int, pollingOnly: Bool, uptimeMilliseconds: UInt64) {
@@ -128,15 +128,15 @@ public enum PrometheusText {
         header(&out, "read_throttled_seconds_total", "Time the read-rate limit (--max-bytes-per-sec) held reading back.",
                "counter")
         out += "tailcar_read_throttled_seconds_total \(seconds(c.readThrottledMilliseconds))\n"
+        // encode: LogGroup encoding; compress: compression and the copy into the request; hash: Content-MD5.
         for (stage, nanoseconds) in [("encode", c.encodeCPUNanoseconds), ("compress", c.compressCPUNanoseconds),
                                      ("hash", c.hashCPUNanoseconds)] {
-            header(&out, "sls_\(stage)_cpu_seconds_total",
-                   "CPU time sealing SLS batches: \(stage) (LogGroup encoding, compression, Content-MD5).", "counter")
+            header(&out, "sls_\(stage)_cpu_seconds_total", "CPU time sealing SLS batches: \(stage).", "counter")
             out += "tailcar_sls_\(stage)_cpu_seconds_total \(Double(nanoseconds) / 1e9)\n"
         }
         let gauges: [(String, String, String)] = [
             ("heap_in_use_bytes", "Bytes malloc has handed out and not had back (mallinfo2), all threads.",
-             "\(ctailcar_heap_in_use())"),
+             "\(snapshot.heapInUseBytes)"),
             ("files_watched", "Files tracked: open, idle-released or draining.", "\(snapshot.filesWatched)"),
             ("files_open", "Files with an open descriptor.", "\(snapshot.filesOpen)"),
             ("watched_directories", "Directories watched with inotify.", "\(snapshot.watchedDirectories)"),

@@ -12,6 +12,7 @@
 //
 // Owns the routes and the metrics snapshot; the server is LocalHTTPServer, the stop is Agent.beginStop.
 
+import CTailcarShim
 import Glibc
 
 /// The server and what its routes need; the agent keeps one while the endpoint is on.
@@ -131,6 +132,7 @@ extension Agent {
         var snapshot = MetricsSnapshot(counters: counters, pipelines: flows, filesWatched: watched,
                                        filesOpen: open, watchedDirectories: watchedDirectories, pollingOnly: pollingOnly,
                                        uptimeMilliseconds: uptimeMilliseconds)
+        snapshot.heapInUseBytes = ctailcar_heap_in_use()
         for pipeline in pipelines {
             snapshot.pipelinesBySource[pipeline.settings.origin.hasPrefix("sls:") ? "sls" : "file", default: 0] += 1
         }

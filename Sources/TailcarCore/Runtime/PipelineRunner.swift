@@ -52,9 +52,10 @@ final class PipelineRunner: FlushDelegate {
 
     deinit { unretainedProcessors.deallocate() }
 
-    /// Groups in flight and spare, as allocated, plus what flushers hold besides them (compressed bodies
-    /// queued, in flight or waiting for a retry).
-    var isPaused: Bool { inFlightBytes + spareBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
+    /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
+    /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
+    /// (`complete`), and are the first taken, so they never hold reading back.
+    var isPaused: Bool { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
 
     /// Bytes the spare groups keep allocated for reuse.
     private var spareBytes = 0
@@ -253,7 +254,7 @@ final class PipelineRunner: FlushDelegate {
         group.reset()
         // Two spare groups cover the read-submit-acknowledge cycle of a fast flusher; more would hold memory
         // outside the in-flight cap after a slow flusher's burst.
-        if pool.count < 2 {
+        if pool.count < 2, inFlightBytes + spareBytes + group.footprint <= maxInFlightBytes {
             group.chargedBytes = group.footprint
             spareBytes += group.chargedBytes
             pool.append(group)

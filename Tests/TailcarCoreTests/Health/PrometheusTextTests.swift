@@ -129,6 +129,18 @@ struct PrometheusTextTests {
         # HELP tailcar_read_throttled_seconds_total Time the read-rate limit (--max-bytes-per-sec) held reading back.
         # TYPE tailcar_read_throttled_seconds_total counter
         tailcar_read_throttled_seconds_total 1.250
+        # HELP tailcar_sls_encode_cpu_seconds_total CPU time sealing SLS batches: encode.
+        # TYPE tailcar_sls_encode_cpu_seconds_total counter
+        tailcar_sls_encode_cpu_seconds_total 0.0
+        # HELP tailcar_sls_compress_cpu_seconds_total CPU time sealing SLS batches: compress.
+        # TYPE tailcar_sls_compress_cpu_seconds_total counter
+        tailcar_sls_compress_cpu_seconds_total 0.0
+        # HELP tailcar_sls_hash_cpu_seconds_total CPU time sealing SLS batches: hash.
+        # TYPE tailcar_sls_hash_cpu_seconds_total counter
+        tailcar_sls_hash_cpu_seconds_total 0.0
+        # HELP tailcar_heap_in_use_bytes Bytes malloc has handed out and not had back (mallinfo2), all threads.
+        # TYPE tailcar_heap_in_use_bytes gauge
+        tailcar_heap_in_use_bytes 0
         # HELP tailcar_files_watched Files tracked: open, idle-released or draining.
         # TYPE tailcar_files_watched gauge
         tailcar_files_watched 2
