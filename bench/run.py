@@ -30,6 +30,7 @@ import engine
 import live
 import profiles
 import sinks
+import slspath
 from modes import MODES, mode_data, mode_pipeline
 from benchlib import (REPO, build, data_dir, generator, http_get, measure, nginx_data, pipeline, run_argv, run_tailcar,
                       scaled, settings, summary, verify)
@@ -242,7 +243,7 @@ def case_gen(binary, runs, rows):
 
 CASES = {"simple": case_simple, "regex": case_regex, "multiline": case_multiline, "json": case_json,
          "delimiter": case_delimiter, "file": case_file, "sls": case_sls, "verify": case_verify, "idle": case_idle, "gen": case_gen,
-         **sinks.CASES, **live.CASES, **profiles.CASES, **engine.CASES}
+         **sinks.CASES, **slspath.CASES, **live.CASES, **profiles.CASES, **engine.CASES}
 
 TABLES = {
     THROUGHPUT: ("Throughput (file already on disk, read from byte 0, until drained)",
@@ -250,6 +251,7 @@ TABLES = {
                   "vs the compression floor (`lz4 -1`, `zstd -1` tools)"]),
     CHECK: ("Every record arrives (each mode, small input -> flusher_file, then `tailcar-gen --verify`)",
             ["mode", "records", "result", "tailcar-gen --verify"]),
+    **slspath.TABLES,
     **live.TABLES,
     **profiles.TABLES,
     **engine.TABLES,

@@ -26,6 +26,8 @@ reset (RST after reading part of the request), slow (reads the body a byte at a 
 bytes that are not HTTP), invalid (400 PostBodyInvalid), toolarge (413 PostBodyTooLarge for any request
 of more than one log). Prints "PORT <n>" on stdout when ready (--port 0 picks a free port).
 With --summary it keeps only counts (GET /_stats: requests, logs, raw and body bytes), for benchmarks.
+With --sink it checks and decodes nothing and counts requests, raw and body bytes only (logs stay 0): a
+wall-clock benchmark's sink, which must not take the CPU the agent under test is measured on.
 With --latency it also takes, for every tenth log whose content starts with an ISO-8601 write time
 (tailcar-gen --real-time), the milliseconds from that time to the request's arrival; GET /_latency returns
 their count, p50 and p99 ({"count": n, "p50": ms, "p99": ms}) and starts afresh.
@@ -71,6 +73,7 @@ class State:
         self.fault = fault
         self.records_path = records_path
         self.summary = summary
+        self.sink = False
         self.stats = {"requests": 0, "logs": 0, "raw_bytes": 0, "body_bytes": 0}
         self.received = []
         self.resources = {"projects": {}, "logstores": {}, "indexes": {}, "machinegroups": {}, "configs": {},
@@ -90,7 +93,7 @@ class State:
             self.stats["logs"] += len(entry["logs"])
             self.stats["raw_bytes"] += entry["raw_size"]
             self.stats["body_bytes"] += entry.get("body_size", 0)
-            if self.summary:
+            if self.summary or self.sink:
                 return
             self.received.append(entry)
             if self.records_path:
@@ -449,6 +452,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.control_plane("POST", url, body)
         arrived = time.time()
         headers = {k: v for k, v in self.headers.items()}
+        if self.server.state.sink:
+            self.server.state.record({"logs": [], "raw_size": int(headers.get("x-log-bodyrawsize", "0")),
+                                      "body_size": len(body)})
+            return self.answer(200)
         if not self.authenticate("POST", url, headers, body):
             return
         try:
@@ -477,6 +484,7 @@ def main():
     parser.add_argument("--fault", default="none", choices=sorted(FAULTS))
     parser.add_argument("--records", help="append accepted groups to this file as JSON lines")
     parser.add_argument("--summary", action="store_true", help="keep counts only (GET /_stats)")
+    parser.add_argument("--sink", action="store_true", help="count bytes only: no signature check, no decoding")
     parser.add_argument("--latency", action="store_true",
                         help="with --summary: keep each log's delay from its content's leading write time (GET /_latency)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
@@ -492,6 +500,7 @@ def main():
     server.daemon_threads = True
     server.state = State(keys, args.fault, args.records, args.summary, args.latency)
     server.state.page_limit = args.page_limit
+    server.state.sink = args.sink
     print("PORT %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

@@ -90,7 +90,7 @@ final class HTTPBatchFlusher: Flusher {
     var ready = FIFOQueue<HTTPBatch>()
     var readyBytes = 0
     var inFlight = 0
-    var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
+    var slicesLeft = SliceLedger()
     var consecutiveFailures = 0
     var backoffUntil: UInt64 = 0
     /// Setup requests not yet answered with success; batches wait until it is empty.
@@ -98,7 +98,7 @@ final class HTTPBatchFlusher: Flusher {
     var isClosed = false
     var random = SystemRandomNumberGenerator()
 
-    var pendingGroups: Int { slicesLeft.count }
+    var pendingGroups: Int { slicesLeft.pendingGroups }
     var heldBytes: Int { readyBytes }
 
     init(name: String, format: any HTTPBatchFormat, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy,
@@ -145,7 +145,7 @@ final class HTTPBatchFlusher: Flusher {
         batch.slices.append(RecordSlice(group: group, records: sliceStart..<group.records.count))
         batch.observed.append(observed)
         slices += 1
-        slicesLeft[ObjectIdentifier(group)] = (group, slices)
+        slicesLeft.begin(group, slices: slices)
         if batch.logs >= policy.maxLogs || batch.bytes >= policy.maxBytes {
             seal(batch.slices, observed: batch.observed, logs: batch.logs)
             open = nil
@@ -204,21 +204,10 @@ final class HTTPBatchFlusher: Flusher {
 
     /// A slice is done: the group is acknowledged with its last slice.
     func finish(_ slices: [RecordSlice]) {
-        for slice in slices {
-            let id = ObjectIdentifier(slice.group)
-            guard let entry = slicesLeft[id] else { continue }
-            if entry.count > 1 {
-                slicesLeft[id] = (entry.group, entry.count - 1)
-            } else {
-                slicesLeft[id] = nil
-                delegate?.flusher(self, acknowledged: entry.group)
-            }
-        }
+        for group in slicesLeft.finish(slices) { delegate?.flusher(self, acknowledged: group) }
     }
 
-    func addSlices(_ extra: Int, for group: EventGroup) {
-        let id = ObjectIdentifier(group)
-        if let entry = slicesLeft[id] { slicesLeft[id] = (entry.group, entry.count + extra) }
-    }
+    /// One slice of `group` became `extra + 1` (a batch split in two).
+    func addSlices(_ extra: Int, for group: EventGroup) { slicesLeft.add(extra, for: group) }
 }
 

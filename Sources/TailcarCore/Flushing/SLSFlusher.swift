@@ -45,7 +45,7 @@ public final class SLSFlusher: Flusher {
     var ready = BatchQueue()
     var inFlight = 0
     /// Slices of each group not yet delivered (open, sealed or in flight).
-    var slicesLeft: [ObjectIdentifier: (group: EventGroup, count: Int)] = [:]
+    var slicesLeft = SliceLedger()
     var consecutiveFailures = 0
     var backoffUntil: UInt64 = 0
     var isClosed = false
@@ -53,7 +53,7 @@ public final class SLSFlusher: Flusher {
     var lastCredentialProblem: String?
     var random = SystemRandomNumberGenerator()
 
-    public var pendingGroups: Int { slicesLeft.count }
+    public var pendingGroups: Int { slicesLeft.pendingGroups }
 
     /// Bytes allocated for compressed bodies queued, in flight or waiting for a retry.
     public var heldBytes: Int { bodyBytesHeld }
@@ -101,7 +101,7 @@ public final class SLSFlusher: Flusher {
         } else {
             slices += add(group, records: 0..<group.records.count, topic: nil)
         }
-        slicesLeft[ObjectIdentifier(group)] = (group, slices)
+        slicesLeft.begin(group, slices: slices)
         sendReady()
     }
 
@@ -217,21 +217,9 @@ public final class SLSFlusher: Flusher {
 
     /// A slice is done (delivered, or rejected for good): the group is acknowledged with its last slice.
     func finish(_ slices: [RecordSlice]) {
-        for slice in slices {
-            let id = ObjectIdentifier(slice.group)
-            guard let entry = slicesLeft[id] else { continue }
-            if entry.count > 1 {
-                slicesLeft[id] = (entry.group, entry.count - 1)
-            } else {
-                slicesLeft[id] = nil
-                delegate?.flusher(self, acknowledged: entry.group)
-            }
-        }
+        for group in slicesLeft.finish(slices) { delegate?.flusher(self, acknowledged: group) }
     }
 
-    /// `slices` replaced one slice each of its groups with `extra` more (a batch split in two).
-    func addSlices(_ extra: Int, for group: EventGroup) {
-        let id = ObjectIdentifier(group)
-        if let entry = slicesLeft[id] { slicesLeft[id] = (entry.group, entry.count + extra) }
-    }
+    /// One slice of `group` became `extra + 1` (a batch split in two).
+    func addSlices(_ extra: Int, for group: EventGroup) { slicesLeft.add(extra, for: group) }
 }

@@ -39,15 +39,11 @@ public enum HostIdentity {
     public static func cgroupMemoryLimit(root: String = "/sys/fs/cgroup",
                                                   membership: String = "/proc/self/cgroup") -> (bytes: Int, file: String)? {
         var candidates: [String] = []
-        let lines = String(decoding: (try? readWholeFile(membership)) ?? [], as: UTF8.self).split(separator: "\n")
-        for line in lines {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            let path = String(parts[2])
-            if parts[0] == "0", parts[1].isEmpty {
-                candidates += ancestors(of: path).map { root + $0 + "/memory.max" }
-            } else if parts[1].split(separator: ",").contains("memory") {
-                candidates += ancestors(of: path).map { root + "/memory" + $0 + "/memory.limit_in_bytes" }
+        for group in memberships(membership) {
+            if group.isUnified {
+                candidates += ancestors(of: group.path).map { root + $0 + "/memory.max" }
+            } else if group.controllers.contains("memory") {
+                candidates += ancestors(of: group.path).map { root + "/memory" + $0 + "/memory.limit_in_bytes" }
             }
         }
         candidates += [root + "/memory.max", root + "/memory/memory.limit_in_bytes"]
@@ -67,16 +63,12 @@ public enum HostIdentity {
     public static func cgroupCPUQuota(root: String = "/sys/fs/cgroup",
                                       membership: String = "/proc/self/cgroup") -> (cpus: Double, file: String)? {
         var candidates: [(quota: String, period: String?)] = []
-        let lines = String(decoding: (try? readWholeFile(membership)) ?? [], as: UTF8.self).split(separator: "\n")
-        for line in lines {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            let path = String(parts[2])
-            if parts[0] == "0", parts[1].isEmpty {
-                candidates += ancestors(of: path).map { (root + $0 + "/cpu.max", nil) }
-            } else if let controller = parts[1].split(separator: ",").first(where: { $0 == "cpu" }) {
-                let mount = root + "/" + (parts[1].contains(",") ? String(parts[1]) : String(controller))
-                candidates += ancestors(of: path).map { (mount + $0 + "/cpu.cfs_quota_us", mount + $0 + "/cpu.cfs_period_us") }
+        for group in memberships(membership) {
+            if group.isUnified {
+                candidates += ancestors(of: group.path).map { (root + $0 + "/cpu.max", nil) }
+            } else if group.controllers.contains("cpu") {
+                let mount = root + "/" + group.controllers.joined(separator: ",")
+                candidates += ancestors(of: group.path).map { (mount + $0 + "/cpu.cfs_quota_us", mount + $0 + "/cpu.cfs_period_us") }
             }
         }
         candidates += [(root + "/cpu.max", nil), (root + "/cpu/cpu.cfs_quota_us", root + "/cpu/cpu.cfs_period_us"),
@@ -113,6 +105,17 @@ public enum HostIdentity {
         let limit = quota.map { Int($0.rounded(.up)) } ?? availableCPUs
         let usable = min(max(limit, 1), max(availableCPUs, 1))
         return usable <= 1 ? 0 : usable
+    }
+
+    /// The lines of /proc/self/cgroup: `0::/path` is the v2 (unified) group, `4:memory:/path` and
+    /// `3:cpu,cpuacct:/path` are v1 groups with their controllers (mounted at /sys/fs/cgroup/<controllers>).
+    static func memberships(_ file: String) -> [(isUnified: Bool, controllers: [String], path: String)] {
+        let lines = String(decoding: (try? readWholeFile(file)) ?? [], as: UTF8.self).split(separator: "\n")
+        return lines.compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { return nil }
+            return (parts[0] == "0" && parts[1].isEmpty, parts[1].split(separator: ",").map(String.init), String(parts[2]))
+        }
     }
 
     /// `/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]; the root itself is read separately.
