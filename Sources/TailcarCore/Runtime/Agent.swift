@@ -78,6 +78,10 @@ public final class Agent {
     private var pipelineCount = 1
 
     public init(settings: AgentSettings, options: AgentOptions, diagnostics: Diagnostics) throws(AgentError) {
+        // Blocks of 256 KiB and more (group arenas, request bodies) are mapped on their own and unmapped when
+        // freed, so a burst's memory leaves with it; glibc would otherwise raise the threshold after the first
+        // such free and keep them in a heap that fragments.
+        ctailcar_set_mmap_threshold(256 << 10)
         do {
             loop = try EventLoop()
         } catch { throw .loop(error) }
@@ -142,7 +146,7 @@ public final class Agent {
             case .clickhouse(let clickhouse): flushers.append(try makeClickHouseFlusher(clickhouse, pipeline: settings.name))
             }
         }
-        let share = max(1 << 20, context.options.maxInFlightBytes / max(1, pipelineCount))
+        let share = max(1 << 20, (context.options.maxInFlightBytes - reservedBytes) / max(1, pipelineCount))
         let runner = PipelineRunner(settings: settings, flushers: flushers, diagnostics: context.diagnostics,
                                     tags: context.options.tags, maxInFlightBytes: share)
         runner.topics = try ProcessorFactory.topics(settings.topic, pipeline: settings.name)
@@ -227,14 +231,24 @@ public final class Agent {
         return client
     }
 
-    /// Gives freed heap memory back to the system once a burst drained: when some pipeline held at least
-    /// 4 MiB in flight since the last time and none holds more than 1 MiB now. glibc keeps freed memory
-    /// in its heap otherwise, and a pod's RSS would stay at its burst's peak.
+    /// Gives memory back to the system once a burst drained: when some pipeline held at least 4 MiB in
+    /// flight since the last time and none holds more than 1 MiB now, spare groups beyond two are freed
+    /// and so is glibc's free heap (which it keeps otherwise, so a pod's RSS would stay at its peak).
     private func returnMemoryAfterBurst() {
         guard pipelines.contains(where: { $0.inFlightHighWater >= 4 << 20 }),
               pipelines.allSatisfy({ $0.inFlightBytes < 1 << 20 }) else { return }
-        for pipeline in pipelines { pipeline.inFlightHighWater = 0 }
+        for pipeline in pipelines {
+            pipeline.inFlightHighWater = 0
+            pipeline.releaseSpares(keeping: 2)
+        }
         _ = ctailcar_malloc_trim()
+    }
+
+    /// Buffers kept for reuse outside the pipelines, counted against the in-flight cap: the read buffer and
+    /// what each sealing thread keeps at most (a LogGroup of a full batch and its compression scratch).
+    private var reservedBytes: Int {
+        let batch = context.options.delivery.maxBytes + (64 << 10)
+        return context.buffer.capacity + (sealer.map { max($0.threads, 1) } ?? 0) * 2 * batch
     }
 
     /// The sealer every flusher_sls shares; made on first use with the threads the container's CPUs allow.

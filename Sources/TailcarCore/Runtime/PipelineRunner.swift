@@ -245,6 +245,11 @@ final class PipelineRunner: FlushDelegate {
     }
 
     /// Every flusher has the group: commit its progress and recycle it.
+    /// Frees all but `keeping` spare groups (the agent, once a burst drained).
+    func releaseSpares(keeping: Int) {
+        while pool.count > keeping, let spare = pool.popLast() { spareBytes -= spare.chargedBytes }
+    }
+
     private func complete(_ group: EventGroup) {
         for progress in group.progress {
             if let tailer = tailersByKey[progress.file], tailer.acknowledge(upTo: progress.offset) {
@@ -252,9 +257,10 @@ final class PipelineRunner: FlushDelegate {
             }
         }
         group.reset()
-        // Two spare groups cover the read-submit-acknowledge cycle of a fast flusher; more would hold memory
-        // outside the in-flight cap after a slow flusher's burst.
-        if pool.count < 2, inFlightBytes + spareBytes + group.footprint <= maxInFlightBytes {
+        // A spare is kept while it fits under the cap with what is in flight, so a backlog read at the cap
+        // reuses groups instead of allocating (and faulting in) a new one per read; after the burst the
+        // agent keeps two (`releaseSpares`).
+        if inFlightBytes + spareBytes + group.footprint <= maxInFlightBytes {
             group.chargedBytes = group.footprint
             spareBytes += group.chargedBytes
             pool.append(group)
