@@ -186,9 +186,15 @@ public func describe(_ settings: AgentSettings) -> String {
                              + "columns \(clickhouse.columns.joined(separator: " ")), user \(clickhouse.user) by \(clickhouse.auth.rawValue), "
                              + clickhouse.compression.rawValue)
             case .sls(let sls):
-                let host = sls.endpoint.isEmpty ? "(no endpoint: set ALIYUN_LOGTAIL_CONFIG or outputDetail.endpoint)"
+                var host = sls.endpoint.isEmpty ? "(no endpoint: set ALIYUN_LOGTAIL_CONFIG or outputDetail.endpoint)"
                                                 : "\(sls.project).\(sls.endpoint)"
-                lines.append("  flusher_sls project \(sls.project) logstore \(sls.logstore) at \(host), \(sls.compression.rawValue)")
+                if sls.endpoint.contains("://"), let parsed = try? HTTPEndpoint(parsing: sls.endpoint) {
+                    host = "\(parsed.scheme.rawValue)://\(sls.project).\(parsed.authority)"
+                }
+                var codec = sls.compression.rawValue
+                if sls.compression == .zstd && sls.zstdLevel != 1 { codec += " level \(sls.zstdLevel)" }
+                if sls.compression == .lz4 && sls.lz4Acceleration != 1 { codec += " acceleration \(sls.lz4Acceleration)" }
+                lines.append("  flusher_sls project \(sls.project) logstore \(sls.logstore) at \(host), \(codec)")
             }
         }
     }
