@@ -252,8 +252,8 @@ func parsePort(_ text: String, what: String) throws(UsageError) -> Int? {
     return port == 0 ? nil : port
 }
 
-func printError(_ message: String) {
+func printError(_ message: String, newline: Bool = true) {
     var line = Array(message.utf8)
-    line.append(0x0A)
+    if newline { line.append(0x0A) }
     line.withUnsafeBytes { _ = write(2, $0.baseAddress!, $0.count) }
 }

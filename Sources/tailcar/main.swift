@@ -19,6 +19,8 @@ case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
     status = ParseCommand.run(rest, environment: environment)
+case "bench":
+    status = BenchCommand.run(rest, environment: environment)
 case "inject":
     status = InjectCommand.run(rest)
 case "regex":

@@ -1,0 +1,71 @@
+// LagVerdict.swift
+//
+// Whether one step of the rate search held its rate: the lag (bytes written but not yet read and
+// acknowledged, from the child's /metrics, turned into seconds at the step's rate) stayed under 1 s and
+// did not grow. Owns that judgement over a step's samples; measuring them is SizingRun's.
+
+public struct LagSample: Sendable, Equatable {
+    /// Seconds since the step started writing.
+    public var elapsed: Double
+    public var lagSeconds: Double
+
+    public init(elapsed: Double, lagSeconds: Double) {
+        self.elapsed = elapsed
+        self.lagSeconds = lagSeconds
+    }
+}
+
+public enum LagVerdict: Sendable, Equatable {
+    case held
+    case lagTooHigh(seconds: Double)
+    case lagGrowing(from: Double, to: Double)
+    case tooFewSamples
+
+    /// The bound of the issue: a sidecar that is more than a second behind is not keeping up.
+    public static let maximumLagSeconds = 1.0
+    /// How much the lag may grow from the first quarter of a step to the last before it counts as growing:
+    /// reading wakes up every --read-delay and a read takes a batch, so the lag saw-tooths by that much.
+    public static let growthToleranceSeconds = 0.15
+
+    /// `samples` in time order; the first `warmup` seconds (the child settling in) are not judged.
+    public static func judge(_ samples: [LagSample], warmup: Double) -> LagVerdict {
+        let judged = samples.filter { $0.elapsed >= warmup }
+        guard judged.count >= 4 else { return .tooFewSamples }
+        if let worst = judged.map(\.lagSeconds).max(), worst >= maximumLagSeconds {
+            return .lagTooHigh(seconds: worst)
+        }
+        let quarter = max(1, judged.count / 4)
+        let first = mean(judged.prefix(quarter).map(\.lagSeconds))
+        let last = mean(judged.suffix(quarter).map(\.lagSeconds))
+        if last - first > growthToleranceSeconds { return .lagGrowing(from: first, to: last) }
+        return .held
+    }
+
+    public var held: Bool { self == .held }
+
+    public var description: String {
+        switch self {
+        case .held: return "held"
+        case .lagTooHigh(let seconds): return "lag reached \(format(seconds)) s"
+        case .lagGrowing(let from, let to): return "lag grew from \(format(from)) s to \(format(to)) s"
+        case .tooFewSamples: return "too few samples (the step was shorter than its warm-up)"
+        }
+    }
+
+    private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(1, values.count)) }
+}
+
+/// 0.123456 -> "0.12".
+func format(_ value: Double, decimals: Int = 2) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = "\(rounded)"
+    if text.hasSuffix(".0") && decimals == 0 { text.removeLast(2) }
+    if let dot = text.firstIndex(of: "."), decimals > 0 {
+        let fraction = text[text.index(after: dot)...].count
+        if fraction < decimals { text += String(repeating: "0", count: decimals - fraction) }
+    }
+    if text.contains("e") { return "\(Int(value.rounded()))" }
+    return text
+}
