@@ -214,7 +214,7 @@ public final class SizingRun {
             outcome.failure = error.description
             return outcome
         }
-        let port = freePort()
+        let port = unusedLoopbackPort()
         let runArguments = ["run", "--config", plan.configPath, "--replace-inputs", logPath,
                             "--replace-flushers", plan.flusher.argument, "--checkpoint-dir", directory + "/state",
                             "--http-port", "\(port)", "--no-reload", "--no-task-files", "--no-sls-configs"]
@@ -363,7 +363,7 @@ public final class SizingRun {
 }
 
 /// A TCP port on 127.0.0.1 free right now (the kernel's choice).
-func freePort() -> Int {
+func unusedLoopbackPort() -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
