@@ -147,7 +147,7 @@ enum BenchCommand {
             }
         }
         if options.backend == "auto" || options.backend == "podman" {
-            var global: [String] = []
+            var global = ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
             if let root = options.podmanRoot { global += ["--root", root, "--storage-driver", "vfs"] }
             if let runroot = options.podmanRunroot { global += ["--runroot", runroot] }
             if let podman = BenchWorkspace.onPath("podman") {

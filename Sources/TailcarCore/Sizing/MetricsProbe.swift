@@ -4,6 +4,7 @@
 // (tailcar_file_lag_bytes summed over files: bytes in them not yet acknowledged by every flusher). A plain
 // blocking HTTP/1.0 GET with a timeout: the bench has no event loop. Owns the request and the few values.
 
+import CLibUV
 import Glibc
 
 public struct AgentProgress: Sendable, Equatable {

@@ -6,6 +6,7 @@
 // /metrics, its CPU and memory from /proc. Without a way to enforce the budget it reports the estimate from
 // CPU-seconds per MB, marked as such. Owns the child, its step directories and the per-budget result.
 
+import CLibUV
 import Glibc
 
 public enum BudgetBackend: Sendable, Equatable {
@@ -237,7 +238,7 @@ public final class SizingRun {
                 let name = "tailcar-bench-\(getpid())-\(stepNumber)"
                 containerName = name
                 var argv = [podman.executable] + podman.globalArguments
-                argv += ["--runtime", "runc", "run", "--rm", "--name", name, "--network", "host",
+                argv += ["run", "--rm", "--name", name, "--network", "host", "--user", "\(getuid()):\(getgid())",
                          "--cpus", "\(budget.cpus)", "--memory", "\(budget.memoryBytes)b",
                          "--memory-swap", "\(budget.memoryBytes)b", "--ulimit", "nofile=4096:4096",
                          "--ulimit", "nproc=4096:4096", "-v", "\(plan.workDirectory):\(plan.workDirectory)"]
