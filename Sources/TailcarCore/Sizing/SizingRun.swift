@@ -77,6 +77,8 @@ public struct StepOutcome: Sendable {
     public var failure: String?
     public var cpuFraction: Double
     public var peakRSSBytes: Int
+    /// The bench itself could not write at the step's rate.
+    public var writerBound = false
     public var held: Bool { failure == nil && verdict.held }
 }
 
@@ -177,6 +179,9 @@ public final class SizingRun {
         }
         let lines = search.result
         var note: String?
+        if steps.contains(where: \.writerBound) {
+            note = "a lower bound: the bench could not write faster (\(steps.last(where: \.writerBound)!.failure!))"
+        }
         if lines == nil {
             note = "no rate held for the whole run: " + (steps.last?.failure ?? steps.last?.verdict.description ?? "")
         }
@@ -333,6 +338,12 @@ public final class SizingRun {
         }
         let endUsage = ProcessUsage.of(pid) ?? lastUsage
         let wall = monotonicSeconds() - started
+        let writtenRate = Double(replayer.linesWritten) / max(wall, 0.001)
+        if writtenRate < rate * 0.95 {
+            outcome.writerBound = true
+            outcome.failure = "the bench wrote only \(format(writtenRate, decimals: 0)) of \(format(rate, decimals: 0)) lines/s: "
+                + "a limit of this machine's writing, not of the budget"
+        }
         outcome.cpuFraction = ((endUsage?.cpuSeconds ?? 0) - (startUsage?.cpuSeconds ?? 0)) / max(wall, 0.001)
         outcome.peakRSSBytes = endUsage?.peakRSSBytes ?? 0
         outcome.verdict = LagVerdict.judge(samples, warmup: min(1, seconds / 4))
