@@ -1,7 +1,7 @@
 // LagVerdict.swift
 //
-// Whether one step of the rate search held its rate: the lag (bytes written but not yet read and
-// acknowledged, from the child's /metrics, turned into seconds at the step's rate) stayed under 1 s and
+// Whether one step of the rate search held its rate: the lag (bytes written but not yet read through the
+// pipeline, from the child's /metrics, turned into seconds at the step's rate) stayed under 1 s and
 // did not grow. Owns that judgement over a step's samples; measuring them is SizingRun's.
 
 public struct LagSample: Sendable, Equatable {

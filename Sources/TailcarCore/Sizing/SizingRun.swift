@@ -291,9 +291,11 @@ public final class SizingRun {
         var nextReport = started + 1
         var lastReport = (time: started, cpu: startUsage?.cpuSeconds ?? 0, processed: 0)
         var lastUsage = startUsage
-        // Bytes the child has read and acknowledged, as of its last answer. The child answers /metrics on
-        // the loop that runs the pipeline, so while it works through a large read it does not answer: the
-        // mark then stays put and the lag grows with every line written, as it really does.
+        // Bytes the child has read and run through its processors, as of its last answer. The child answers
+        // /metrics on the loop that runs the pipeline, so while it works through a large read it does not
+        // answer: the mark then stays put and the lag grows with every line written, as it really does. The
+        // flusher's own batching (flusher_sls waits up to 1 s for a fuller batch) is not lag; a sink that
+        // cannot keep up is, and it shows here: reading pauses once the in-flight cap is reached.
         var processedMark = 0
         while true {
             let now = monotonicSeconds()
@@ -320,7 +322,7 @@ public final class SizingRun {
                 let written = replayer.bytesWritten
                 if let agent = MetricsProbe.read(port: port, timeout: 0.2) {
                     let unread = written > Int(agent.bytesRead) ? written - Int(agent.bytesRead) : 0
-                    processedMark = max(processedMark, written - max(unread, Int(agent.lagBytes)))
+                    processedMark = max(processedMark, written - unread)
                 }
                 let lag = Double(written - processedMark) / max(1, rate * bytesPerLine)
                 samples.append(LagSample(elapsed: elapsed, lagSeconds: lag))
@@ -339,7 +341,7 @@ public final class SizingRun {
         let endUsage = ProcessUsage.of(pid) ?? lastUsage
         let wall = monotonicSeconds() - started
         let writtenRate = Double(replayer.linesWritten) / max(wall, 0.001)
-        if writtenRate < rate * 0.95 {
+        if Double(replayer.linesWritten) + 2 < rate * wall * 0.95 {
             outcome.writerBound = true
             outcome.failure = "the bench wrote only \(format(writtenRate, decimals: 0)) of \(format(rate, decimals: 0)) lines/s: "
                 + "a limit of this machine's writing, not of the budget"
