@@ -39,12 +39,14 @@ def bench_env():
     return dict(os.environ, TAILCAR_TEST_PROCESSORS="1", TAILCAR_GEN=str(GENERATOR))
 
 
-def cgroup_leftovers():
+def cgroup_leftovers(pid):
+    """The child cgroups a bench process made (named tailcar-bench-PID-...), wherever they are."""
+    prefix = f"tailcar-bench-{pid}-"
     found = []
     for root in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup"):
         if os.path.isdir(root):
             for directory, subdirectories, _ in os.walk(root):
-                found += [os.path.join(directory, d) for d in subdirectories if d.startswith("tailcar-bench-")]
+                found += [os.path.join(directory, d) for d in subdirectories if d.startswith(prefix)]
                 if directory.count("/") > 8:
                     subdirectories.clear()
     return found
@@ -64,6 +66,19 @@ def processes_mentioning(text):
 
 def cgroup_budgets_possible():
     return os.geteuid() == 0 and (os.path.isdir("/sys/fs/cgroup/cpu") or os.path.exists("/sys/fs/cgroup/cgroup.controllers"))
+
+
+def run_bench(*arguments, timeout=600):
+    """tailcar bench to the end: (pid, exit code, stdout, stderr)."""
+    process = subprocess.Popen([str(BINARY), "bench", *arguments], env=bench_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.pid, process.returncode, out, err
 
 
 @pytest.fixture
@@ -93,22 +108,21 @@ def test_rate_search_finds_the_quota_over_the_cost_per_line(built, tmp_path):
     config = stub_pipeline(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    result = subprocess.run([str(BINARY), "bench", "--config", str(config), "--cpus", "0.1", "--memory", "32Mi",
-                             "--seconds", "4", "--json", "--backend", "cgroup", "--work-dir", str(work)],
-                            env=bench_env(), capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 1, result.stdout
+    pid, code, out, err = run_bench("--config", str(config), "--cpus", "0.1", "--memory", "32Mi", "--seconds", "4",
+                                    "--json", "--backend", "cgroup", "--work-dir", str(work))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 1, out
     row = rows[0]
     assert row["cpus"] == 0.1 and row["memory_mib"] == 32
     assert row["measured"] is True and row["backend"].startswith("cgroup v")
     expected = 0.1 / (BURN_MICROSECONDS / 1e6)
-    assert abs(row["lines_per_second"] - expected) <= 0.15 * expected, (row, result.stderr[-2000:])
+    assert abs(row["lines_per_second"] - expected) <= 0.15 * expected, (row, err[-2000:])
     assert 1 < row["peak_rss_mib"] < 32
     # Progress went to stderr while it ran: current rate, lag, CPU and RSS.
-    assert "lines/s, lag" in result.stderr and "CPU" in result.stderr and "RSS" in result.stderr
+    assert "lines/s, lag" in err and "CPU" in err and "RSS" in err
     assert list(work.iterdir()) == []
-    assert cgroup_leftovers() == []
+    assert cgroup_leftovers(pid) == []
     assert processes_mentioning(str(work)) == []
 
 
@@ -150,7 +164,7 @@ def test_ctrl_c_stops_the_child_and_removes_cgroups_and_files(built, tmp_path):
             line = process.stderr.readline()
             assert line, f"bench ended early: {seen}"
             seen += line
-        assert cgroup_leftovers() != []
+        assert cgroup_leftovers(process.pid) != []
         assert processes_mentioning(str(work)) != []
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=30)
@@ -161,7 +175,7 @@ def test_ctrl_c_stops_the_child_and_removes_cgroups_and_files(built, tmp_path):
     assert process.returncode == 130, rest
     assert "interrupted" in rest
     assert list(work.iterdir()) == []
-    assert cgroup_leftovers() == []
+    assert cgroup_leftovers(process.pid) == []
     assert processes_mentioning(str(work)) == []
 
 
