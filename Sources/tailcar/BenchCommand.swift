@@ -62,6 +62,8 @@ enum BenchCommand {
             let backend = try chooseBackend(options, workspace: workspace)
             var containerEnvironment: [String] = []
             if environment.allowsTestProcessors { containerEnvironment.append("TAILCAR_TEST_PROCESSORS=1") }
+            // By name only: podman copies the value from this environment, so no secret is on a command line.
+            for name in credentialVariables where environment.lookup(name) != nil { containerEnvironment.append(name) }
             let plan = SizingPlan(tailcarBinary: BenchWorkspace.ownExecutable(), configPath: configCopy, flusher: flusher,
                                   sample: sample, seconds: options.seconds, workDirectory: workspace.directory,
                                   containerEnvironment: containerEnvironment)
@@ -95,6 +97,10 @@ enum BenchCommand {
             return 1
         }
     }
+
+    /// What flusher_sls reads its AccessKey from (CredentialSource), passed into a podman container.
+    static let credentialVariables = ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                      "ALIBABA_CLOUD_SECURITY_TOKEN"]
 
     private static func interrupted() -> Int32 {
         printError("tailcar bench: interrupted; the child run, its cgroups and the work directory are removed")

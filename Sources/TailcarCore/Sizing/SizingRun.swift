@@ -40,7 +40,8 @@ public struct SizingPlan: Sendable {
     public var seconds: Double
     /// Created by the caller, removed by the caller; steps live in subdirectories removed after each step.
     public var workDirectory: String
-    /// Environment variables passed into a podman container (TAILCAR_TEST_PROCESSORS, credentials...).
+    /// `-e` arguments of a podman container: NAME=VALUE, or a NAME alone whose value podman copies from
+    /// this environment (credentials, so that they never appear on a command line).
     public var containerEnvironment: [String]
 
     public init(tailcarBinary: String, configPath: String, flusher: FlusherOverride, sample: SampleLines,

@@ -91,3 +91,26 @@ struct BudgetTests {
         #expect(SampleLines([]) == nil)
     }
 }
+
+@Suite("Sample replayer")
+struct SampleReplayerTests {
+    @Test("writes whole lines round the sample, counts them, and rotates by rename keeping one older file")
+    func rotation() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.path + "/bench.log"
+        let sample = try #require(SampleLines(Array("one\ntwo\nthree\n".utf8)))
+        let replayer = try SampleReplayer(path: path, sample: sample)
+        try replayer.write(lines: 4, rotateBytes: 1 << 20)
+        #expect(replayer.linesWritten == 4)
+        #expect(replayer.bytesWritten == 18)
+        #expect(String(decoding: try #require(try readWholeFile(path)), as: UTF8.self) == "one\ntwo\nthree\none\n")
+        try replayer.write(lines: 1, rotateBytes: 10)
+        #expect(replayer.rotations == 1)
+        #expect(String(decoding: try #require(try readWholeFile(path)), as: UTF8.self) == "two\n")
+        #expect(try readWholeFile(path + ".1")?.count == 18)
+        try replayer.write(lines: 3, rotateBytes: 3)
+        try replayer.write(lines: 1, rotateBytes: 3)
+        #expect(replayer.rotations == 3)
+        #expect(try readWholeFile(path + ".1").map { String(decoding: $0, as: UTF8.self) } == "three\none\ntwo\n")
+    }
+}
