@@ -1,10 +1,9 @@
 // SizingRun.swift
 //
 // One budget of `tailcar bench`: calibrates the pipeline's CPU cost per line at low rates, then runs the
-// rate search (RateSearch), each step a fresh child `tailcar run` placed in the budget (a child cgroup, or a
-// podman container with --cpus and --memory) reading the replayed sample, its lag and counters read from its
-// /metrics, its CPU and memory from /proc. Without a way to enforce the budget it reports the estimate from
-// CPU-seconds per MB, marked as such. Owns the child, its step directories and the per-budget result.
+// rate search (RateSearch), each step a fresh child `tailcar run` placed in the budget (SizingRun+Step.swift).
+// Without a way to enforce the budget it reports the estimate from CPU-seconds per MB, marked as such.
+// Owns the budget's cgroup, its steps and its result.
 
 import CLibUV
 import Glibc
@@ -102,9 +101,9 @@ public final class SizingRun {
     let budget: Budget
     let backend: BudgetBackend
     let progress: (SizingProgress) -> Void
-    private var cgroup: CgroupBudget?
-    private var stepNumber = 0
-    private var steps: [StepOutcome] = []
+    var cgroup: CgroupBudget?
+    var stepNumber = 0
+    var steps: [StepOutcome] = []
 
     public init(plan: SizingPlan, budget: Budget, backend: BudgetBackend, progress: @escaping (SizingProgress) -> Void) {
         self.plan = plan
@@ -180,8 +179,10 @@ public final class SizingRun {
         }
         let lines = search.result
         var note: String?
-        if steps.contains(where: \.writerBound) {
-            note = "a lower bound: the bench could not write faster (\(steps.last(where: \.writerBound)!.failure!))"
+        // A step the bench could not write that was close above the result: the machine, not the budget, may
+        // have stopped the search.
+        if let bound = steps.last(where: { $0.writerBound && $0.rate <= (lines ?? 0) * 1.3 }), let failure = bound.failure {
+            note = "a lower bound: the bench could not write faster (\(failure))"
         }
         if lines == nil {
             note = "no rate held for the whole run: " + (steps.last?.failure ?? steps.last?.verdict.description ?? "")
@@ -201,179 +202,6 @@ public final class SizingRun {
     private func failed(_ backend: String, note: String) -> BudgetResult {
         BudgetResult(budget: budget, linesPerSecond: nil, megabytesPerSecond: nil, peakRSSBytes: maxPeak, measured: false,
                      backend: backend, cpuSecondsPerMB: nil, note: note, steps: steps)
-    }
-
-    // MARK: - One step
-
-    private func runStep(rate: Double, seconds: Double, phase: String) throws(SizingInterrupted) -> StepOutcome {
-        stepNumber += 1
-        let directory = plan.workDirectory + "/step-\(stepNumber)"
-        mkdir(directory, 0o755)
-        defer { removeTree(directory) }
-        var outcome = StepOutcome(rate: rate, seconds: seconds, verdict: .tooFewSamples, failure: nil, cpuFraction: 0,
-                                  peakRSSBytes: 0)
-        defer { steps.append(outcome) }
-        let logPath = directory + "/bench.log"
-        let replayer: SampleReplayer
-        do {
-            replayer = try SampleReplayer(path: logPath, sample: plan.sample)
-        } catch {
-            outcome.failure = error.description
-            return outcome
-        }
-        let port = unusedLoopbackPort()
-        let runArguments = ["run", "--config", plan.configPath, "--replace-inputs", logPath,
-                            "--replace-flushers", plan.flusher.argument, "--checkpoint-dir", directory + "/state",
-                            "--http-port", "\(port)", "--no-reload", "--no-task-files", "--no-sls-configs"]
-        let child: ChildProcess
-        var containerName: String?
-        do {
-            switch backend {
-            case .cgroup, .estimate:
-                child = try ChildProcess([plan.tailcarBinary] + runArguments, output: directory + "/../child.log")
-                if let cgroup {
-                    do {
-                        try cgroup.add(child.pid)
-                    } catch {
-                        child.stop(grace: 1)
-                        outcome.failure = error.description
-                        return outcome
-                    }
-                }
-            case .podman(let podman):
-                let name = "tailcar-bench-\(getpid())-\(stepNumber)"
-                containerName = name
-                var argv = [podman.executable] + podman.globalArguments
-                argv += ["run", "--rm", "--name", name, "--network", "host", "--user", "\(getuid()):\(getgid())",
-                         "--cpus", "\(budget.cpus)", "--memory", "\(budget.memoryBytes)b",
-                         "--memory-swap", "\(budget.memoryBytes)b", "--ulimit", "nofile=4096:4096",
-                         "--ulimit", "nproc=4096:4096", "-v", "\(plan.workDirectory):\(plan.workDirectory)"]
-                for variable in plan.containerEnvironment { argv += ["-e", variable] }
-                argv.append(podman.image)
-                child = try ChildProcess(argv + runArguments, output: directory + "/../child.log")
-            }
-        } catch {
-            outcome.failure = "cannot start the child: \(error)"
-            return outcome
-        }
-        defer {
-            child.stop()
-            if let containerName, case .podman(let podman) = backend {
-                let remove = try? ChildProcess([podman.executable] + podman.globalArguments
-                                               + ["rm", "--force", "--time", "0", containerName])
-                remove?.wait(timeout: 30)
-            }
-        }
-        // Wait for /metrics (and, under podman, for the container's process to find its usage).
-        let startDeadline = monotonicSeconds() + (containerName == nil ? 15 : 60)
-        var usagePID: pid_t? = containerName == nil ? child.pid : nil
-        while MetricsProbe.read(port: port, timeout: 0.5) == nil || usagePID == nil {
-            if usagePID == nil, let containerName, case .podman(let podman) = backend {
-                usagePID = containerPID(podman, name: containerName, directory: directory)
-            }
-            guard child.isRunning() else {
-                outcome.failure = "the child \(child.exit.map { "\($0)" } ?? "exited") before serving /metrics"
-                    + childLogTail()
-                return outcome
-            }
-            guard monotonicSeconds() < startDeadline else {
-                outcome.failure = "the child did not serve /metrics on 127.0.0.1:\(port) in time" + childLogTail()
-                return outcome
-            }
-            if pause(seconds: 0.05) != 0 { throw SizingInterrupted() }
-        }
-        let pid = usagePID!
-        let bytesPerLine = plan.sample.averageLineBytes
-        let rotateBytes = max(16 << 20, Int(rate * bytesPerLine))
-        let started = monotonicSeconds()
-        let startUsage = ProcessUsage.of(pid)
-        var samples: [LagSample] = []
-        var nextSample = started + 0.25
-        var nextReport = started + 1
-        var lastReport = (time: started, cpu: startUsage?.cpuSeconds ?? 0, processed: 0)
-        var lastUsage = startUsage
-        // Bytes the child has read and run through its processors, as of its last answer. The child answers
-        // /metrics on the loop that runs the pipeline, so while it works through a large read it does not
-        // answer: the mark then stays put and the lag grows with every line written, as it really does. The
-        // flusher's own batching (flusher_sls waits up to 1 s for a fuller batch) is not lag; a sink that
-        // cannot keep up is, and it shows here: reading pauses once the in-flight cap is reached.
-        var processedMark = 0
-        while true {
-            let now = monotonicSeconds()
-            let elapsed = now - started
-            if elapsed >= seconds { break }
-            let due = Int(rate * elapsed) - replayer.linesWritten
-            if due > 0 {
-                do {
-                    try replayer.write(lines: due, rotateBytes: rotateBytes)
-                } catch {
-                    outcome.failure = error.description
-                    return outcome
-                }
-            }
-            if now >= nextSample {
-                nextSample += 0.25
-                guard child.isRunning(), let usage = ProcessUsage.of(pid) else {
-                    outcome.failure = "the child \(child.exit.map { "\($0)" } ?? "exited") at \(format(rate, decimals: 0)) lines/s"
-                        + oomNote() + childLogTail()
-                    outcome.peakRSSBytes = lastUsage?.peakRSSBytes ?? 0
-                    return outcome
-                }
-                lastUsage = usage
-                let written = replayer.bytesWritten
-                if let agent = MetricsProbe.read(port: port, timeout: 0.2) {
-                    let unread = written > Int(agent.bytesRead) ? written - Int(agent.bytesRead) : 0
-                    processedMark = max(processedMark, written - unread)
-                }
-                let lag = Double(written - processedMark) / max(1, rate * bytesPerLine)
-                samples.append(LagSample(elapsed: elapsed, lagSeconds: lag))
-                if now >= nextReport {
-                    let span = now - lastReport.time
-                    progress(SizingProgress(budget: budget, phase: phase, targetLinesPerSecond: rate,
-                                            linesPerSecond: Double(processedMark - lastReport.processed) / bytesPerLine / span,
-                                            lagSeconds: lag, cpuFraction: (usage.cpuSeconds - lastReport.cpu) / span,
-                                            rssBytes: usage.rssBytes))
-                    lastReport = (now, usage.cpuSeconds, processedMark)
-                    nextReport = now + 1
-                }
-            }
-            if pause(seconds: 0.01) != 0 { throw SizingInterrupted() }
-        }
-        let endUsage = ProcessUsage.of(pid) ?? lastUsage
-        let wall = monotonicSeconds() - started
-        let writtenRate = Double(replayer.linesWritten) / max(wall, 0.001)
-        if Double(replayer.linesWritten) + 2 < rate * wall * 0.95 {
-            outcome.writerBound = true
-            outcome.failure = "the bench wrote only \(format(writtenRate, decimals: 0)) of \(format(rate, decimals: 0)) lines/s: "
-                + "a limit of this machine's writing, not of the budget"
-        }
-        outcome.cpuFraction = ((endUsage?.cpuSeconds ?? 0) - (startUsage?.cpuSeconds ?? 0)) / max(wall, 0.001)
-        outcome.peakRSSBytes = endUsage?.peakRSSBytes ?? 0
-        outcome.verdict = LagVerdict.judge(samples, warmup: min(1, seconds / 4))
-        if !child.isRunning() { outcome.failure = "the child \(child.exit.map { "\($0)" } ?? "exited")" + oomNote() }
-        return outcome
-    }
-
-    private func oomNote() -> String {
-        guard let cgroup, cgroup.oomKills > 0 else { return "" }
-        return " (the memory limit's OOM killer ran \(cgroup.oomKills) time(s))"
-    }
-
-    private func childLogTail() -> String {
-        guard let bytes = try? readWholeFile(plan.workDirectory + "/child.log"), !bytes.isEmpty else { return "" }
-        let lines = String(decoding: bytes.suffix(600), as: UTF8.self).split(separator: "\n").suffix(3)
-        return "; its last output: " + lines.joined(separator: " | ")
-    }
-
-    private func containerPID(_ podman: PodmanSettings, name: String, directory: String) -> pid_t? {
-        let output = directory + "/inspect.txt"
-        guard let inspect = try? ChildProcess([podman.executable] + podman.globalArguments
-                                              + ["inspect", "--format", "{{.State.Pid}}", name], output: output) else { return nil }
-        inspect.wait(timeout: 20)
-        defer { unlink(output) }
-        guard let bytes = try? readWholeFile(output),
-              let pid = pid_t(String(decoding: bytes, as: UTF8.self).trimmingWhitespace), pid > 0 else { return nil }
-        return pid
     }
 }
 
