@@ -32,20 +32,10 @@ enum BenchCommand {
                        + "(\(settings.pipelines.map(\.name).joined(separator: ", "))); bench measures one: give one file")
             return 2
         }
-        let flusher: FlusherOverride
-        if options.keepFlusher {
-            guard let sink = options.sink else {
-                printError("tailcar bench: --keep-flusher needs --sink URL, a local SLS-compatible endpoint "
-                           + "(e.g. Tests/harness/sls_receiver.py); without it the flusher is a blackhole")
-                return 2
-            }
-            guard pipeline.flushers.contains(where: { if case .sls = $0 { return true } else { return false } }) else {
-                printError("tailcar bench: --keep-flusher: pipeline \(pipeline.name) has no flusher_sls to keep")
-                return 2
-            }
-            flusher = .slsEndpoint(sink)
-        } else {
-            flusher = .blackhole
+        if options.keepFlusher,
+           !pipeline.flushers.contains(where: { if case .sls = $0 { return true } else { return false } }) {
+            printError("tailcar bench: --keep-flusher: pipeline \(pipeline.name) has no flusher_sls to keep")
+            return 2
         }
         let workspace: BenchWorkspace
         do {
@@ -55,7 +45,24 @@ enum BenchCommand {
             return 1
         }
         defer { workspace.remove() }
+        var ownSink: ChildProcess?
+        defer { ownSink?.stop() }
         do throws(BenchError) {
+            var flusher = FlusherOverride.blackhole
+            var childEnvironment: [String] = []
+            if options.keepFlusher {
+                if let sink = options.sink {
+                    flusher = .slsEndpoint(sink)
+                } else {
+                    let (process, port) = try startSink(workspace)
+                    ownSink = process
+                    flusher = .slsEndpoint("http://127.0.0.1:\(port)")
+                }
+                // The sink checks no signature, but flusher_sls needs a key to sign with.
+                if environment.lookup("ALIBABA_CLOUD_ACCESS_KEY_ID") == nil && options.sink == nil {
+                    childEnvironment = ["ALIBABA_CLOUD_ACCESS_KEY_ID=tailcar-bench", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=tailcar-bench"]
+                }
+            }
             let configCopy = try workspace.copyConfig(options.config)
             let sample = try sampleLines(options, environment: environment, workspace: workspace)
             if InterruptGuard.isInterrupted { return interrupted() }
@@ -66,7 +73,7 @@ enum BenchCommand {
             for name in credentialVariables where environment.lookup(name) != nil { containerEnvironment.append(name) }
             let plan = SizingPlan(tailcarBinary: BenchWorkspace.ownExecutable(), configPath: configCopy, flusher: flusher,
                                   sample: sample, seconds: options.seconds, workDirectory: workspace.directory,
-                                  containerEnvironment: containerEnvironment)
+                                  containerEnvironment: containerEnvironment, childEnvironment: childEnvironment)
             let terminal = isatty(2) == 1
             printError("tailcar bench: pipeline \(pipeline.name), \(sample.lineCount) sample lines of "
                        + "\(Int(sample.averageLineBytes.rounded())) bytes on average, flusher \(flusher.argument), "
@@ -96,6 +103,28 @@ enum BenchCommand {
             printError("tailcar bench: \(error)")
             return 1
         }
+    }
+
+    /// `tailcar sls-sink` beside the budget (outside it): the process and its port.
+    static func startSink(_ workspace: BenchWorkspace) throws(BenchError) -> (ChildProcess, Int) {
+        let portFile = workspace.directory + "/sink.port"
+        let process: ChildProcess
+        do {
+            process = try ChildProcess([BenchWorkspace.ownExecutable(), "sls-sink", "--port-file", portFile],
+                                       output: workspace.directory + "/sink.log")
+        } catch {
+            throw BenchError("cannot start tailcar sls-sink: \(error)")
+        }
+        let deadline = monotonicSeconds() + 10
+        while monotonicSeconds() < deadline && process.isRunning() {
+            if let bytes = try? BenchWorkspace.read(portFile), let port = Int(String(decoding: bytes, as: UTF8.self)
+                .split(separator: "\n").first ?? "") {
+                return (process, port)
+            }
+            pause(seconds: 0.02)
+        }
+        process.stop(grace: 1)
+        throw BenchError("tailcar sls-sink did not start (\(process.exit.map { "\($0)" } ?? "no port in 10 s"))")
     }
 
     /// What flusher_sls reads its AccessKey from (CredentialSource), passed into a podman container.

@@ -22,6 +22,8 @@ Usage:
   tailcar bench --config PIPELINE [--sample FILE] [--cpus 0.1,0.25,1] [--memory 32Mi,64Mi] [--seconds 60]
                                         The highest rate the pipeline sustains in each CPU and
                                         memory budget, and a suggested resources: block (see below).
+  tailcar sls-sink [--port-file FILE]   A local SLS-compatible sink on 127.0.0.1 that answers every
+                                        PutLogs with 200 and discards it, until SIGINT or SIGTERM.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
   tailcar inject -f FILE --log-dir DIR [options]
                                         Add the Tailcar sidecar to the workloads of a manifest
@@ -112,7 +114,8 @@ budget; a rate holds when the lag stays under 1 s and does not grow for the whol
                               probing steps take a quarter of it, 2 to 10 s each).
   --json                      One JSON object per budget on stdout: cpus, memory_mib,
                               lines_per_second, mb_per_second, peak_rss_mib, measured, backend, ...
-  --keep-flusher --sink URL   Keep flusher_sls, sent to URL (a local SLS-compatible receiver).
+  --keep-flusher [--sink URL] Keep flusher_sls, sent to URL (a local SLS-compatible receiver), or
+                              without --sink to a `tailcar sls-sink` the bench starts and stops.
   --backend auto|cgroup|podman|estimate
                               How budgets are enforced (default auto: a child cgroup, v1 or v2, when
                               this process may create one; else podman with --image, default

@@ -184,7 +184,6 @@ def test_ctrl_c_stops_the_child_and_removes_cgroups_and_files(built, tmp_path):
     (["--memory", "1Mi"], "--memory: \"1Mi\" is not a memory limit"),
     (["--seconds", "1"], "--seconds expects a number of seconds from 2"),
     (["--backend", "docker"], "--backend expects auto, cgroup, podman or estimate"),
-    (["--keep-flusher"], "--keep-flusher needs --sink URL"),
 ])
 def test_bad_options_are_named(built, tmp_path, arguments, message):
     config = stub_pipeline(tmp_path)
@@ -203,3 +202,58 @@ def test_two_pipelines_are_refused(built, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "has 2 pipelines" in result.stderr and "bench measures one" in result.stderr
+
+
+def test_keep_flusher_without_a_pipeline_sls_flusher_is_refused(built, tmp_path):
+    config = tmp_path / "blackhole.yaml"
+    config.write_text(stub_pipeline(tmp_path).read_text().split("flushers:")[0] + "flushers:\n  - Type: flusher_blackhole\n")
+    pid, code, _, err = run_bench("--config", str(config), "--keep-flusher")
+    assert code == 2
+    assert "--keep-flusher: pipeline blackhole has no flusher_sls to keep" in err
+
+
+def test_keep_flusher_starts_its_own_sink_and_stops_it(built, tmp_path):
+    config = stub_pipeline(tmp_path, micros=100)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in bench_env().items() if not k.startswith("ALIBABA_CLOUD_")}
+    process = subprocess.run([str(BINARY), "bench", "--config", str(config), "--keep-flusher", "--backend", "estimate",
+                              "--cpus", "0.1", "--memory", "32Mi", "--seconds", "2", "--json", "--work-dir", str(work)],
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr
+    row = json.loads(process.stdout)
+    assert row["lines_per_second"] > 0 and row["measured"] is False
+    assert "flusher sls=http://127.0.0.1:" in process.stderr
+    assert list(work.iterdir()) == []
+    assert processes_mentioning(str(work)) == []
+
+
+def test_sls_sink_accepts_what_flusher_sls_sends(built, tmp_path):
+    """tailcar sls-sink answers flusher_sls like SLS: a run drains (every batch acknowledged) and exits 0."""
+    sink = subprocess.Popen([str(BINARY), "sls-sink"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(sink.stdout.readline().split()[1])
+        log = tmp_path / "app.log"
+        log.write_text("".join(f"line {i} {'x' * 100}\n" for i in range(20000)))
+        config = tmp_path / "p.yaml"
+        config.write_text(f"""inputs:
+  - Type: input_file
+    FilePaths: ["{log}"]
+    TailingAllMatchedFiles: true
+flushers:
+  - Type: flusher_sls
+    Endpoint: http://127.0.0.1:{port}
+    Project: p
+    Logstore: l
+""")
+        env = dict(os.environ, ALIBABA_CLOUD_ACCESS_KEY_ID="id", ALIBABA_CLOUD_ACCESS_KEY_SECRET="secret")
+        run = subprocess.run([str(BINARY), "run", "--config", str(config), "--checkpoint-dir", str(tmp_path / "state"),
+                              "--exit-when-drained", "0.2", "--http-port", "0"], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        _, err = sink.communicate(timeout=10)
+    assert sink.returncode == 0
+    requests, body = [int(word) for word in err.split() if word.isdigit()][:2]
+    assert requests >= 1 and body > 0, err

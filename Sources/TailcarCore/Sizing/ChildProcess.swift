@@ -24,8 +24,9 @@ public final class ChildProcess {
     public let pid: pid_t
     public private(set) var exit: ChildExit?
 
-    /// `output`: a file for the child's stdout and stderr (nil: /dev/null).
-    public init(_ argv: [String], output: String? = nil) throws(SystemError) {
+    /// `output`: a file for the child's stdout and stderr (nil: /dev/null); `environment`: NAME=VALUE
+    /// entries added to (and overriding) this process's environment.
+    public init(_ argv: [String], output: String? = nil, environment extra: [String] = []) throws(SystemError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -49,8 +50,20 @@ public final class ChildProcess {
         var cArguments = argv.map { strdup($0) }
         cArguments.append(nil)
         defer { for argument in cArguments { free(argument) } }
+        var variables: [UnsafeMutablePointer<CChar>?] = []
+        let overridden = Set(extra.map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0 })
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+            if !overridden.contains(name) { variables.append(strdup(pointer)) }
+            entry += 1
+        }
+        variables += extra.map { strdup($0) }
+        variables.append(nil)
+        defer { for variable in variables { free(variable) } }
         var child: pid_t = 0
-        let result = posix_spawnp(&child, argv[0], &actions, &attributes, cArguments, environ)
+        let result = posix_spawnp(&child, argv[0], &actions, &attributes, cArguments, variables)
         guard result == 0 else { throw SystemError(operation: "posix_spawn", path: argv[0], code: result) }
         pid = child
     }

@@ -62,7 +62,8 @@ extension SizingRun {
         do {
             switch backend {
             case .cgroup, .estimate:
-                let process = try ChildProcess([plan.tailcarBinary] + runArguments, output: output)
+                let process = try ChildProcess([plan.tailcarBinary] + runArguments, output: output,
+                                               environment: plan.childEnvironment)
                 if let cgroup {
                     do {
                         try cgroup.add(process.pid)
@@ -79,7 +80,7 @@ extension SizingRun {
                          "--cpus", "\(budget.cpus)", "--memory", "\(budget.memoryBytes)b",
                          "--memory-swap", "\(budget.memoryBytes)b", "--ulimit", "nofile=4096:4096",
                          "--ulimit", "nproc=4096:4096", "-v", "\(plan.workDirectory):\(plan.workDirectory)"]
-                for variable in plan.containerEnvironment { argv += ["-e", variable] }
+                for variable in plan.containerEnvironment + plan.childEnvironment { argv += ["-e", variable] }
                 let process = try ChildProcess(argv + [podman.image] + runArguments, output: output)
                 return StepChild(process: process, container: name, port: port, usagePID: nil)
             }

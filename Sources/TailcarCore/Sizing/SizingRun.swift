@@ -42,9 +42,11 @@ public struct SizingPlan: Sendable {
     /// `-e` arguments of a podman container: NAME=VALUE, or a NAME alone whose value podman copies from
     /// this environment (credentials, so that they never appear on a command line).
     public var containerEnvironment: [String]
+    /// NAME=VALUE entries the child run gets on top of this environment (in a container too).
+    public var childEnvironment: [String]
 
     public init(tailcarBinary: String, configPath: String, flusher: FlusherOverride, sample: SampleLines,
-                seconds: Double, workDirectory: String, containerEnvironment: [String] = []) {
+                seconds: Double, workDirectory: String, containerEnvironment: [String] = [], childEnvironment: [String] = []) {
         self.tailcarBinary = tailcarBinary
         self.configPath = configPath
         self.flusher = flusher
@@ -52,6 +54,7 @@ public struct SizingPlan: Sendable {
         self.seconds = seconds
         self.workDirectory = workDirectory
         self.containerEnvironment = containerEnvironment
+        self.childEnvironment = childEnvironment
     }
 
     /// Probing steps: a quarter of the run, 2 to 10 s.
