@@ -68,15 +68,15 @@ def cell(value, fmt):
     return "—" if value is None else fmt.format(value)
 
 
-def table(rows, seconds, command, note):
+def table(rows, seconds, command, note, shared=False):
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}"
     lines = [SECTION, "",
              f"- Measured: {rows[0]['started']} to {rows[-1]['started']}, `{command}`",
              f"- Machine: {machine}; budgets enforced by {rows[0]['backend']} (a child cgroup with a CFS quota and a "
              "memory limit, created by `tailcar bench`)",
              f"- Each rate is the highest held for a {seconds:g} s confirming run (probing steps of "
-             f"{min(seconds, max(2, min(10, seconds / 4))):g} s) with the lag (bytes written but not acknowledged, "
-             "from the child's /metrics) under 1 s and not growing; the sample (20,000 tailcar-gen lines of the "
+             f"{min(seconds, max(2, min(10, seconds / 4))):g} s) with the lag (bytes written but not yet read through "
+             "the pipeline, from the child's /metrics) under 1 s and not growing; the sample (20,000 tailcar-gen lines of the "
              "mode's type) is written by `tailcar bench` in batches every 10 ms, outside the budget. Peak RSS is the "
              "child's VmHWM in the confirming run (it counts the binary's mapped pages, which the memory cgroup "
              "does not charge, so it can exceed the limit that held). A short --seconds lets a rate up to about "
@@ -85,8 +85,8 @@ def table(rows, seconds, command, note):
              ]
     if note:
         lines.append(f"- Note: {note}")
-    lines += ["", "| mode | sink | CPU | memory | lines/s | MB/s | peak RSS MiB | |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| mode | sink | CPU | memory | lines/s | MB/s | peak RSS MiB | measured | |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         cpu = f"{int(round(row['cpus'] * 1000))}m"
         memory = f"{row['memory_mib']:g}Mi"
@@ -94,7 +94,9 @@ def table(rows, seconds, command, note):
         if row.get("note"):
             remark = (remark + "; " if remark else "") + row["note"].replace("|", "/")
         lines.append(f"| {row['mode']} | {row['sink']} | {cpu} | {memory} | {cell(row['lines_per_second'], '{:,.0f}')} | "
-                     f"{cell(row['mb_per_second'], '{:.2f}')} | {row['peak_rss_mib']:.1f} | {remark} |")
+                     f"{cell(row['mb_per_second'], '{:.2f}')} | {row['peak_rss_mib']:.1f} | "
+                     f"{row['started']}, {row['seconds']:g} s, {row['backend']}{', shared machine' if shared else ''} | "
+                     f"{remark} |")
     return "\n".join(lines) + "\n"
 
 
@@ -115,8 +117,18 @@ def main():
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes (default all)")
     parser.add_argument("--sinks", default="blackhole,sls", help="blackhole, sls or both (default both)")
     parser.add_argument("--output", default=str(REPO / "bench/RESULTS.md"))
+    parser.add_argument("--command", help="with --from-jsonl: the command that measured the rows")
     parser.add_argument("--note", default="")
+    parser.add_argument("--shared", action="store_true",
+                        help="say in every row that other work shared the machine while it was measured")
+    parser.add_argument("--from-jsonl", metavar="FILE",
+                        help="rewrite the section from the JSON lines a previous run printed, measuring nothing")
     args = parser.parse_args()
+    if args.from_jsonl:
+        rows = [json.loads(line) for line in Path(args.from_jsonl).read_text().splitlines() if line.strip()]
+        write_section(Path(args.output), table(rows, rows[0]["seconds"], args.command or "python3 bench/sizing.py",
+                                               args.note, args.shared))
+        return
     binary = build()
     work = data_dir() / "sizing"
     work.mkdir(parents=True, exist_ok=True)
@@ -126,7 +138,7 @@ def main():
         for sink in args.sinks.split(","):
             rows += bench(binary, mode, sink, args.seconds, work)
             # Written after every mode and sink, so an interrupted run keeps what it measured.
-            write_section(Path(args.output), table(rows, args.seconds, command, args.note))
+            write_section(Path(args.output), table(rows, args.seconds, command, args.note, args.shared))
 
 
 if __name__ == "__main__":
