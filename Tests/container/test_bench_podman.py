@@ -56,6 +56,7 @@ flushers:
     expected = 0.1 / (BURN_MICROSECONDS / 1e6)
     for row in (cgroup, podman):
         assert abs(row["lines_per_second"] - expected) <= 0.15 * expected, (row, log[-2000:])
+    print(f"cgroup: {cgroup['lines_per_second']} lines/s, podman: {podman['lines_per_second']} lines/s")
     assert abs(cgroup["lines_per_second"] - podman["lines_per_second"]) <= 0.15 * podman["lines_per_second"], (cgroup, podman)
     assert 1 < podman["peak_rss_mib"] < 32
     assert list(work.iterdir()) == []
