@@ -81,13 +81,6 @@ public final class CgroupBudget {
         for directory in directories { try Self.write("\(pid)", to: directory + "/cgroup.procs") }
     }
 
-    /// The memory cgroup's peak usage (page cache included), when the kernel keeps it.
-    public var peakMemoryBytes: Int? {
-        let file = version == .v1 ? "/memory.max_usage_in_bytes" : "/memory.peak"
-        guard let directory = directories.last, let bytes = try? readWholeFile(directory + file) else { return nil }
-        return Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespace)
-    }
-
     /// OOM kills in the memory cgroup so far (v1 memory.oom_control, v2 memory.events).
     public var oomKills: Int {
         let file = version == .v1 ? "/memory.oom_control" : "/memory.events"

@@ -11,7 +11,6 @@ public struct AgentProgress: Sendable, Equatable {
     public var bytesRead: UInt64 = 0
     public var recordsRead: UInt64 = 0
     public var lagBytes: UInt64 = 0
-    public var logsSent: UInt64 = 0
 
     public init() {}
 
@@ -27,8 +26,6 @@ public struct AgentProgress: Sendable, Equatable {
                 sawBytes = true
             } else if name == "tailcar_records_read_total" {
                 recordsRead = count
-            } else if name == "tailcar_logs_sent_total" {
-                logsSent = count
             } else if name.hasPrefix("tailcar_file_lag_bytes{") {
                 lagBytes += count
             }
