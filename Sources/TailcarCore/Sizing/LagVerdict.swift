@@ -7,11 +7,16 @@
 public struct LagSample: Sendable, Equatable {
     /// Seconds since the step started writing.
     public var elapsed: Double
+    /// Written but not yet read through the pipeline.
     public var lagSeconds: Double
+    /// Written but not yet acknowledged by the flushers (tailcar_file_lag_bytes): the read lag plus what the
+    /// flushers hold. flusher_sls holds a batch up to 1 s, so only its growth counts.
+    public var unacknowledgedSeconds: Double
 
-    public init(elapsed: Double, lagSeconds: Double) {
+    public init(elapsed: Double, lagSeconds: Double, unacknowledgedSeconds: Double? = nil) {
         self.elapsed = elapsed
         self.lagSeconds = lagSeconds
+        self.unacknowledgedSeconds = unacknowledgedSeconds ?? lagSeconds
     }
 }
 
@@ -19,6 +24,8 @@ public enum LagVerdict: Sendable, Equatable {
     case held
     case lagTooHigh(seconds: Double)
     case lagGrowing(from: Double, to: Double)
+    /// The flushers fall behind (a sink slower than the pipeline), before the in-flight cap pauses reading.
+    case unacknowledgedGrowing(from: Double, to: Double)
     case tooFewSamples
 
     /// The bound of the issue: a sidecar that is more than a second behind is not keeping up.
@@ -26,6 +33,8 @@ public enum LagVerdict: Sendable, Equatable {
     /// How much the lag may grow from the first quarter of a step to the last before it counts as growing:
     /// reading wakes up every --read-delay and a read takes a batch, so the lag saw-tooths by that much.
     public static let growthToleranceSeconds = 0.15
+    /// The same for what the flushers hold: a batch of up to 1 s comes and goes.
+    public static let unacknowledgedGrowthToleranceSeconds = 0.5
 
     /// `samples` in time order; the first `warmup` seconds (the child settling in) are not judged.
     public static func judge(_ samples: [LagSample], warmup: Double) -> LagVerdict {
@@ -38,6 +47,11 @@ public enum LagVerdict: Sendable, Equatable {
         let first = mean(judged.prefix(quarter).map(\.lagSeconds))
         let last = mean(judged.suffix(quarter).map(\.lagSeconds))
         if last - first > growthToleranceSeconds { return .lagGrowing(from: first, to: last) }
+        let held = mean(judged.prefix(quarter).map(\.unacknowledgedSeconds))
+        let heldLast = mean(judged.suffix(quarter).map(\.unacknowledgedSeconds))
+        if heldLast - held > unacknowledgedGrowthToleranceSeconds {
+            return .unacknowledgedGrowing(from: held, to: heldLast)
+        }
         return .held
     }
 
@@ -48,6 +62,8 @@ public enum LagVerdict: Sendable, Equatable {
         case .held: return "held"
         case .lagTooHigh(let seconds): return "lag reached \(format(seconds)) s"
         case .lagGrowing(let from, let to): return "lag grew from \(format(from)) s to \(format(to)) s"
+        case .unacknowledgedGrowing(let from, let to):
+            return "the flushers fell behind: unacknowledged data grew from \(format(from)) s to \(format(to)) s"
         case .tooFewSamples: return "too few samples (the step was shorter than its warm-up)"
         }
     }

@@ -136,6 +136,8 @@ extension SizingRun {
         // flusher's own batching (flusher_sls waits up to 1 s for a fuller batch) is not lag; a sink that
         // cannot keep up is, and it shows here: reading pauses once the in-flight cap is reached.
         var processedMark = 0
+        // The same for what the flushers acknowledged (the file's size minus the acknowledged offset).
+        var acknowledgedMark = 0
         while case let now = monotonicSeconds(), now - started < seconds {
             let elapsed = now - started
             let due = Int(rate * elapsed) - replayer.linesWritten
@@ -157,9 +159,12 @@ extension SizingRun {
                 let written = replayer.bytesWritten
                 if let agent = MetricsProbe.read(port: child.port, timeout: 0.2) {
                     processedMark = max(processedMark, min(written, Int(agent.bytesRead)))
+                    acknowledgedMark = max(acknowledgedMark, min(processedMark, written - Int(agent.lagBytes)))
                 }
-                let lag = Double(written - processedMark) / max(1, rate * bytesPerLine)
-                samples.append(LagSample(elapsed: elapsed, lagSeconds: lag))
+                let bytesPerSecond = max(1, rate * bytesPerLine)
+                let lag = Double(written - processedMark) / bytesPerSecond
+                samples.append(LagSample(elapsed: elapsed, lagSeconds: lag,
+                                         unacknowledgedSeconds: Double(written - acknowledgedMark) / bytesPerSecond))
                 if now >= nextReport {
                     let span = now - lastReport.time
                     progress(SizingProgress(budget: budget, phase: phase, targetLinesPerSecond: rate,

@@ -90,3 +90,19 @@ struct LagVerdictTests {
         #expect(LagVerdict.judge(samples([0, 0, 0]), warmup: 0) == .tooFewSamples)
     }
 }
+
+@Suite("Lag verdict: flushers")
+struct UnacknowledgedLagTests {
+    @Test("a flusher batch that comes and goes holds; flushers that keep falling behind fail")
+    func flushers() {
+        let sawtooth = (0..<16).map { LagSample(elapsed: Double($0) * 0.25, lagSeconds: 0.02,
+                                                unacknowledgedSeconds: Double($0 % 4) * 0.25) }
+        #expect(LagVerdict.judge(sawtooth, warmup: 0) == .held)
+        let falling = (0..<16).map { LagSample(elapsed: Double($0) * 0.25, lagSeconds: 0.02,
+                                               unacknowledgedSeconds: Double($0) * 0.2) }
+        guard case .unacknowledgedGrowing = LagVerdict.judge(falling, warmup: 0) else {
+            Issue.record("expected the flushers to be falling behind")
+            return
+        }
+    }
+}
