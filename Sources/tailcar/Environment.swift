@@ -38,6 +38,11 @@ struct Environment {
     /// The local zone's UTC offset now (TZ, else /etc/localtime, else UTC): times without a zone are read
     /// in it, as Logtail reads them in the machine's zone.
     var localTimeOffsetSeconds = 0
+    /// TAILCAR_TEST_PROCESSORS=1: test-only processors (processor_test_burn_cpu) are accepted. Never set it
+    /// in production.
+    var allowsTestProcessors = false
+    /// TAILCAR_GEN: the tailcar-gen binary `tailcar bench` runs when no sample is given.
+    var generator: String?
     /// Reads a variable by name (credentials are looked up through this, never stored here).
     var lookup: (String) -> String? = { _ in nil }
 
@@ -56,6 +61,8 @@ struct Environment {
                            cornerstone: get("TAILCAR_CORNERSTONE"), tombstone: get("TAILCAR_TOMBSTONE"),
                            envTags: tags, podIP: get("_pod_ip_") ?? get("POD_IP"), lookup: get)
         environment.vendorVariables = vendor
+        environment.allowsTestProcessors = get("TAILCAR_TEST_PROCESSORS") == "1"
+        environment.generator = get("TAILCAR_GEN")
         environment.localTimeOffsetSeconds = localOffsetSeconds()
         return environment
     }

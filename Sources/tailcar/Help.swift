@@ -22,6 +22,11 @@ Usage:
   tailcar parse --config PATH [--pipeline NAME] [--input FILE]
                                         Run a pipeline's processors over sample lines (FILE or
                                         stdin); print each record as JSON, unmatched ones marked.
+  tailcar bench --config PIPELINE [--sample FILE] [--cpus 0.1,0.25,1] [--memory 32Mi,64Mi] [--seconds 60]
+                                        The highest rate the pipeline sustains in each CPU and
+                                        memory budget, and a suggested resources: block (see below).
+  tailcar sls-sink [--port-file FILE]   A local SLS-compatible sink on 127.0.0.1 that answers every
+                                        PutLogs with 200 and discards it, until SIGINT or SIGTERM.
   tailcar regex PATTERN [--search]      Match stdin lines against PATTERN; print captures as JSON.
   tailcar inject -f FILE --log-dir DIR [options]
                                         Add the Tailcar sidecar to the workloads of a manifest
@@ -75,6 +80,10 @@ run options:
   --sealing-threads N         Threads that encode, compress and hash flusher_sls batches (default:
                               the container's CPU quota rounded up, at most its CPUs; 0 when that is
                               one CPU or less, and then the loop thread does it with no thread overhead).
+  --replace-inputs PATH       Every input reads this one file from its first byte (what bench runs).
+  --replace-flushers blackhole|sls=URL
+                              Every flusher becomes a blackhole, or flusher_sls is sent to URL (the
+                              others blackholed): try a pipeline without its real sink.
   --idle-close SECONDS        Close a file's descriptor after it sat idle this long (default 60);
                               it is reopened by identity when it grows.
   --max-in-flight-mb N        MB of records handed to flushers and not acknowledged, all pipelines
@@ -130,6 +139,27 @@ is userdefined and whose machineList holds one of the ids run beside the local o
 the same name wins). Projects: ListProject, or TAILCAR_SLS_PROJECTS (comma list). Each poll makes one
 GetAppliedConfigs per such group and one GetConfig per config; edits reload without a restart. The last
 good set is kept in DIR/sls-configs.json (--checkpoint-dir) and run at start when SLS cannot be reached.
+
+bench options (the sample is replayed at rising rates into a child `tailcar run` placed in each
+budget; a rate holds when the lag stays under 1 s and does not grow for the whole --seconds run):
+  --config PIPELINE           One pipeline (any form run loads); its processors, multi-line rules and
+                              topic are kept, its inputs read the sample, its flushers are a blackhole.
+  --sample FILE               Lines of your format (repeated as needed). Default: tailcar-gen's
+                              --format lines (nginx; tailcar-gen beside tailcar, on PATH or $TAILCAR_GEN).
+  --cpus LIST, --memory LIST  Budgets: every CPU share (0.25 or 250m) with every limit (32Mi, 1Gi).
+  --seconds N                 Length of the confirming run of each budget (default 60; the search's
+                              probing steps take a quarter of it, 2 to 10 s each).
+  --json                      One JSON object per budget on stdout: cpus, memory_mib,
+                              lines_per_second, mb_per_second, peak_rss_mib, measured, backend, ...
+  --keep-flusher [--sink URL] Keep flusher_sls, sent to URL (a local SLS-compatible receiver), or
+                              without --sink to a `tailcar sls-sink` the bench starts and stops.
+  --backend auto|cgroup|podman|estimate
+                              How budgets are enforced (default auto: a child cgroup, v1 or v2, when
+                              this process may create one; else podman with --image, default
+                              localhost/tailcar:dev, given --podman-root/--podman-runroot storage;
+                              else an estimate from CPU-seconds per MB, marked measured: false).
+  --work-dir DIR              Where the temporary sample files go (default $TMPDIR, else /tmp).
+  SIGINT or SIGTERM stops the child run and removes its cgroup and files.
 
 status options:
   --port PORT                 The port `run` serves on (default $TAILCAR_HTTP_PORT, else 18765).

@@ -10,7 +10,7 @@ enum RunCommand {
     static let valued: Set<String> = ["config", "checkpoint-dir", "stop-delay", "exit-when-drained",
                                       "poll-interval", "idle-close", "max-in-flight-mb", "http-port",
                                       "task-dir", "cornerstone", "tombstone", "read-delay", "max-bytes-per-sec",
-                                      "sealing-threads"]
+                                      "sealing-threads", "replace-inputs", "replace-flushers"]
 
     static func run(_ arguments: ArraySlice<String>, environment: Environment) -> Int32 {
         let diagnostics = Diagnostics()
@@ -34,14 +34,17 @@ enum RunCommand {
                                  + "pipelines or AliyunLogConfig resources at \(defaultConfigPath), or give the SLS "
                                  + "console's environment (user-defined id, ALIYUN_LOGTAIL_CONFIG, AccessKey)")
             }
+            let overrides = try pipelineOverrides(parsed)
             // Stamped before the first load, so a change made while it loads is seen by the first check.
             let reload = parsed.flag("no-reload") || localAbsent ? nil : ConfigReload(path: configPath) {
-                ConfigLoader.load(path: configPath, context: context)
+                var result = ConfigLoader.load(path: configPath, context: context)
+                result.settings = result.settings.map(overrides.apply)
+                return result
             }
             var settings = AgentSettings(pipelines: [])
             if !localAbsent {
                 guard let local = loadSettings(configPath, context: context, diagnostics: diagnostics) else { return 2 }
-                settings = local
+                settings = overrides.apply(to: local)
             }
             let console = consoleSettings.map {
                 ConsoleControl(settings: $0, sidecar: context, checkpointDirectory: options.checkpointDirectory,
@@ -70,6 +73,21 @@ enum RunCommand {
             printError("tailcar run: \(error)")
             return 2
         }
+    }
+
+    /// `--replace-inputs PATH` and `--replace-flushers blackhole|sls=URL` (what `tailcar bench` runs).
+    static func pipelineOverrides(_ parsed: Arguments) throws(UsageError) -> PipelineOverrides {
+        var overrides = PipelineOverrides(inputPath: parsed.value("replace-inputs"))
+        if let text = parsed.value("replace-flushers") {
+            guard let flusher = FlusherOverride(argument: text) else {
+                throw UsageError(description: "--replace-flushers expects blackhole or sls=URL, got \"\(text)\"")
+            }
+            overrides.flusher = flusher
+        }
+        if let path = overrides.inputPath, !path.hasPrefix("/") {
+            throw UsageError(description: "--replace-inputs expects an absolute path, got \"\(path)\"")
+        }
+        return overrides
     }
 
     /// `vendor`: the vendor agent's settings that Tailcar acts on (enable_full_drain_mode, mem_usage_limit).
@@ -205,9 +223,11 @@ let defaultConfigPath = "/etc/tailcar/conf.d"
 /// ALIYUN_LOGTAIL_CONFIG cannot be used.
 func sidecarContext(_ environment: Environment) -> SidecarContext? {
     do {
-        return try SidecarContext.load(userDefinedID: environment.userDefinedID,
-                                       logtailConfigPath: environment.logtailConfig,
-                                       userDefinedIDFile: environment.userDefinedIDFile)
+        var context = try SidecarContext.load(userDefinedID: environment.userDefinedID,
+                                              logtailConfigPath: environment.logtailConfig,
+                                              userDefinedIDFile: environment.userDefinedIDFile)
+        context.allowsTestProcessors = environment.allowsTestProcessors
+        return context
     } catch {
         printError(error.description)
         return nil
@@ -238,8 +258,8 @@ func parsePort(_ text: String, what: String) throws(UsageError) -> Int? {
     return port == 0 ? nil : port
 }
 
-func printError(_ message: String) {
+func printError(_ message: String, newline: Bool = true) {
     var line = Array(message.utf8)
-    line.append(0x0A)
+    if newline { line.append(0x0A) }
     line.withUnsafeBytes { _ = write(2, $0.baseAddress!, $0.count) }
 }

@@ -21,6 +21,10 @@ case "check-config":
     status = CheckConfigCommand.run(rest, environment: environment)
 case "parse":
     status = ParseCommand.run(rest, environment: environment)
+case "bench":
+    status = BenchCommand.run(rest, environment: environment)
+case "sls-sink":
+    status = SLSSinkCommand.run(rest)
 case "inject":
     status = InjectCommand.run(rest)
 case "regex":

@@ -37,6 +37,14 @@ public enum ConfigLoader {
         for file in files { pipelines += load(file: file, &diagnosis) }
         var notes: [ConfigNote] = []
         pipelines = applying(context, to: pipelines, notes: &notes)
+        if !context.allowsTestProcessors {
+            for pipeline in pipelines where pipeline.processors.contains(where: \.isTestOnly) {
+                diagnosis.errors.append(ConfigError(SourcePosition(file: pipeline.origin, line: 1, column: 1),
+                                                    field: "processors",
+                                                    "\(PipelineValidator.testBurnCPUType) is a test-only processor (it burns CPU "
+                                                    + "on every record); it is accepted only when TAILCAR_TEST_PROCESSORS=1"))
+            }
+        }
         var seen = Set<String>()
         for pipeline in pipelines where !seen.insert(pipeline.name).inserted {
             diagnosis.errors.append(ConfigError(SourcePosition(file: pipeline.origin, line: 1, column: 1),
@@ -210,6 +218,8 @@ private func describe(_ processor: ProcessorSettings) -> String {
         return "processor_parse_regex_native \(source(handling)): \(regex) -> \(keys.joined(separator: ", "))"
     case let .parseJSON(handling):
         return "processor_parse_json_native \(source(handling))"
+    case let .burnCPU(micros):
+        return "\(PipelineValidator.testBurnCPUType) (test only): \(micros) µs of CPU per record"
     case let .parseDelimiter(handling, separator, _, keys, _, _):
         return "processor_parse_delimiter_native \(source(handling)): split on \(separator.debugDescription) -> \(keys.joined(separator: ", "))"
     case let .parseApsara(handling, _):

@@ -14,10 +14,13 @@ extension PipelineValidator {
                                  "processor_parse_timestamp_native", "processor_filter_regex_native",
                                  "processor_parse_nginx"]
 
+    /// The test-only processor (ProcessorSettings.burnCPU); not in `processorTypes`, so never suggested.
+    static let testBurnCPUType = "processor_test_burn_cpu"
+
     static func processor(_ value: ConfigValue, path: String, _ diagnosis: inout Diagnosis) -> ProcessorSettings? {
         guard var reader = FieldReader(value, path: path, subject: "a processor", into: &diagnosis) else { return nil }
         guard let type = reader.string("Type", required: true, &diagnosis) else { return nil }
-        guard processorTypes.contains(type) else {
+        guard processorTypes.contains(type) || type == testBurnCPUType else {
             var message = "unknown plugin type \"\(type)\""
             if let suggestion = nearest(type, in: processorTypes) { message += "; did you mean \"\(suggestion)\"?" }
             diagnosis.errors.append(ConfigError(value.position, field: path + ".Type", message))
@@ -61,6 +64,9 @@ extension PipelineValidator {
         case "processor_parse_apsara_native":
             let handling = sourceHandling(&reader, &diagnosis)
             result = .parseApsara(handling, timezone: reader.string("Timezone", &diagnosis))
+        case testBurnCPUType:
+            result = .burnCPU(microsecondsPerRecord: reader.int("MicrosecondsPerRecord", default: 1000,
+                                                                 range: 1...1_000_000, &diagnosis))
         case "processor_parse_timestamp_native":
             let source = reader.string("SourceKey", required: true, &diagnosis)
             let format = reader.string("SourceFormat", required: true, &diagnosis)

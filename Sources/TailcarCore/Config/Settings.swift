@@ -136,6 +136,10 @@ public enum ProcessorSettings: Sendable, Equatable {
     case parseTimestamp(sourceKey: String, format: String, timezone: String?)
     /// A record is kept when every Include pair matches and no Exclude pair does.
     case filterRegex(include: [FieldPattern], exclude: [FieldPattern])
+    /// `processor_test_burn_cpu`: spends a fixed amount of the thread's CPU time on every record and changes
+    /// nothing (a pipeline whose cost per line is known, for testing `tailcar bench`). ConfigLoader refuses it
+    /// unless the context allows test processors (TAILCAR_TEST_PROCESSORS=1).
+    case burnCPU(microsecondsPerRecord: Int)
 }
 
 /// A field name and a regex over its value.
@@ -258,5 +262,13 @@ public struct ClickHouseFlusherSettings: Sendable, Equatable {
         self.compression = compression
         self.columns = columns
         self.createTable = createTable
+    }
+}
+
+extension ProcessorSettings {
+    /// Processors that exist for tests only and are refused unless the context allows them.
+    public var isTestOnly: Bool {
+        if case .burnCPU = self { return true }
+        return false
     }
 }

@@ -34,6 +34,8 @@ public struct SidecarContext: Sendable, Equatable {
     public var region: String?
     /// How the endpoint was found, for `check-config` and the start-up log.
     public var endpointSource: String?
+    /// TAILCAR_TEST_PROCESSORS=1: `processor_test_burn_cpu` is accepted (tests of `tailcar bench` only).
+    public var allowsTestProcessors = false
 
     public init(userDefinedIDs: [String] = [], dataEndpoint: String? = nil, region: String? = nil,
                 endpointSource: String? = nil) {

@@ -22,6 +22,8 @@ enum ProcessorFactory {
 
     private static func make(_ setting: ProcessorSettings, keys: KeyTable, localZone: UTCOffset) throws(ParserConfigError) -> any EventProcessor {
         switch setting {
+        case .burnCPU(let micros):
+            return CPUBurner(microsecondsPerRecord: micros)
         case .parseJSON(let handling):
             return JSONParser(table: keys, sourceKey: handling.sourceKey, policy: policy(handling, keys))
         case let .parseDelimiter(handling, separator, quote, names, shortened, overflow):
