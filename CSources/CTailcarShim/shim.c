@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <uv.h>
 #include <unistd.h>
 
 static int saved_argc;
@@ -49,3 +50,5 @@ size_t ctailcar_heap_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
 }
+
+int ctailcar_loop_measure_idle_time(void *loop) { return uv_loop_configure(loop, UV_METRICS_IDLE_TIME); }

@@ -77,9 +77,10 @@ run options:
   --max-bytes-per-sec N       Read at most N bytes a second, all files together (Logtail's
                               max_bytes_per_sec; default: unlimited). A backlog is then read at
                               this pace; the time held back is tailcar_read_throttled_seconds_total.
-  --sealing-threads N         Threads that encode, compress and hash flusher_sls batches (default:
-                              the container's CPU quota rounded up, at most its CPUs; 0 when that is
-                              one CPU or less, and then the loop thread does it with no thread overhead).
+  --sealing-threads N         Threads that encode, compress and hash flusher_sls batches while the
+                              loop is busy (a backlog; default: the container's CPU quota rounded up,
+                              at most its CPUs; 0 when that is one CPU or less). The loop thread seals
+                              when it is mostly idle, and always with 0.
   --replace-inputs PATH       Every input reads this one file from its first byte (what bench runs).
   --replace-flushers blackhole|sls=URL
                               Every flusher becomes a blackhole, or flusher_sls is sent to URL (the

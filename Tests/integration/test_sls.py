@@ -74,7 +74,8 @@ def test_compression_settings_and_sealing_threads(workdir, tailcars, receivers, 
     log = workdir / "logs" / "app.log"
     config = sls_yaml(log, receiver, compression) + f"    {setting}\n"
     tailcar = tailcars(workdir, config, "--sealing-threads", threads, env=sls_env()).started()
-    expected = "the loop thread" if threads == "0" else f"{threads} threads"
+    expected = ("the loop thread" if threads == "0"
+                else f"{threads} threads while the loop is busy, on the loop thread otherwise")
     notes = [e["message"] for e in tailcar.events_named("config_note")]
     assert f"SLS batches are sealed on {expected} (--sealing-threads)" in notes
     for part in range(5):

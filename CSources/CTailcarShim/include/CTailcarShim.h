@@ -36,6 +36,10 @@ void ctailcar_use_one_malloc_arena(void);
 /// process's own view of what its allocations hold, for the metrics.
 size_t ctailcar_heap_in_use(void);
 
+/// Makes a libuv loop (`uv_loop_t *`) account the time it sits idle in its poll, for uv_metrics_idle_time:
+/// uv_loop_configure is variadic, which Swift cannot call. Returns its status.
+int ctailcar_loop_measure_idle_time(void *loop);
+
 /// Names the calling thread (pthread_setname_np needs _GNU_SOURCE, which Swift's import does not set).
 void ctailcar_name_thread(const char *name);
 

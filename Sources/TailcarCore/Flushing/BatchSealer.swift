@@ -152,23 +152,33 @@ final class SealWorkspace {
     }
 }
 
-/// Seals jobs on `threads` worker threads, or inline on the loop when `threads` is 0.
+/// Seals jobs inline on the loop when `threads` is 0; otherwise on `threads` worker threads while the loop
+/// is busy (a backlog: it spent more than half of the last 100 ms working), and still inline while it is
+/// mostly idle (a live tail: handing a batch to another core costs more CPU than it saves there).
 final class BatchSealer {
     let threads: Int
-    private let inline: SealWorkspace?
+    private let loop: EventLoop
+    private let inline = SealWorkspace()
     private let queue: SealQueue?
     private let wakeup: LoopAsync?
     private var workers: [pthread_t] = []
+    /// The loop's clock and idle time when the current measuring window began, and the last verdict.
+    private var window: (start: UInt64, idle: UInt64)
+    private(set) var loopIsBusy = false
+
+    /// How long a window of the loop's busy share is, and the share above which batches go to the threads.
+    static let windowNanoseconds: UInt64 = 100_000_000
+    static let busyShare = 0.5
 
     init(loop: EventLoop, threads: Int) throws(LoopError) {
         self.threads = threads
+        self.loop = loop
+        window = (loop.nowNanoseconds, loop.idleNanoseconds)
         guard threads > 0 else {
-            inline = SealWorkspace()
             queue = nil
             wakeup = nil
             return
         }
-        inline = nil
         ctailcar_use_one_malloc_arena()
         let wakeup = try LoopAsync(loop: loop)
         let queue = SealQueue(waker: wakeup.waker)
@@ -198,12 +208,24 @@ final class BatchSealer {
 
     /// Seals `job`; `job.onSealed` runs on the loop thread, before this returns when sealing is inline.
     func seal(_ job: SealJob) {
-        if let inline {
+        if let queue, measureLoop() {
+            queue.push(job)
+        } else {
             job.run(in: inline)
             job.onSealed(job)
-        } else {
-            queue?.push(job)
         }
+    }
+
+    /// Whether the loop was busy over the last complete window.
+    private func measureLoop() -> Bool {
+        let now = loop.nowNanoseconds
+        let elapsed = now &- window.start
+        guard elapsed >= Self.windowNanoseconds else { return loopIsBusy }
+        let idle = loop.idleNanoseconds
+        let busy = 1 - Double(min(idle &- window.idle, elapsed)) / Double(elapsed)
+        loopIsBusy = busy > Self.busyShare
+        window = (now, idle)
+        return loopIsBusy
     }
 
     /// Stops the threads after the job each is running; jobs still waiting are dropped unsealed (their

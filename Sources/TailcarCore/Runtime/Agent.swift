@@ -245,10 +245,11 @@ public final class Agent {
     }
 
     /// Buffers kept for reuse outside the pipelines, counted against the in-flight cap: the read buffer and
-    /// what each sealing thread keeps at most (a LogGroup of a full batch and its compression scratch).
+    /// what each sealing thread and the loop's own sealing keep at most (a full batch's LogGroup and its
+    /// compression scratch).
     private var reservedBytes: Int {
         let batch = context.options.delivery.maxBytes + (64 << 10)
-        return context.buffer.capacity + (sealer.map { max($0.threads, 1) } ?? 0) * 2 * batch
+        return context.buffer.capacity + (sealer.map { $0.threads + 1 } ?? 0) * 2 * batch
     }
 
     /// The sealer every flusher_sls shares; made on first use with the threads the container's CPUs allow.
@@ -262,7 +263,8 @@ public final class Agent {
         let origin = context.options.sealingThreads != nil ? "--sealing-threads"
             : quota.map { "a CPU quota of \($0.cpus) in \($0.file)" } ?? "\(HostIdentity.availableCPUs()) CPUs"
         context.diagnostics.record(.configNote(threads == 0 ? "SLS batches are sealed on the loop thread (\(origin))"
-                                                 : "SLS batches are sealed on \(threads) threads (\(origin))"))
+                                                 : "SLS batches are sealed on \(threads) threads while the loop is busy, "
+                                                   + "on the loop thread otherwise (\(origin))"))
         return made
     }
 

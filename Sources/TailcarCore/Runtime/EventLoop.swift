@@ -4,6 +4,7 @@
 // its thread. Owns the uv_loop_t and the libuv error funnel (`uvCheck`); does not own any pipeline state.
 
 import CLibUV
+import CTailcarShim
 
 /// A failed libuv call: the operation and libuv's error name and message.
 public struct LoopError: Error, CustomStringConvertible, Sendable {
@@ -32,7 +33,14 @@ final class EventLoop {
             raw.deallocate()
             throw LoopError(operation: "uv_loop_init", code: status)
         }
+        _ = ctailcar_loop_measure_idle_time(raw)
     }
+
+    /// Nanoseconds the loop has spent idle in its poll since it started (uv_metrics_idle_time).
+    var idleNanoseconds: UInt64 { uv_metrics_idle_time(raw) }
+
+    /// The loop's monotonic clock in nanoseconds (uv_hrtime).
+    var nowNanoseconds: UInt64 { uv_hrtime() }
 
     /// Runs until `stop()` or until no active handle is left.
     func run() { uv_run(raw, UV_RUN_DEFAULT) }
