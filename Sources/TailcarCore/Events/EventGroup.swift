@@ -150,6 +150,23 @@ public final class EventGroup {
 
     public var isEmpty: Bool { records.isEmpty }
 
+    /// Hands the arena and the record and field tables to `other` (empty, and taking them for reuse) and
+    /// keeps empty ones: every flusher encoded the records, and only `source` and `progress` are still
+    /// needed, for the acknowledgement.
+    func moveStorage(to other: EventGroup) {
+        precondition(other.arena.isEmpty && other.records.isEmpty && other.fields.isEmpty && openRecord == nil,
+                     "moving records into a group that has some, or out of one with an open record")
+        swap(&arena, &other.arena)
+        swap(&records, &other.records)
+        swap(&fields, &other.fields)
+        arena.removeAll()
+        records.removeAll()
+        fields.removeAll()
+    }
+
+    /// Whether the group's storage was moved out (`moveStorage`): only its progress is left to commit.
+    var hasStorage: Bool { arena.capacity > 0 || records.capacity > 0 }
+
     /// Empties the group for reuse, keeping capacity.
     public func reset() {
         arena.removeAll(keepingCapacity: true)

@@ -25,18 +25,21 @@ final class SealJob: @unchecked Sendable {
         var lz4Acceleration: Int32
     }
 
-    let slices: [RecordSlice]
-    let meta: LogGroupMeta
-    let logBytes: Int?
+    /// What the LogGroup is made from: records in the groups' arenas (`logBytes`, when known, saves a
+    /// sizing pass), or an already encoded LogGroup (half of a batch SLS found too large).
+    enum Input {
+        case records([RecordSlice], LogGroupMeta, logBytes: Int?)
+        case encoded([UInt8])
+    }
+
+    let input: Input
     let codec: Codec
     /// Runs on the loop thread once `body` is set.
     var onSealed: (SealJob) -> Void = { _ in }
     private(set) var body: SealedBody?
 
-    init(slices: [RecordSlice], meta: LogGroupMeta, logBytes: Int?, codec: Codec) {
-        self.slices = slices
-        self.meta = meta
-        self.logBytes = logBytes
+    init(_ input: Input, codec: Codec) {
+        self.input = input
         self.codec = codec
     }
 
@@ -44,12 +47,18 @@ final class SealJob: @unchecked Sendable {
     /// over 2 GB) the body goes out uncompressed and `compressionFailure` says why.
     func run(in workspace: SealWorkspace) {
         let started = threadCPUNanoseconds()
-        let rawSize = workspace.encoder.encode(slices: slices, meta: meta, logBytes: logBytes)
+        let rawSize: Int
+        switch input {
+        case .records(let slices, let meta, let logBytes):
+            rawSize = workspace.encoder.encode(slices: slices, meta: meta, logBytes: logBytes)
+        case .encoded(let logGroup):
+            rawSize = logGroup.count
+        }
         let encoded = threadCPUNanoseconds()
-        let compressor = workspace.compressor(for: codec)
         var compression = codec.algorithm
         var failure: String?
-        let block: OutgoingBytes = workspace.encoder.withEncoded { raw in
+        let compress = { (raw: UnsafeRawBufferPointer) -> OutgoingBytes in
+            let compressor = workspace.compressor(for: self.codec)
             let bound = compressor.bound(forInput: raw.count)
             workspace.reserveScratch(bound)
             do {
@@ -61,6 +70,11 @@ final class SealJob: @unchecked Sendable {
                 compression = .none
                 return SealedBody.block(copying: raw)
             }
+        }
+        let block: OutgoingBytes
+        switch input {
+        case .records: block = workspace.encoder.withEncoded(compress)
+        case .encoded(let logGroup): block = logGroup.withUnsafeBytes(compress)
         }
         let compressed = threadCPUNanoseconds()
         let md5 = SLSSigner.contentMD5(UnsafeRawBufferPointer(start: block.base + SealedBody.headroom,

@@ -2,11 +2,21 @@
 //
 // The contract between a pipeline and its outputs. A flusher takes EventGroups and reports each one back
 // through its delegate once the group is durable at the destination; only then may the pipeline commit
-// the file offsets the group carries. Owns no batching policy of its own beyond what a flusher needs.
+// the file offsets the group carries. A flusher that keeps groups long after it has read them (to encode
+// a batch, then wait for the destination) may also say when it no longer reads a group's records, so the
+// pipeline can reuse their memory before the acknowledgement. Owns no batching policy of its own beyond
+// what a flusher needs.
 
 /// Told when a submitted group is delivered (or, for a failure that data can never recover from, given up).
 public protocol FlushDelegate: AnyObject {
     func flusher(_ flusher: any Flusher, acknowledged group: EventGroup)
+    /// The flusher will not read the group's records again (it encoded them); the acknowledgement comes
+    /// later. Sent only by flushers whose `reportsFinishedReading` is true, always before the acknowledgement.
+    func flusher(_ flusher: any Flusher, finishedReading group: EventGroup)
+}
+
+extension FlushDelegate {
+    public func flusher(_ flusher: any Flusher, finishedReading group: EventGroup) {}
 }
 
 public protocol Flusher: AnyObject {
@@ -26,6 +36,9 @@ public protocol Flusher: AnyObject {
     var pendingGroups: Int { get }
     /// Bytes held besides the groups themselves (encoded bodies waiting to be sent), for the in-flight cap.
     var heldBytes: Int { get }
+    /// Whether the flusher tells its delegate `finishedReading` for every group; for the others the
+    /// acknowledgement says it.
+    var reportsFinishedReading: Bool { get }
     /// Releases descriptors and connections. Unacknowledged groups stay unacknowledged.
     func close()
 }
@@ -36,6 +49,9 @@ extension Flusher {
 
     /// Flushers that write groups out directly hold nothing besides them.
     public var heldBytes: Int { 0 }
+
+    /// Flushers that read a group until they acknowledge it.
+    public var reportsFinishedReading: Bool { false }
 }
 
 /// Discards every group and acknowledges it at once: measures everything but the output.

@@ -115,25 +115,63 @@ extension SLSFlusher {
     }
 
     private func rejected(_ batch: SealedBatch, _ failure: SLSError) {
+        var reason = failure.description
         if failure.code == "PostBodyTooLarge", let (first, second) = batch.halves() {
-            // A group cut across the two halves now has one slice more.
-            if let shared = first.last, let next = second.first, shared.group === next.group {
-                addSlices(1, for: shared.group)
-            }
             let firstLogs = first.reduce(0) { $0 + $1.records.count }
-            release(batch)
-            let firstHalf = SealedBatch(slices: first, meta: batch.meta, logs: firstLogs)
-            let secondHalf = SealedBatch(slices: second, meta: batch.meta, logs: batch.logs - firstLogs)
-            enqueue(secondHalf, atFront: true)
-            enqueue(firstHalf, atFront: true)
-            startSealing(firstHalf, logBytes: nil)
-            startSealing(secondHalf, logBytes: nil)
-            diagnostics.record(.sendFailed(flusher: name, reason: failure.description + "; split in two",
-                                           attempt: batch.failures + 1, retryInMilliseconds: 0))
-            return
+            switch splitBody(of: batch, firstLogs: firstLogs) {
+            case .success(let logGroups):
+                // A group cut across the two halves now has one slice more.
+                if let shared = first.last, let next = second.first, shared.group === next.group {
+                    addSlices(1, for: shared.group)
+                }
+                release(batch)
+                let firstHalf = SealedBatch(slices: first, meta: batch.meta, logs: firstLogs)
+                let secondHalf = SealedBatch(slices: second, meta: batch.meta, logs: batch.logs - firstLogs)
+                enqueue(secondHalf, atFront: true)
+                enqueue(firstHalf, atFront: true)
+                startSealing(firstHalf, from: .encoded(logGroups.first))
+                startSealing(secondHalf, from: .encoded(logGroups.second))
+                diagnostics.record(.sendFailed(flusher: name, reason: reason + "; split in two",
+                                               attempt: batch.failures + 1, retryInMilliseconds: 0))
+                return
+            case .failure(let problem):
+                reason += "; could not split the batch: \(problem)"
+            }
         }
-        diagnostics.record(.sendRejected(flusher: name, reason: failure.description, records: batch.logs))
+        diagnostics.record(.sendRejected(flusher: name, reason: reason, records: batch.logs))
         release(batch)
         finish(batch.slices)
+    }
+
+    /// The batch's LogGroup, decoded from the body that was sent, cut after `firstLogs` logs.
+    private func splitBody(of batch: SealedBatch, firstLogs: Int) -> Result<(first: [UInt8], second: [UInt8]), SplitProblem> {
+        guard let body = batch.body else { return .failure(.noBody) }
+        do {
+            let logGroup = try decompressor.decompress(body.bytes, algorithm: body.compression, rawSize: body.rawSize)
+            return try logGroup.withUnsafeBytes { bytes throws(LogGroupSplitError) in
+                .success(try LogGroupSplitter.split(bytes, firstLogs: firstLogs, totalLogs: batch.logs))
+            }
+        } catch let error as CompressionError {
+            return .failure(.decode(error))
+        } catch let error as LogGroupSplitError {
+            return .failure(.split(error))
+        } catch {
+            return .failure(.noBody)
+        }
+    }
+}
+
+/// Why a batch SLS found too large could not be cut in two (never expected: the body is Tailcar's own).
+enum SplitProblem: Error, CustomStringConvertible {
+    case noBody
+    case decode(CompressionError)
+    case split(LogGroupSplitError)
+
+    var description: String {
+        switch self {
+        case .noBody: return "the batch holds no body"
+        case .decode(let error): return "decoding the body: \(error)"
+        case .split(let error): return error.description
+        }
     }
 }

@@ -2,14 +2,16 @@
 //
 // flusher_sls: turns EventGroups into SLS PutLogs batches. A group is cut into slices so that no batch
 // passes the policy's log or byte limit; a batch is sealed (encoded straight from the group arenas, then
-// compressed) when full, when its flush interval passed, or at stop. A group is acknowledged to the
-// pipeline once every slice of it was accepted by SLS (or rejected for good and counted), so file
-// offsets move only over delivered bytes. Owns batching, slice bookkeeping and the bytes its bodies hold;
+// compressed) when full, when its flush interval passed, or at stop. Once every slice of a group is
+// sealed the pipeline is told the group is no longer read (its memory is reused while the bodies wait
+// for SLS). A group is acknowledged to the pipeline once every slice of it was accepted by SLS (or
+// rejected for good and counted), so file offsets move only over delivered bytes. Owns batching, slice bookkeeping and the bytes its bodies hold;
 // sealing is BatchSealer's (worker threads or inline), sending, retries and their accounting are in
 // SLSFlusher+Delivery.swift.
 //
 //   submit(group) ─▶ open batch per BatchKey ─full/interval/stop─▶ ready queue (in order) + sealer
-//   sealer: encode + compress + MD5 ─▶ batch sealed ─▶ front of the queue sealed? sign + send
+//   sealer: encode + compress + MD5 ─▶ batch sealed (all slices of a group sealed: finished reading)
+//   ─▶ front of the queue sealed? sign + send
 //   (≤ maxConcurrentRequests) ─200─▶ slices done ─all slices─▶ acknowledged
 
 import Glibc
@@ -46,6 +48,10 @@ public final class SLSFlusher: Flusher {
     var inFlight = 0
     /// Slices of each group not yet delivered (open, sealed or in flight).
     var slicesLeft = SliceLedger()
+    /// Slices of each group not yet sealed (open, or waiting for a sealer), plus one while it is being cut.
+    private var slicesUnsealed = SliceLedger()
+    /// Decodes a sent body to split it (PostBodyTooLarge).
+    lazy var decompressor = Decompressor()
     var consecutiveFailures = 0
     var backoffUntil: UInt64 = 0
     var isClosed = false
@@ -57,6 +63,8 @@ public final class SLSFlusher: Flusher {
 
     /// Bytes allocated for compressed bodies queued, in flight or waiting for a retry.
     public var heldBytes: Int { bodyBytesHeld }
+
+    public var reportsFinishedReading: Bool { true }
 
     init(settings: SLSFlusherSettings, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy, client: HTTPClient,
          credentials: CredentialSource, sourceAddress: String, sealer: BatchSealer, loop: EventLoop,
@@ -84,6 +92,8 @@ public final class SLSFlusher: Flusher {
             delegate?.flusher(self, acknowledged: group)
             return
         }
+        // Held while the group is cut, so a batch sealed inline meanwhile cannot finish it early.
+        slicesUnsealed.begin(group, slices: 1)
         var slices = 0
         if let topicKey {
             // Runs of records with the same TopicKey value share a topic, and so a LogGroup.
@@ -102,6 +112,7 @@ public final class SLSFlusher: Flusher {
             slices += add(group, records: 0..<group.records.count, topic: nil)
         }
         slicesLeft.begin(group, slices: slices)
+        if slicesUnsealed.finish(group) { delegate?.flusher(self, finishedReading: group) }
         sendReady()
     }
 
@@ -119,6 +130,7 @@ public final class SLSFlusher: Flusher {
             if batch.logs > 0, batch.logs + 1 > policy.maxLogs || batch.bytes + size > policy.maxBytes {
                 if index > sliceStart {
                     batch.slices.append(RecordSlice(group: group, records: sliceStart..<index))
+                    slicesUnsealed.add(1, for: group)
                     slices += 1
                 }
                 seal(batch)
@@ -129,6 +141,7 @@ public final class SLSFlusher: Flusher {
             batch.bytes += size
         }
         batch.slices.append(RecordSlice(group: group, records: sliceStart..<records.upperBound))
+        slicesUnsealed.add(1, for: group)
         slices += 1
         if batch.logs >= policy.maxLogs || batch.bytes >= policy.maxBytes {
             seal(batch)
@@ -184,18 +197,21 @@ public final class SLSFlusher: Flusher {
         guard batch.logs > 0 else { return }
         let sealed = SealedBatch(slices: batch.slices, meta: batch.meta, logs: batch.logs)
         enqueue(sealed, atFront: false)
-        startSealing(sealed, logBytes: batch.bytes)
+        startSealing(sealed, from: .records(batch.slices, batch.meta, logBytes: batch.bytes))
     }
 
-    /// Seals `batch` (already queued); it may be sent once done. `logBytes` saves the sealer a sizing pass.
-    func startSealing(_ batch: SealedBatch, logBytes: Int?) {
-        let job = SealJob(slices: batch.slices, meta: batch.meta, logBytes: logBytes, codec: codec)
+    /// Seals `batch` (already queued); it may be sent once done.
+    func startSealing(_ batch: SealedBatch, from input: SealJob.Input) {
+        let job = SealJob(input, codec: codec)
         job.onSealed = { [weak self] job in self?.sealed(batch, job) }
         sealer.seal(job)
     }
 
     private func sealed(_ batch: SealedBatch, _ job: SealJob) {
         guard let body = job.body, !isClosed else { return }
+        if case .records(let slices, _, _) = job.input {
+            for group in slicesUnsealed.finish(slices) { delegate?.flusher(self, finishedReading: group) }
+        }
         batch.body = body
         batch.heldBytes = body.block.allocatedBytes
         bodyBytesHeld += batch.heldBytes

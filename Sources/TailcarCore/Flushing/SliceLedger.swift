@@ -18,17 +18,20 @@ struct SliceLedger {
     /// One slice each of `slices`' groups is done; returns the groups whose last slice this was, in order.
     mutating func finish(_ slices: [RecordSlice]) -> [EventGroup] {
         var done: [EventGroup] = []
-        for slice in slices {
-            let id = ObjectIdentifier(slice.group)
-            guard let entry = left[id] else { continue }
-            if entry.count > 1 {
-                left[id] = (entry.group, entry.count - 1)
-            } else {
-                left[id] = nil
-                done.append(entry.group)
-            }
-        }
+        for slice in slices where finish(slice.group) { done.append(slice.group) }
         return done
+    }
+
+    /// One slice of `group` is done; true when it was the last.
+    mutating func finish(_ group: EventGroup) -> Bool {
+        let id = ObjectIdentifier(group)
+        guard let entry = left[id] else { return false }
+        if entry.count > 1 {
+            left[id] = (entry.group, entry.count - 1)
+            return false
+        }
+        left[id] = nil
+        return true
     }
 
     /// One slice of `group` became `extra + 1` (a batch split in two).

@@ -26,6 +26,8 @@ final class PipelineRunner: FlushDelegate {
 
     private var pool: [EventGroup] = []
     private var remainingAcks: [ObjectIdentifier: Int] = [:]
+    /// Flushers that may still read each group's records; at zero its storage is reused before the acks.
+    private var remainingReaders: [ObjectIdentifier: Int] = [:]
     private var tailersByKey: [FileKey: FileTailer] = [:]
     private(set) var inFlightBytes = 0
     /// Multi-line counts of tailers already unregistered (`multilineCounts` adds the live ones).
@@ -174,12 +176,39 @@ final class PipelineRunner: FlushDelegate {
         guard let remaining = remainingAcks[id] else { return }
         if remaining > 1 {
             remainingAcks[id] = remaining - 1
+            if !flusher.reportsFinishedReading { self.flusher(flusher, finishedReading: group) }
             return
         }
         remainingAcks[id] = nil
+        remainingReaders[id] = nil
         let wasPaused = isPaused
         inFlightBytes -= group.chargedBytes
         complete(group)
+        if wasPaused && !isPaused { onResume() }
+    }
+
+    func flusher(_ flusher: any Flusher, finishedReading group: EventGroup) {
+        let id = ObjectIdentifier(group)
+        guard let readers = remainingReaders[id] else { return }
+        if readers > 1 {
+            remainingReaders[id] = readers - 1
+            return
+        }
+        remainingReaders[id] = nil
+        releaseStorage(of: group)
+    }
+
+    /// No flusher reads the group any more, but some have not acknowledged it (a batch sealed and waiting
+    /// for the destination): its arena and tables become a spare (or are freed), and only its progress
+    /// stays in flight, so a backlog's in-flight memory is mostly compressed bodies, not raw input.
+    private func releaseStorage(of group: EventGroup) {
+        let wasPaused = isPaused
+        let storage = EventGroup(keys: keys)
+        group.moveStorage(to: storage)
+        inFlightBytes -= group.chargedBytes
+        group.chargedBytes = group.footprint
+        inFlightBytes += group.chargedBytes
+        keepSpare(storage)
         if wasPaused && !isPaused { onResume() }
     }
 
@@ -236,6 +265,7 @@ final class PipelineRunner: FlushDelegate {
             return
         }
         remainingAcks[ObjectIdentifier(group)] = flushers.count
+        remainingReaders[ObjectIdentifier(group)] = flushers.count
         group.chargedBytes = group.footprint
         inFlightBytes += group.chargedBytes
         inFlightHighWater = max(inFlightHighWater, inFlightBytes)
@@ -256,7 +286,13 @@ final class PipelineRunner: FlushDelegate {
                 checkpointDirty = true
             }
         }
+        // A group whose storage already became a spare is left to go.
+        guard group.hasStorage else { return }
         group.reset()
+        keepSpare(group)
+    }
+
+    private func keepSpare(_ group: EventGroup) {
         // A spare is kept while it fits under the cap with what is in flight, so a backlog read at the cap
         // reuses groups instead of allocating (and faulting in) a new one per read; after the burst the
         // agent keeps two (`releaseSpares`).

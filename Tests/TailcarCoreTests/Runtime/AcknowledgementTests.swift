@@ -21,6 +21,26 @@ final class HoldingFlusher: Flusher {
     }
 }
 
+/// A holding flusher that also says when it has read a group (as flusher_sls does once it sealed it).
+final class ReadingFlusher: Flusher {
+    let name = "reading"
+    weak var delegate: (any FlushDelegate)?
+    var held: [EventGroup] = []
+    var pendingGroups: Int { held.count }
+    var reportsFinishedReading: Bool { true }
+
+    func submit(_ group: EventGroup) { held.append(group) }
+    func flushPending() {}
+    func close() {}
+
+    func finishReading(at index: Int) { delegate?.flusher(self, finishedReading: held[index]) }
+
+    func acknowledge(at index: Int) {
+        let group = held.remove(at: index)
+        delegate?.flusher(self, acknowledged: group)
+    }
+}
+
 /// A temporary file with content, removed at the end of the test.
 struct TemporaryFile: ~Copyable {
     let directory: String
@@ -99,6 +119,61 @@ struct AcknowledgementTests {
         first.acknowledge(at: 0)
         #expect(tailer.ackedOffset == 21)
         #expect(pipeline.inFlightBytes == 0)
+    }
+
+    @Test("a group no flusher reads any more gives its memory back before it is acknowledged")
+    func storageReleasedAfterReading() throws {
+        let file = TemporaryFile("one\ntwo\nthree\n")
+        let (tailer, fd) = try makeTailer(file)
+        defer { close(fd) }
+        let reading = ReadingFlusher(), holding = HoldingFlusher()
+        let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
+        let pipeline = PipelineRunner(settings: settings, flushers: [reading, holding],
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 1 << 20)
+        pipeline.register(tailer)
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        let group = reading.held[0]
+        let charged = pipeline.inFlightBytes
+        #expect(charged >= 4096 && group.records.count == 3)
+
+        // One flusher finished reading; the other still reads (until it acknowledges).
+        reading.finishReading(at: 0)
+        #expect(pipeline.inFlightBytes == charged && group.records.count == 3)
+        holding.acknowledge(at: 0)
+        #expect(group.records.isEmpty && group.arena.capacity == 0)
+        #expect(pipeline.inFlightBytes < 100)
+        #expect(tailer.ackedOffset == 0)
+
+        // The acknowledgement still commits the offset, once.
+        reading.acknowledge(at: 0)
+        #expect(tailer.ackedOffset == 14 && pipeline.inFlightBytes == 0 && pipeline.pendingGroups == 0)
+
+        // The storage came back as a spare: the next read reuses it without allocating.
+        let appender = open(file.path, O_WRONLY | O_APPEND)
+        #expect(write(appender, "four\n", 5) == 5)
+        close(appender)
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 2)
+        #expect(reading.held.count == 1 && reading.held[0] !== group && reading.held[0].arena.capacity >= 4096)
+    }
+
+    @Test("a paused pipeline resumes when its groups were read, before they are acknowledged")
+    func resumesAfterReading() throws {
+        let file = TemporaryFile(String(repeating: "0123456789\n", count: 100))
+        let (tailer, fd) = try makeTailer(file)
+        defer { close(fd) }
+        let flusher = ReadingFlusher()
+        let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
+        let pipeline = PipelineRunner(settings: settings, flushers: [flusher],
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 500)
+        var resumed = false
+        pipeline.onResume = { resumed = true }
+        pipeline.register(tailer)
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        #expect(pipeline.isPaused)
+        flusher.finishReading(at: 0)
+        #expect(!pipeline.isPaused && resumed && tailer.ackedOffset == 0)
+        flusher.acknowledge(at: 0)
+        #expect(tailer.ackedOffset == 1100)
     }
 
     @Test("reading pauses while in-flight bytes exceed the cap and resumes on acknowledgement")
