@@ -57,7 +57,10 @@ final class PipelineRunner: FlushDelegate {
     /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
     /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
     /// (`complete`), and are the first taken, so they never hold reading back.
-    var isPaused: Bool { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } >= maxInFlightBytes }
+    var isPaused: Bool { heldBytes >= maxInFlightBytes }
+
+    /// Groups in flight and what flushers hold besides them.
+    private var heldBytes: Int { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } }
 
     /// Bytes the spare groups keep allocated for reuse.
     private var spareBytes = 0
@@ -205,6 +208,7 @@ final class PipelineRunner: FlushDelegate {
         let wasPaused = isPaused
         let storage = EventGroup(keys: keys)
         group.moveStorage(to: storage)
+        storage.reset()
         inFlightBytes -= group.chargedBytes
         group.chargedBytes = group.footprint
         inFlightBytes += group.chargedBytes
@@ -296,7 +300,7 @@ final class PipelineRunner: FlushDelegate {
         // A spare is kept while it fits under the cap with what is in flight, so a backlog read at the cap
         // reuses groups instead of allocating (and faulting in) a new one per read; after the burst the
         // agent keeps two (`releaseSpares`).
-        if inFlightBytes + spareBytes + group.footprint <= maxInFlightBytes {
+        if heldBytes + spareBytes + group.footprint <= maxInFlightBytes {
             group.chargedBytes = group.footprint
             spareBytes += group.chargedBytes
             pool.append(group)

@@ -154,6 +154,7 @@ struct AcknowledgementTests {
         close(appender)
         _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 2)
         #expect(reading.held.count == 1 && reading.held[0] !== group && reading.held[0].arena.capacity >= 4096)
+        #expect(reading.held[0].records.count == 1 && reading.held[0].arena == Array("four\n".utf8))
     }
 
     @Test("a paused pipeline resumes when its groups were read, before they are acknowledged")
