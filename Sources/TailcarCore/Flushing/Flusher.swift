@@ -13,10 +13,13 @@ public protocol FlushDelegate: AnyObject {
     /// The flusher will not read the group's records again (it encoded them); the acknowledgement comes
     /// later. Sent only by flushers whose `reportsFinishedReading` is true, always before the acknowledgement.
     func flusher(_ flusher: any Flusher, finishedReading group: EventGroup)
+    /// The flusher was saturated (`isSaturated`) and is not any more.
+    func flusherCanTakeMore(_ flusher: any Flusher)
 }
 
 extension FlushDelegate {
     public func flusher(_ flusher: any Flusher, finishedReading group: EventGroup) {}
+    public func flusherCanTakeMore(_ flusher: any Flusher) {}
 }
 
 public protocol Flusher: AnyObject {
@@ -39,6 +42,9 @@ public protocol Flusher: AnyObject {
     /// Whether the flusher tells its delegate `finishedReading` for every group; for the others the
     /// acknowledgement says it.
     var reportsFinishedReading: Bool { get }
+    /// Enough is queued to keep the destination busy: reading more now would only hold memory (the files
+    /// are the buffer). The delegate hears `flusherCanTakeMore` when this turns false.
+    var isSaturated: Bool { get }
     /// Releases descriptors and connections. Unacknowledged groups stay unacknowledged.
     func close()
 }
@@ -52,6 +58,9 @@ extension Flusher {
 
     /// Flushers that read a group until they acknowledge it.
     public var reportsFinishedReading: Bool { false }
+
+    /// Flushers without a queue of their own take what they are given.
+    public var isSaturated: Bool { false }
 }
 
 /// Discards every group and acknowledges it at once: measures everything but the output.

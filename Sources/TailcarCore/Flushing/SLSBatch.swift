@@ -112,6 +112,9 @@ struct BatchQueue {
 
     var isEmpty: Bool { queue.isEmpty }
 
+    /// Batches queued (sealed or being sealed).
+    var count: Int { queue.count }
+
     mutating func pushBack(_ batch: SealedBatch) { queue.pushBack(batch) }
 
     mutating func pushFront(_ batch: SealedBatch) { queue.pushFront(batch) }

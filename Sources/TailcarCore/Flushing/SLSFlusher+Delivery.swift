@@ -28,9 +28,11 @@ extension SLSFlusher {
             return
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
+        let wasSaturated = isSaturated
         while inFlight < limit, let batch = ready.popSealed() {
             send(batch)
         }
+        if wasSaturated && !isSaturated { delegate?.flusherCanTakeMore(self) }
     }
 
     private func send(_ batch: SealedBatch) {

@@ -66,6 +66,13 @@ public final class SLSFlusher: Flusher {
 
     public var reportsFinishedReading: Bool { true }
 
+    /// Batches queued beyond which reading waits: enough for every request slot twice over and for each
+    /// sealing thread to work ahead, so the destination never waits on reading; past it, a slow or failing
+    /// destination would only fill memory with bodies the files still hold.
+    var readyLimit: Int { 2 * policy.maxConcurrentRequests + 2 * sealer.threads }
+
+    public var isSaturated: Bool { ready.count >= readyLimit }
+
     init(settings: SLSFlusherSettings, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy, client: HTTPClient,
          credentials: CredentialSource, sourceAddress: String, sealer: BatchSealer, loop: EventLoop,
          diagnostics: Diagnostics, clock: @escaping () -> UInt64) throws(LoopError) {

@@ -57,7 +57,10 @@ final class PipelineRunner: FlushDelegate {
     /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
     /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
     /// (`complete`), and are the first taken, so they never hold reading back.
-    var isPaused: Bool { heldBytes >= maxInFlightBytes }
+    /// A flusher with enough queued to keep its destination busy pauses reading too, well below the cap.
+    var isPaused: Bool { isAtCap || flushers.contains { $0.isSaturated } }
+
+    private var isAtCap: Bool { heldBytes >= maxInFlightBytes }
 
     /// Groups in flight and what flushers hold besides them.
     private var heldBytes: Int { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } }
@@ -190,6 +193,10 @@ final class PipelineRunner: FlushDelegate {
         if wasPaused && !isPaused { onResume() }
     }
 
+    func flusherCanTakeMore(_ flusher: any Flusher) {
+        if !isPaused { onResume() }
+    }
+
     func flusher(_ flusher: any Flusher, finishedReading group: EventGroup) {
         let id = ObjectIdentifier(group)
         guard let readers = remainingReaders[id] else { return }
@@ -274,8 +281,9 @@ final class PipelineRunner: FlushDelegate {
         inFlightBytes += group.chargedBytes
         inFlightHighWater = max(inFlightHighWater, inFlightBytes)
         for flusher in flushers { flusher.submit(group) }
-        // Reading stops here until acknowledgements come: nothing may wait for a batch to fill.
-        if isPaused { flushAll() }
+        // At the cap reading stops until acknowledgements come: nothing may wait for a batch to fill.
+        // (A saturated flusher sends what it queued, and then asks for more.)
+        if isAtCap { flushAll() }
     }
 
     /// Every flusher has the group: commit its progress and recycle it.

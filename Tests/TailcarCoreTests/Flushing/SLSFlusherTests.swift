@@ -20,6 +20,8 @@ struct SLSFlusherTests {
             if !finishedReading.contains(ObjectIdentifier(group)) { acknowledgedUnread += 1 }
             groups.append(ObjectIdentifier(group))
         }
+        var canTakeMore = 0
+        func flusherCanTakeMore(_ flusher: any Flusher) { canTakeMore += 1 }
         func flusher(_ flusher: any Flusher, finishedReading group: EventGroup) {
             finishedReading.append(ObjectIdentifier(group))
             group.moveStorage(to: EventGroup(keys: group.keys))
@@ -128,6 +130,27 @@ struct SLSFlusherTests {
         fixture.run { fixture.acks.groups.count == 2 }
         #expect(fixture.acks.groups.last == ObjectIdentifier(rejected))
         #expect(fixture.diagnostics.counters.recordsRejected == 4)
+        fixture.finish()
+    }
+
+    @Test("a flusher with its request slots twice over queued is saturated until SLS takes them")
+    func saturation() throws {
+        let receiver = try ReceiverProcess(arguments: ["--port", "0", "--fault", "500"])
+        defer { receiver.stop() }
+        var policy = SLSDeliveryPolicy()
+        policy.maxLogs = 1
+        policy.maxConcurrentRequests = 1
+        policy.retryBaseMilliseconds = 20
+        let fixture = try Fixture(port: receiver.port, policy: policy, sealingThreads: 0)
+        #expect(fixture.flusher.readyLimit == 2)
+        fixture.flusher.submit(lines(1, from: 0, path: "/a.log"))
+        #expect(!fixture.flusher.isSaturated)
+        for index in 1..<4 { fixture.flusher.submit(lines(1, from: index, path: "/a.log")) }
+        fixture.run { fixture.diagnostics.counters.sendFailures >= 2 }
+        #expect(fixture.flusher.isSaturated && fixture.acks.canTakeMore == 0)
+        try receiver.control(fault: "none")
+        fixture.run { fixture.acks.groups.count == 4 }
+        #expect(!fixture.flusher.isSaturated && fixture.acks.canTakeMore == 1)
         fixture.finish()
     }
 

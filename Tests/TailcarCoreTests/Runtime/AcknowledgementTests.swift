@@ -28,6 +28,9 @@ final class ReadingFlusher: Flusher {
     var held: [EventGroup] = []
     var pendingGroups: Int { held.count }
     var reportsFinishedReading: Bool { true }
+    var isSaturated = false
+    var flushAllCalls = 0
+    func flushAll() { flushAllCalls += 1 }
 
     func submit(_ group: EventGroup) { held.append(group) }
     func flushPending() {}
@@ -175,6 +178,26 @@ struct AcknowledgementTests {
         #expect(!pipeline.isPaused && resumed && tailer.ackedOffset == 0)
         flusher.acknowledge(at: 0)
         #expect(tailer.ackedOffset == 1100)
+    }
+
+    @Test("a saturated flusher pauses reading far below the cap, without sealing partial batches, until it takes more")
+    func saturationPauses() throws {
+        let file = TemporaryFile("one\ntwo\n")
+        let (tailer, fd) = try makeTailer(file)
+        defer { close(fd) }
+        let flusher = ReadingFlusher()
+        let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
+        let pipeline = PipelineRunner(settings: settings, flushers: [flusher],
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 1 << 20)
+        var resumed = 0
+        pipeline.onResume = { resumed += 1 }
+        pipeline.register(tailer)
+        flusher.isSaturated = true
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        #expect(pipeline.isPaused && flusher.flushAllCalls == 0)
+        flusher.isSaturated = false
+        pipeline.flusherCanTakeMore(flusher)
+        #expect(!pipeline.isPaused && resumed == 1)
     }
 
     @Test("reading pauses while in-flight bytes exceed the cap and resumes on acknowledgement")
