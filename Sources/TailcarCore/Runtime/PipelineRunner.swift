@@ -54,15 +54,15 @@ final class PipelineRunner: FlushDelegate {
 
     deinit { unretainedProcessors.deallocate() }
 
-    /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
-    /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
-    /// (`complete`), and are the first taken, so they never hold reading back.
-    /// A flusher with enough queued to keep its destination busy pauses reading too, well below the cap.
+    /// Reading waits at the in-flight cap, and while a flusher has enough queued to keep its destination
+    /// busy (well below the cap).
     var isPaused: Bool { isAtCap || flushers.contains { $0.isSaturated } }
 
     private var isAtCap: Bool { heldBytes >= maxInFlightBytes }
 
-    /// Groups in flight and what flushers hold besides them.
+    /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
+    /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
+    /// (`keepSpare`), and are the first taken, so they never hold reading back.
     private var heldBytes: Int { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } }
 
     /// Bytes the spare groups keep allocated for reuse.
