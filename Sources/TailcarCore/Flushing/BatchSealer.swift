@@ -168,7 +168,11 @@ final class SealWorkspace {
 
 /// Seals jobs inline on the loop when `threads` is 0; otherwise on `threads` worker threads while the loop
 /// is busy (a backlog: it spent more than half of the last 100 ms working), and still inline while it is
-/// mostly idle (a live tail: handing a batch to another core costs more CPU than it saves there).
+/// mostly idle (a live tail: handing a batch to another core costs more CPU than it saves there). Once the
+/// threads took over, the loop itself only reads and sends, a third of the work: so they keep sealing
+/// until the loop is idle for most of a window (below a fifth busy), not as soon as it falls under half.
+/// A flusher with more batches queued than it can send at once is in a backlog too, even while its loop
+/// waits for room (reading paused): its batches go to the threads whatever the loop's share.
 final class BatchSealer {
     let threads: Int
     private let loop: EventLoop
@@ -180,9 +184,11 @@ final class BatchSealer {
     private var window: (start: UInt64, idle: UInt64)
     private(set) var loopIsBusy = false
 
-    /// How long a window of the loop's busy share is, and the share above which batches go to the threads.
+    /// How long a window of the loop's busy share is, the share above which batches go to the threads, and
+    /// the share below which they come back to the loop.
     static let windowNanoseconds: UInt64 = 100_000_000
     static let busyShare = 0.5
+    static let idleShare = 0.2
 
     init(loop: EventLoop, threads: Int) throws(LoopError) {
         self.threads = threads
@@ -221,8 +227,9 @@ final class BatchSealer {
     deinit { shutDown() }
 
     /// Seals `job`; `job.onSealed` runs on the loop thread, before this returns when sealing is inline.
-    func seal(_ job: SealJob) {
-        if let queue, measureLoop() {
+    /// `backlog`: the flusher has more queued than it can send at once.
+    func seal(_ job: SealJob, backlog: Bool = false) {
+        if let queue, measureLoop() || backlog {
             queue.push(job)
         } else {
             job.run(in: inline)
@@ -237,7 +244,7 @@ final class BatchSealer {
         guard elapsed >= Self.windowNanoseconds else { return loopIsBusy }
         let idle = loop.idleNanoseconds
         let busy = 1 - Double(min(idle &- window.idle, elapsed)) / Double(elapsed)
-        loopIsBusy = busy > Self.busyShare
+        loopIsBusy = busy > (loopIsBusy ? Self.idleShare : Self.busyShare)
         window = (now, idle)
         return loopIsBusy
     }
