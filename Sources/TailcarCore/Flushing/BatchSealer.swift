@@ -169,10 +169,9 @@ final class SealWorkspace {
 /// Seals jobs inline on the loop when `threads` is 0; otherwise on `threads` worker threads while the loop
 /// is busy (a backlog: it spent more than half of the last 100 ms working), and still inline while it is
 /// mostly idle (a live tail: handing a batch to another core costs more CPU than it saves there). Once the
-/// threads took over, the loop itself only reads and sends, a third of the work: so they keep sealing
-/// until the loop is idle for most of a window (below a fifth busy), not as soon as it falls under half.
-/// A flusher with more batches queued than it can send at once is in a backlog too, even while its loop
-/// waits for room (reading paused): its batches go to the threads whatever the loop's share.
+/// threads took over, the loop itself only reads and sends (a third of the work, and it waits whenever
+/// the flusher is saturated), so its share says little: batches keep going to the threads while they are
+/// still sealing earlier ones, which in a backlog is always, and in a live tail almost never.
 final class BatchSealer {
     let threads: Int
     private let loop: EventLoop
@@ -184,11 +183,11 @@ final class BatchSealer {
     private var window: (start: UInt64, idle: UInt64)
     private(set) var loopIsBusy = false
 
-    /// How long a window of the loop's busy share is, the share above which batches go to the threads, and
-    /// the share below which they come back to the loop.
+    /// How long a window of the loop's busy share is, and the share above which batches go to the threads.
     static let windowNanoseconds: UInt64 = 100_000_000
     static let busyShare = 0.5
-    static let idleShare = 0.2
+    /// Jobs handed to the threads whose `onSealed` has not run yet.
+    private(set) var jobsOnThreads = 0
 
     init(loop: EventLoop, threads: Int) throws(LoopError) {
         self.threads = threads
@@ -202,11 +201,14 @@ final class BatchSealer {
         ctailcar_use_one_malloc_arena()
         let wakeup = try LoopAsync(loop: loop)
         let queue = SealQueue(waker: wakeup.waker)
-        wakeup.onWake = { [unowned queue] in
-            for job in queue.takeFinished() { job.onSealed(job) }
-        }
         self.queue = queue
         self.wakeup = wakeup
+        wakeup.onWake = { [unowned self, unowned queue] in
+            for job in queue.takeFinished() {
+                jobsOnThreads -= 1
+                job.onSealed(job)
+            }
+        }
         for _ in 0..<threads {
             var thread = pthread_t()
             let context = Unmanaged.passRetained(queue).toOpaque()
@@ -227,9 +229,9 @@ final class BatchSealer {
     deinit { shutDown() }
 
     /// Seals `job`; `job.onSealed` runs on the loop thread, before this returns when sealing is inline.
-    /// `backlog`: the flusher has more queued than it can send at once.
-    func seal(_ job: SealJob, backlog: Bool = false) {
-        if let queue, measureLoop() || backlog {
+    func seal(_ job: SealJob) {
+        if let queue, jobsOnThreads > 0 || measureLoop() {
+            jobsOnThreads += 1
             queue.push(job)
         } else {
             job.run(in: inline)
@@ -244,7 +246,7 @@ final class BatchSealer {
         guard elapsed >= Self.windowNanoseconds else { return loopIsBusy }
         let idle = loop.idleNanoseconds
         let busy = 1 - Double(min(idle &- window.idle, elapsed)) / Double(elapsed)
-        loopIsBusy = busy > (loopIsBusy ? Self.idleShare : Self.busyShare)
+        loopIsBusy = busy > Self.busyShare
         window = (now, idle)
         return loopIsBusy
     }

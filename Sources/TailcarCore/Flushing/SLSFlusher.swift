@@ -211,7 +211,7 @@ public final class SLSFlusher: Flusher {
     func startSealing(_ batch: SealedBatch, from input: SealJob.Input) {
         let job = SealJob(input, codec: codec)
         job.onSealed = { [weak self] job in self?.sealed(batch, job) }
-        sealer.seal(job, backlog: ready.count > policy.maxConcurrentRequests)
+        sealer.seal(job)
     }
 
     private func sealed(_ batch: SealedBatch, _ job: SealJob) {
