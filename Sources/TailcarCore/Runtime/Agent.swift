@@ -236,7 +236,7 @@ public final class Agent {
     /// and so is glibc's free heap (which it keeps otherwise, so a pod's RSS would stay at its peak).
     private func returnMemoryAfterBurst() {
         guard pipelines.contains(where: { $0.inFlightHighWater >= 4 << 20 }),
-              pipelines.allSatisfy({ $0.inFlightBytes < 1 << 20 }) else { return }
+              pipelines.allSatisfy({ $0.bytesHeldForDelivery < 1 << 20 }) else { return }
         for pipeline in pipelines {
             pipeline.inFlightHighWater = 0
             pipeline.releaseSpares(keeping: 2)

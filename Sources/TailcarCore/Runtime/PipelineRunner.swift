@@ -58,16 +58,16 @@ final class PipelineRunner: FlushDelegate {
     /// busy (well below the cap).
     var isPaused: Bool { isAtCap || flushers.contains { $0.isSaturated } }
 
-    private var isAtCap: Bool { heldBytes >= maxInFlightBytes }
+    private var isAtCap: Bool { bytesHeldForDelivery >= maxInFlightBytes }
 
     /// Groups in flight, as allocated, plus what flushers hold besides them (compressed bodies queued, in
     /// flight or waiting for a retry). Spare groups are kept only while they fit under the cap with these
     /// (`keepSpare`), and are the first taken, so they never hold reading back.
-    private var heldBytes: Int { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } }
+    var bytesHeldForDelivery: Int { inFlightBytes + flushers.reduce(0) { $0 + $1.heldBytes } }
 
     /// Bytes the spare groups keep allocated for reuse.
     private var spareBytes = 0
-    /// The most bytes counted in flight since the agent last gave freed memory back to the system.
+    /// The most bytes held for delivery since the agent last gave freed memory back to the system.
     var inFlightHighWater = 0
 
     var pendingGroups: Int { remainingAcks.count }
@@ -279,7 +279,7 @@ final class PipelineRunner: FlushDelegate {
         remainingReaders[ObjectIdentifier(group)] = flushers.count
         group.chargedBytes = group.footprint
         inFlightBytes += group.chargedBytes
-        inFlightHighWater = max(inFlightHighWater, inFlightBytes)
+        inFlightHighWater = max(inFlightHighWater, bytesHeldForDelivery)
         for flusher in flushers { flusher.submit(group) }
         // At the cap reading stops until acknowledgements come: nothing may wait for a batch to fill.
         // (A saturated flusher sends what it queued, and then asks for more.)
@@ -308,7 +308,7 @@ final class PipelineRunner: FlushDelegate {
         // A spare is kept while it fits under the cap with what is in flight, so a backlog read at the cap
         // reuses groups instead of allocating (and faulting in) a new one per read; after the burst the
         // agent keeps two (`releaseSpares`).
-        if heldBytes + spareBytes + group.footprint <= maxInFlightBytes {
+        if bytesHeldForDelivery + spareBytes + group.footprint <= maxInFlightBytes {
             group.chargedBytes = group.footprint
             spareBytes += group.chargedBytes
             pool.append(group)
