@@ -167,7 +167,7 @@ final class SealWorkspace {
 }
 
 /// Seals jobs inline on the loop when `threads` is 0; otherwise on `threads` worker threads while the loop
-/// is busy (a backlog: it spent more than half of the last 100 ms working), and still inline while it is
+/// is busy (a backlog: it spent more than half of the last 20 ms working), and still inline while it is
 /// mostly idle (a live tail: handing a batch to another core costs more CPU than it saves there). Once the
 /// threads took over, the loop itself only reads and sends (a third of the work, and it waits whenever
 /// the flusher is saturated), so its share says little: batches keep going to the threads while they are
@@ -184,7 +184,7 @@ final class BatchSealer {
     private(set) var loopIsBusy = false
 
     /// How long a window of the loop's busy share is, and the share above which batches go to the threads.
-    static let windowNanoseconds: UInt64 = 100_000_000
+    static let windowNanoseconds: UInt64 = 20_000_000
     static let busyShare = 0.5
     /// Jobs handed to the threads whose `onSealed` has not run yet.
     private(set) var jobsOnThreads = 0
