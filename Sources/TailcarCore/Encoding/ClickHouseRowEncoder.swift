@@ -21,6 +21,7 @@ struct ClickHouseRowEncoder {
     }
 
     /// Encodes every record of `slices`; read the result from `bytes`. Returns its size.
+    @discardableResult
     mutating func encode(_ slices: [RecordSlice]) -> Int {
         bytes.removeAll(keepingCapacity: true)
         var columnFields = [Int?](repeating: nil, count: columns.count)

@@ -36,6 +36,7 @@ struct OTLPLogsEncoder {
 
     /// The encoded request for `slices`; `observed[i]` is the observed time (ns) of `slices[i]`'s records.
     /// Returns the encoded size; read the bytes with `withEncoded`.
+    @discardableResult
     mutating func encode(_ slices: [RecordSlice], observed: [UInt64]) -> Int {
         writer.reset()
         var order: [BatchKey] = []

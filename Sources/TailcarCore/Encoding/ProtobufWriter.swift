@@ -51,22 +51,29 @@ struct ProtobufWriter {
         return bytes.count - 1
     }
 
-    /// Closes the message opened at `mark`, writing its length.
+    /// Closes the message opened at `mark`, writing its length; a length of two or more varint bytes moves
+    /// the message's bytes up in place (no allocation).
     mutating func end(_ mark: Int) {
         let length = bytes.count - mark - 1
         if length < 0x80 {
             bytes[mark] = UInt8(length)
             return
         }
-        var prefix: [UInt8] = []
-        var value = length
-        while value >= 0x80 {
-            prefix.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
+        var extra = 1
+        while length >> (7 * (extra + 1)) != 0 { extra += 1 }
+        for _ in 0..<extra { bytes.append(0) }
+        bytes.withUnsafeMutableBytes { buffer in
+            let base = buffer.baseAddress!
+            (base + mark + 1 + extra).copyMemory(from: base + mark + 1, byteCount: length)
+            var value = length
+            var at = mark
+            while value >= 0x80 {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, toByteOffset: at, as: UInt8.self)
+                value >>= 7
+                at += 1
+            }
+            base.storeBytes(of: UInt8(value), toByteOffset: at, as: UInt8.self)
         }
-        prefix.append(UInt8(value))
-        bytes[mark] = prefix[0]
-        bytes.insert(contentsOf: prefix[1...], at: mark + 1)
     }
 }
 

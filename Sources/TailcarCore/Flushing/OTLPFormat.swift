@@ -18,6 +18,7 @@ final class OTLPFormat: HTTPBatchFormat {
     private let settings: OTLPFlusherSettings
     private var encoder: OTLPLogsEncoder
     private let gzip: GzipCompressor?
+    private let scratch = CompressionScratch()
     private let headers: [(name: String, value: String)]
     private let diagnostics: Diagnostics
     private let name: String
@@ -34,23 +35,18 @@ final class OTLPFormat: HTTPBatchFormat {
         self.headers = headers
     }
 
-    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> (body: [UInt8], rawSize: Int) {
-        let rawSize = encoder.encode(slices, observed: observed)
-        guard let gzip else { return (encoder.encodedBytes, rawSize) }
-        do {
-            return (try encoder.withEncoded { (raw) throws(GzipError) in try gzip.compress(raw) }, rawSize)
-        } catch {
-            // zlib fails only without memory; the body still goes out, as `Content-Encoding` says it is not.
-            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(error)"))
-            return (encoder.encodedBytes, rawSize)
+    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody {
+        encoder.encode(slices, observed: observed)
+        let sealed = encoder.withEncoded { scratch.seal($0, gzip: gzip) }
+        if let failure = sealed.failure {
+            // Never expected (the scratch is sized by the bound); the body goes out as it is, and says so.
+            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(failure)"))
         }
+        return sealed.body
     }
 
-    func request(body: [UInt8]) -> (method: String, target: String, headers: [(name: String, value: String)]) {
-        guard gzip != nil, body.count < 2 || body[0] != 0x1F || body[1] != 0x8B else {
-            return ("POST", settings.path, headers)
-        }
-        return ("POST", settings.path, headers.filter { $0.name != "Content-Encoding" })
+    func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)]) {
+        ("POST", settings.path, body.isGzip ? headers : headers.filter { $0.name != "Content-Encoding" })
     }
 
     func verdict(_ response: HTTPResponse) -> HTTPBatchVerdict {

@@ -22,6 +22,30 @@ struct HTTPFlusherEncodingTests {
             if size >= 4096 { #expect(packed.count < size / 2) }
         }
         #expect(throws: GzipError.self) { try GzipDecompressor.decompress([0x1F, 0x8B, 0x08, 0, 0]) }
+        var corrupt = try Array(repeating: UInt8(7), count: 1000).withUnsafeBytes { try gzip.compress($0) }
+        corrupt[12] ^= 0xFF
+        #expect(throws: GzipError.self) { try GzipDecompressor.decompress(corrupt) }
+    }
+
+    @Test("a sealed body is compressed once into its block; the head goes right before it, a retry rewrites it")
+    func sealedBody() throws {
+        let gzip = try GzipCompressor(level: 1)
+        let scratch = CompressionScratch()
+        let raw = sampleBody(bytes: 100_000, seed: 3)
+        let sealed = raw.withUnsafeBytes { scratch.seal($0, gzip: gzip) }
+        #expect(sealed.failure == nil && sealed.body.isGzip && sealed.body.rawSize == raw.count)
+        #expect(try GzipDecompressor.decompress(Array(sealed.body.bytes)) == raw)
+        let head = Array("POST /v1/logs HTTP/1.1\r\n\r\n".utf8)
+        let request = head.withUnsafeBytes { sealed.body.request(head: $0) }
+        #expect(Array(request.request) == head + Array(sealed.body.bytes))
+        let shorter = Array("POST / HTTP/1.1\r\n\r\n".utf8)
+        let again = shorter.withUnsafeBytes { sealed.body.request(head: $0) }
+        #expect(again === request && Array(again.request) == shorter + Array(sealed.body.bytes))
+        let huge = [UInt8](repeating: 0x41, count: HTTPBatchBody.headroom + 1)
+        let whole = huge.withUnsafeBytes { sealed.body.request(head: $0) }
+        withExtendedLifetime(whole) { #expect(Array(whole.request) == huge + Array(sealed.body.bytes)) }
+        let plain = raw.withUnsafeBytes { scratch.seal($0, gzip: nil) }
+        #expect(!plain.body.isGzip && Array(plain.body.bytes) == raw)
     }
 
     @Test("a nested message longer than 127 bytes gets a two-byte length and its bytes shift once")
@@ -159,7 +183,8 @@ struct HTTPFlusherEncodingTests {
         var settings = ClickHouseFlusherSettings(endpoint: "http://127.0.0.1:8123", database: "logs", table: "app",
                                                  user: "u", password: "p", auth: .basic)
         let format = try ClickHouseFormat(settings: settings, name: "ch", diagnostics: Diagnostics(quiet: true))
-        let head = format.request(body: [0x1F, 0x8B, 0])
+        let gzipBody = [UInt8]([0x1F, 0x8B, 0]).withUnsafeBytes { HTTPBatchBody(copying: $0, rawSize: 9, isGzip: true) }
+        let head = format.request(body: gzipBody)
         #expect(head.target == "/?query=INSERT%20INTO%20%60logs%60.%60app%60%20FORMAT%20JSONEachRow")
         #expect(head.headers.contains { $0 == ("Authorization", "Basic dTpw") })
         #expect(head.headers.contains { $0 == ("Content-Encoding", "gzip") })
