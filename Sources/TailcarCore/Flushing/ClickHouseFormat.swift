@@ -12,7 +12,7 @@
 //   117 (unknown field): the table does not fit  → a person must fix it: retried no faster than every
 //                                          10 s, the CREATE statements sent again first
 //   400 (a row ClickHouse cannot parse), 413 → split in two until the bad row is alone, then dropped
-//   429, other 5xx, network errors        → retried with back-off
+//   429, other 5xx, network errors        → retried with back-off (at least Retry-After, RetryAfter.swift)
 //
 // A batch is retried as a whole: one whose answer was lost (a timeout, a reset after the insert) can be
 // inserted twice; a plain MergeTree does not deduplicate (README says so).
@@ -98,7 +98,7 @@ final class ClickHouseFormat: HTTPBatchFormat {
         case 401, 403, 404, 516: return .needsOperator(reason)
         case 500 where code == 16 || code == 117: return .needsOperator(reason)
         case 400, 413: return .tooLarge(reason)
-        default: return .retry(reason, afterMilliseconds: OTLPResponse.retryAfterMilliseconds(response.header("Retry-After")))
+        default: return .retry(reason, afterMilliseconds: RetryAfter.milliseconds(response.header("Retry-After")))
         }
     }
 

@@ -6,7 +6,8 @@
 //
 //   2xx                                  → delivered; ExportLogsServiceResponse.partial_success's
 //                                          rejected_log_records are counted and logged, not retried
-//   429, 5xx, network errors, garbage    → retried with back-off, at least Retry-After (seconds) when given
+//   429, 5xx, network errors, garbage    → retried with back-off, at least Retry-After (seconds or an
+//                                          HTTP-date, at most 5 minutes) when given
 //   401, 403, 404                        → a person must fix it: retried no faster than every 10 s
 //   413                                  → split in two and both halves sent
 //   other 4xx                            → dropped, counted and logged (the spec: not retryable)
@@ -58,7 +59,7 @@ final class OTLPFormat: HTTPBatchFormat {
         let reason = describe(response, message: OTLPResponse.statusMessage(response.body))
         switch status {
         case 429, 500...599:
-            return .retry(reason, afterMilliseconds: OTLPResponse.retryAfterMilliseconds(response.header("Retry-After")))
+            return .retry(reason, afterMilliseconds: RetryAfter.milliseconds(response.header("Retry-After")))
         case 401, 403, 404: return .needsOperator(reason)
         case 413: return .tooLarge(reason)
         default: return .rejected(reason)
@@ -66,7 +67,7 @@ final class OTLPFormat: HTTPBatchFormat {
     }
 }
 
-/// Reading an OTLP collector's answers: ExportLogsServiceResponse, google.rpc.Status, Retry-After.
+/// Reading an OTLP collector's answers: ExportLogsServiceResponse and google.rpc.Status.
 enum OTLPResponse {
     /// `partial_success` (field 1) of an ExportLogsServiceResponse: `rejected_log_records` (field 1) and
     /// `error_message` (field 2). A body that does not decode counts as full success: the status said so.
@@ -95,12 +96,6 @@ enum OTLPResponse {
             }
         }
         return nil
-    }
-
-    /// Retry-After as delay-seconds (an HTTP date is not used: OTLP servers send seconds).
-    static func retryAfterMilliseconds(_ value: String?) -> UInt64? {
-        guard let value, let seconds = UInt64(value.trimmingWhitespace), seconds < 86_400 else { return nil }
-        return seconds * 1000
     }
 }
 

@@ -163,8 +163,30 @@ struct HTTPFlusherEncodingTests {
             _ = OTLPResponse.statusMessage(body)
             _ = ClickHouseFormat.exceptionCode(body)
         }
-        #expect(OTLPResponse.retryAfterMilliseconds("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
-        #expect(OTLPResponse.retryAfterMilliseconds(" 2 ") == 2000)
+        #expect(RetryAfter.milliseconds(" 2 ") == 2000)
+    }
+
+    @Test("Retry-After: seconds, the three HTTP-date forms against the clock, clamped to 5 minutes, junk ignored")
+    func retryAfter() {
+        // 2015-10-21 07:28:00 UTC
+        let date: UInt64 = 1_445_412_480
+        let now = (date - 90) * 1_000_000_000 + 250_000_000
+        #expect(RetryAfter.milliseconds("Wed, 21 Oct 2015 07:28:00 GMT", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wednesday, 21-Oct-15 07:28:00 GMT", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wed Oct 21 07:28:00 2015", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wed Oct  1 07:28:00 2015", nowNanoseconds: (date - 25 * 86_400) * 1_000_000_000)
+                == 300_000)
+        #expect(RetryAfter.milliseconds("Wed, 21 Oct 2015 07:28:00 GMT", nowNanoseconds: (date + 5) * 1_000_000_000) == 0)
+        #expect(RetryAfter.milliseconds("Thu, 22 Oct 2015 07:28:00 GMT", nowNanoseconds: now) == 300_000)
+        #expect(RetryAfter.milliseconds("0") == 0)
+        #expect(RetryAfter.milliseconds("86400") == 300_000)
+        #expect(RetryAfter.milliseconds("99999999999999999999999") == 300_000)
+        for junk in [nil, "", "soon", "-1", "1.5", "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Foo 2015 07:28:00 GMT",
+                     "Wed, 21 Oct 2015 25:28:00 GMT", "Wed, 21 Oct 2015 07:28:00 PST", "Wed, 29 Feb 2015 07:28:00 GMT"] {
+            #expect(RetryAfter.milliseconds(junk, nowNanoseconds: now) == nil, "\(junk ?? "nil")")
+        }
+        #expect(RetryAfter.httpDateSeconds("Sun, 06 Nov 1994 08:49:37 GMT", nowSeconds: 0) == 784_111_777)
+        #expect(RetryAfter.httpDateSeconds("Sunday, 06-Nov-94 08:49:37 GMT", nowSeconds: Int64(date)) == 784_111_777)
     }
 
     @Test("ClickHouse rows: escaping, bytes as they are, named columns and the fields Nested column")
