@@ -27,10 +27,11 @@ enum OTLPAttributeNames {
 struct OTLPLogsEncoder {
     static let scopeName = "tailcar"
     static let scopeVersion = "1"
+    static let batchLengthHint = 1 << 14
 
     /// The field whose value becomes the body.
     let bodyKey: [UInt8]
-    private var writer = ProtobufWriter()
+    private let writer = ProtobufWriter()
 
     init(bodyKey: String) { self.bodyKey = Array(bodyKey.utf8) }
 
@@ -48,9 +49,10 @@ struct OTLPLogsEncoder {
         }
         for key in order {
             let indices = members[key]!
-            let resourceLogs = writer.begin(1)
+            // A batch's ResourceLogs and ScopeLogs usually take 16 KiB to 2 MiB: three length bytes.
+            let resourceLogs = writer.begin(1, expectedLength: Self.batchLengthHint)
             resource(slices[indices[0]].group.source)
-            let scopeLogs = writer.begin(2)
+            let scopeLogs = writer.begin(2, expectedLength: Self.batchLengthHint)
             let scope = writer.begin(1)
             writer.stringField(1, Self.scopeName)
             writer.stringField(2, Self.scopeVersion)
@@ -62,14 +64,11 @@ struct OTLPLogsEncoder {
             writer.end(scopeLogs)
             writer.end(resourceLogs)
         }
-        return writer.bytes.count
+        return writer.count
     }
 
     func withEncoded<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = writer.bytes.withUnsafeBytes { raw in
-            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        try writer.withBytes(body)
     }
 
     var encodedBytes: [UInt8] { writer.bytes }
@@ -93,7 +92,10 @@ struct OTLPLogsEncoder {
 
     private mutating func logRecord(_ index: Int, of group: EventGroup, observed: UInt64) {
         let record = group.records[index]
-        let message = writer.begin(2)
+        // The record's size, near enough that its length and its body's are patched in place.
+        var expected = 18
+        for fieldIndex in record.fields { expected += group.fields[fieldIndex].value.count + 8 }
+        let message = writer.begin(2, expectedLength: expected)
         writer.fixed64(1, UInt64(record.seconds) &* 1_000_000_000 &+ UInt64(record.nanoseconds))
         writer.fixed64(11, observed)
         var bodyField: Int?
@@ -102,14 +104,15 @@ struct OTLPLogsEncoder {
             break
         }
         if let bodyField {
-            let body = writer.begin(5)
-            group.withBytes(group.fields[bodyField].value) { anyValue($0) }
+            let value = group.fields[bodyField].value
+            let body = writer.begin(5, expectedLength: value.count + 3)
+            group.withBytes(value) { anyValue($0) }
             writer.end(body)
         }
         for fieldIndex in record.fields where fieldIndex != bodyField {
             let field = group.fields[fieldIndex]
             if repeatsLater(field.key, after: fieldIndex, in: record.fields, of: group, body: bodyField) { continue }
-            let keyValue = writer.begin(6)
+            let keyValue = writer.begin(6, expectedLength: field.value.count + 16)
             group.withKeyBytes(field.key) { key in
                 if isValidUTF8(key) {
                     writer.bytesField(1, key)
@@ -117,7 +120,7 @@ struct OTLPLogsEncoder {
                     writer.stringField(1, String(decoding: key, as: UTF8.self))
                 }
             }
-            let value = writer.begin(2)
+            let value = writer.begin(2, expectedLength: field.value.count + 3)
             group.withBytes(field.value) { anyValue($0) }
             writer.end(value)
             writer.end(keyValue)

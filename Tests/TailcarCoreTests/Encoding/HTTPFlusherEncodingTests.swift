@@ -48,9 +48,9 @@ struct HTTPFlusherEncodingTests {
         #expect(!plain.body.isGzip && Array(plain.body.bytes) == raw)
     }
 
-    @Test("a nested message longer than 127 bytes gets a two-byte length and its bytes shift once")
+    @Test("a nested message's length takes its shortest form, whatever width was reserved for it")
     func protobufLongLengths() {
-        var writer = ProtobufWriter()
+        let writer = ProtobufWriter()
         let outer = writer.begin(1)
         let text = String(repeating: "x", count: 300)
         writer.stringField(2, text)
@@ -61,6 +61,20 @@ struct HTTPFlusherEncodingTests {
         let fields = ProtobufReader.fields(writer.bytes)
         guard case .bytes(let inner) = fields.first?.value else { Issue.record("no message"); return }
         #expect(inner.count == 303)
+        // A reserved length of another width than the message took: patched to the shortest form either way.
+        for (expected, size) in [(300, 100), (1 << 14, 5), (0, 20_000), (200, 200)] {
+            let sized = ProtobufWriter(capacity: 16)
+            let mark = sized.begin(1, expectedLength: expected)
+            sized.stringField(2, String(repeating: "y", count: size))
+            sized.end(mark)
+            let inner = size + 1 + ProtobufWriter.varintSize(UInt64(size))
+            #expect(sized.count == 1 + ProtobufWriter.varintSize(UInt64(inner)) + inner, "\(expected) \(size)")
+            guard case .bytes(let message) = ProtobufReader.fields(sized.bytes).first?.value else {
+                Issue.record("no message for \(expected) \(size)")
+                continue
+            }
+            #expect(message.count == inner && message.suffix(size).allSatisfy { $0 == UInt8(ascii: "y") })
+        }
     }
 
     @Test("an OTLP request: one ResourceLogs per source with its attributes, body and attributes per record")
