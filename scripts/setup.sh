@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libdeflate-dev libyaml-dev libssl-dev ca-certificates libpcre2-dev zstd lz4 time
+packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libdeflate-dev libyaml-dev libssl-dev ca-certificates libpcre2-dev zstd lz4 libdeflate-tools time
           clickhouse-server
           python3-venv "$@")
 missing=()
