@@ -212,6 +212,12 @@ struct HTTPFlusherEncodingTests {
         let text = String(decoding: encoder.bytes, as: UTF8.self)
         #expect(text == #"{"time":1700000000,"time_ns":7,"path":"/p","topic":"","tags.key":["k"],"tags.value":["v"],"#
                 + #""content":"a\"b\\c\n\t\u0001é","fields.key":["level"],"fields.value":["W"]}"# + "\n")
+        let edges = makeGroup([(0, 999_999_999, [("content", "\"")]), (UInt32.max, 0, [("content", "plain \\ end")])])
+        _ = encoder.encode([RecordSlice(group: edges, records: 0..<2)])
+        let lines = String(decoding: encoder.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix(#"{"time":0,"time_ns":999999999,"#) && lines[0].contains(#""content":"\"""#))
+        #expect(lines[1].hasPrefix(#"{"time":4294967295,"time_ns":0,"#) && lines[1].contains(#""content":"plain \\ end""#))
     }
 
     @Test("ClickHouse answers, the insert's URL, the CREATE statements and Basic auth")
