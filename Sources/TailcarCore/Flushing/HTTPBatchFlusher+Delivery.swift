@@ -25,7 +25,7 @@ extension HTTPBatchFlusher {
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
         while inFlight < limit, let batch = ready.popFront() {
-            readyBytes -= batch.body.count
+            readyBytes -= batch.body.block.capacity
             send(batch)
         }
     }

@@ -86,6 +86,7 @@ final class HTTPBatchFlusher: Flusher {
 
     private var open: (slices: [RecordSlice], observed: [UInt64], logs: Int, bytes: Int, openedAt: UInt64)?
     var ready = FIFOQueue<HTTPBatch>()
+    /// Bytes of the blocks of sealed batches waiting to be sent (bodies and their headroom).
     var readyBytes = 0
     var inFlight = 0
     var slicesLeft = SliceLedger()
@@ -194,7 +195,7 @@ final class HTTPBatchFlusher: Flusher {
 
     func enqueue(_ batch: HTTPBatch, atFront: Bool) {
         if atFront { ready.pushFront(batch) } else { ready.pushBack(batch) }
-        readyBytes += batch.body.count
+        readyBytes += batch.body.block.capacity
     }
 
     // MARK: Acknowledging
