@@ -82,6 +82,7 @@ final class ProtobufWriter {
     /// Field number and wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
     func key(_ field: Int, wireType: Int) { varint(UInt64(field << 3 | wireType)) }
 
+    @inline(__always)
     func fixed64(_ field: Int, _ value: UInt64) {
         reserve(18)
         storeVarint(UInt64(field << 3 | 1))
@@ -95,6 +96,7 @@ final class ProtobufWriter {
         storeVarint(value)
     }
 
+    @inline(__always)
     func bytesField(_ field: Int, _ value: UnsafeRawBufferPointer) {
         reserve(20 + value.count)
         storeVarint(UInt64(field << 3 | 2))
@@ -109,6 +111,7 @@ final class ProtobufWriter {
     }
 
     /// Opens a nested message expected to take about `expectedLength` bytes; pass the result to `end`.
+    @inline(__always)
     func begin(_ field: Int, expectedLength: Int = 0) -> Mark {
         let width = Self.varintSize(UInt64(expectedLength))
         reserve(10 + width)
@@ -120,6 +123,7 @@ final class ProtobufWriter {
 
     /// Closes the message opened at `mark`, writing its length (its bytes move once when the length takes
     /// another number of bytes than were reserved).
+    @inline(__always)
     func end(_ mark: Mark) {
         let start = mark.offset + mark.width
         let length = count - start

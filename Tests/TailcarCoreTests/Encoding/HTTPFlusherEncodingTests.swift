@@ -131,6 +131,24 @@ struct HTTPFlusherEncodingTests {
         }
         walk(encoder.encodedBytes, depth: 0)
         #expect(found == ["a=2", "b=3"])
+        // Table keys (a parser's), the same name as an arena key, and a body under an arena key.
+        let keys = KeyTable()
+        let level = keys.intern("level")
+        let mixed = EventGroup(keys: keys)
+        let raw = Array("levelW1W2contentbodyE".utf8)
+        raw.withUnsafeBytes { mixed.beginRecord(raw: $0, seconds: 1, nanoseconds: 0) }
+        let base = mixed.openRecord!.rawStart
+        mixed.addField(key: .table(level), value: ByteRange(start: base + 5, count: 2))
+        mixed.addField(key: .arena(ByteRange(start: base + 9, count: 7)), value: ByteRange(start: base + 16, count: 4))
+        mixed.addField(key: .table(level), value: ByteRange(start: base + 7, count: 2))
+        mixed.addField(key: .arena(ByteRange(start: base, count: 5)), value: ByteRange(start: base + 20, count: 1))
+        mixed.commitRecord()
+        found = []
+        var mixedEncoder = OTLPLogsEncoder(bodyKey: "content")
+        _ = mixedEncoder.encode([RecordSlice(group: mixed, records: 0..<1)], observed: [1])
+        walk(mixedEncoder.encodedBytes, depth: 0)
+        #expect(found == ["level=E"])
+        #expect(mixedEncoder.encodedBytes.firstRange(of: Array("body".utf8)) != nil)
     }
 
     @Test("OTLP bytes that are not UTF-8 go as bytes_value")
