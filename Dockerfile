@@ -9,7 +9,7 @@ ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      pkg-config libuv1-dev libzstd-dev liblz4-dev libyaml-dev libssl-dev binutils ca-certificates \
+      pkg-config libuv1-dev libzstd-dev liblz4-dev libdeflate-dev libyaml-dev libssl-dev binutils ca-certificates \
       busybox-static tzdata \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -20,8 +20,8 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", path: "CSources/CLZ4", pkgConfig: "liblz4",
                        providers: [.apt(["liblz4-dev"])]),
-        .systemLibrary(name: "CZlib", path: "CSources/CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", path: "CSources/CLibDeflate", pkgConfig: "libdeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CYAML", path: "CSources/CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "CSources/CCrypto", pkgConfig: "openssl",
@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TailcarRegex", swiftSettings: hotPath),
         .target(
             name: "TailcarCore",
-            dependencies: ["TailcarRegex", "CLibUV", "CZstd", "CLZ4", "CZlib", "CYAML", "CCrypto", "CTailcarShim"],
+            dependencies: ["TailcarRegex", "CLibUV", "CZstd", "CLZ4", "CLibDeflate", "CYAML", "CCrypto", "CTailcarShim"],
             swiftSettings: hotPath
         ),
         .executableTarget(name: "tailcar", dependencies: ["TailcarCore", "TailcarRegex"]),

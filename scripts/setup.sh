@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Tailcar needs to build and test on Debian 12 with Swift, skipping what is present.
 # Further Debian package names given as arguments are installed too (scripts/setup-containers.sh).
-# Debian packages: the C libraries Tailcar links (libuv, zstd, lz4, zlib, libyaml, OpenSSL) and PCRE2, the
+# Debian packages: the C libraries Tailcar links (libuv, zstd, lz4, libdeflate, libyaml, OpenSSL) and PCRE2, the
 # reference the regex engine is tested against; clickhouse-server, the real server flusher_clickhouse's
 # tests start and stop themselves (Tests/integration/clickhouse_support.py; it is never run as a service).
 # Python packages: only for the test harnesses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev zlib1g-dev libyaml-dev libssl-dev ca-certificates libpcre2-dev zstd lz4 time
+packages=(pkg-config libuv1-dev libzstd-dev liblz4-dev libdeflate-dev libyaml-dev libssl-dev ca-certificates libpcre2-dev zstd lz4 libdeflate-tools time
           clickhouse-server
           python3-venv "$@")
 missing=()

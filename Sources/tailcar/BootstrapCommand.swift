@@ -56,21 +56,29 @@ enum BootstrapCommand {
         return steps.contains { $0.outcome.isFailure } ? 1 : 0
     }
 
-    /// `run --bootstrap`: the same steps, each one an event; nothing here stops the run.
-    static func bootstrap(_ settings: AgentSettings, credentials: CredentialSource.Origin?, diagnostics: Diagnostics) {
-        guard settings.pipelines.contains(where: { $0.bootstrap != nil }) else {
-            diagnostics.record(.bootstrapStep(resource: "(none)", outcome: "no AliyunLogConfig resource to bootstrap",
+    /// `run --bootstrap`: the same steps (ClickHouse databases and tables, then SLS), each one an event;
+    /// nothing here stops the run.
+    static func bootstrap(_ settings: AgentSettings, credentials: CredentialSource.Origin?, diagnostics: Diagnostics,
+                          caFile: String? = nil) {
+        let hasSLS = settings.pipelines.contains { $0.bootstrap != nil }
+        let hasClickHouse = ClickHouseBootstrapper.hasWork(settings.pipelines)
+        guard hasSLS || hasClickHouse else {
+            diagnostics.record(.bootstrapStep(resource: "(none)",
+                                              outcome: "no AliyunLogConfig resource or flusher_clickhouse to bootstrap",
                                               failed: false))
             return
         }
+        let record = { (step: BootstrapStep) in
+            diagnostics.record(.bootstrapStep(resource: step.resource, outcome: step.outcome.description,
+                                              failed: step.outcome.isFailure))
+        }
+        if hasClickHouse { _ = ClickHouseBootstrapper.run(settings.pipelines, caFile: caFile, report: record) }
+        guard hasSLS else { return }
         guard let credentials else {
             diagnostics.record(.bootstrapStep(resource: "(all)", outcome: "failed: no AccessKey in the environment",
                                               failed: true))
             return
         }
-        _ = Bootstrapper(credentials: CredentialSource(credentials)).run(settings.pipelines) { step in
-            diagnostics.record(.bootstrapStep(resource: step.resource, outcome: step.outcome.description,
-                                              failed: step.outcome.isFailure))
-        }
+        _ = Bootstrapper(credentials: CredentialSource(credentials)).run(settings.pipelines, report: record)
     }
 }

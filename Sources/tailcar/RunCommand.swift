@@ -57,7 +57,8 @@ enum RunCommand {
                 return 2
             }
             if parsed.flag("bootstrap") {
-                BootstrapCommand.bootstrap(settings, credentials: options.credentials, diagnostics: diagnostics)
+                BootstrapCommand.bootstrap(settings, credentials: options.credentials, diagnostics: diagnostics,
+                                           caFile: options.caFile)
             }
             let agent: Agent
             do {

@@ -13,14 +13,14 @@ printf 'module CTailcarShim { header "%s" export * }\n' "$shim_header" > "$out/C
 clang -O1 -c "$repo/CSources/CTailcarShim/shim.c" -I "$repo/CSources/CTailcarShim/include" -o "$out/shim.o"
 common=(-O -sanitize=fuzzer -parse-as-library -enable-testing -suppress-warnings -I "$out")
 c_modules=(-I "$repo/CSources/CLibUV" -I "$repo/CSources/CZstd" -I "$repo/CSources/CLZ4" -I "$repo/CSources/CYAML"
-           -I "$repo/CSources/CCrypto" -I "$repo/CSources/CZlib" -Xcc "-fmodule-map-file=$out/CTailcarShim.modulemap")
+           -I "$repo/CSources/CCrypto" -I "$repo/CSources/CLibDeflate" -Xcc "-fmodule-map-file=$out/CTailcarShim.modulemap")
 swiftc "${common[@]}" -module-name TailcarRegex -emit-module -emit-module-path "$out/TailcarRegex.swiftmodule" \
     -emit-library -static -o "$out/libTailcarRegex.a" "$repo"/Sources/TailcarRegex/*.swift
 mapfile -t core_sources < <(find "$repo/Sources/TailcarCore" -name '*.swift' | sort)
 swiftc "${common[@]}" "${c_modules[@]}" -module-name TailcarCore -emit-module \
     -emit-module-path "$out/TailcarCore.swiftmodule" -emit-library -static -o "$out/libTailcarCore.a" "${core_sources[@]}"
 libraries=(-L "$out" -lTailcarCore -lTailcarRegex "$out/shim.o")
-for system in libuv-static libzstd liblz4 yaml-0.1 openssl zlib; do
+for system in libuv-static libzstd liblz4 yaml-0.1 openssl libdeflate; do
     read -ra flags <<< "$(pkg-config --libs "$system")"
     libraries+=("${flags[@]}")
 done

@@ -216,6 +216,35 @@ def test_bootstrap_creates_the_database_and_table_then_finds_them(workdir, click
     assert "bad-password" not in refused.stdout + refused.stderr
 
 
+def test_run_bootstrap_creates_the_database_and_table_before_it_starts(workdir, tailcars, clickhouse):
+    # CreateTable: false, so only --bootstrap can have made the table (with the configured column `level`).
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, ch_yaml(log, clickhouse, "    CreateTable: false\n    Columns: [content, level]\n"),
+                       "--bootstrap").started()
+    events = tailcar.events_named("bootstrap")
+    assert [(e["resource"], e["outcome"], e["level"]) for e in events] == [
+        (f"clickhouse database {clickhouse.endpoint} logs", "created [request none]", "info"),
+        (f"clickhouse table {clickhouse.endpoint} logs.app", "created [request none]", "info")], events
+    columns = clickhouse.query("SELECT name FROM system.columns WHERE database = 'logs' AND table = 'app' "
+                               "FORMAT TabSeparated").split()
+    assert columns == ["time", "time_ns", "path", "topic", "tags.key", "tags.value", "content", "level",
+                       "fields.key", "fields.value"]
+    append(log, numbered(0, 100))
+    wait_rows(clickhouse, 100)
+    assert sequence_counts(clickhouse) == (100, 100, 0, 99)
+    assert tailcar.events_named("send_failed") == []
+    assert tailcar.stop() == 0
+
+
+def test_run_bootstrap_failures_are_logged_and_the_run_continues(workdir, tailcars, clickhouse):
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, ch_yaml(log, clickhouse, password="bad-password"), "--bootstrap").started()
+    events = tailcar.events_named("bootstrap")
+    assert len(events) == 1 and events[0]["level"] == "warn" and "HTTP 401" in events[0]["outcome"], events
+    assert "bad-password" not in json.dumps(tailcar.events)
+    assert tailcar.stop() == 0
+
+
 def test_a_table_that_does_not_fit_keeps_the_lines_until_it_is_fixed(workdir, tailcars, clickhouse):
     clickhouse.query("CREATE DATABASE logs")
     clickhouse.query("CREATE TABLE logs.app (time DateTime, content String) ENGINE = MergeTree ORDER BY time")

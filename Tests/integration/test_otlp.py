@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,7 @@ class OTLPReceiver:
         return "https" if "--tls-cert" in self.extra else "http"
 
     def control(self, fault, **params):
-        query = "&".join([f"fault={fault}"] + [f"{k}={v}" for k, v in params.items()])
+        query = "&".join([f"fault={fault}"] + [f"{k}={urllib.parse.quote(str(v))}" for k, v in params.items()])
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/_control?{query}", data=b"", method="POST")
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200
@@ -228,6 +230,35 @@ def test_429_waits_at_least_retry_after(workdir, tailcars, receivers):
     receiver.wait_for(range(0, 100), timeout=30)
     assert time.monotonic() - failed_at >= 2.5, "the retry came before Retry-After"
     assert receiver.get("/_stats")["faults"] == 1, "retried before Retry-After"
+    assert tailcar.stop() == 0
+
+
+def test_429_waits_until_a_retry_after_date(workdir, tailcars, receivers):
+    receiver = receivers()
+    # An HTTP-date (IMF-fixdate) 4 s ahead, whole seconds: the wait is more than 3 s and at most 4 s.
+    receiver.control("429", retry_after=formatdate(time.time() + 4, usegmt=True))
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, otlp_yaml(log, receiver), env=env()).started()
+    append(log, numbered(0, 100))
+    tailcar.wait_event("send_failed", timeout=20)
+    failed_at = time.monotonic()
+    failure = tailcar.events_named("send_failed")[0]
+    assert "HTTP 429" in failure["error"] and 2000 <= failure["retry_in_ms"] <= 4000, failure
+    receiver.control("none")
+    receiver.wait_for(range(0, 100), timeout=30)
+    assert time.monotonic() - failed_at >= 1.5, "the retry came before the Retry-After date"
+    assert receiver.get("/_stats")["faults"] == 1, "retried before the Retry-After date"
+    assert tailcar.stop() == 0
+
+
+def test_a_retry_after_date_a_day_ahead_waits_at_most_five_minutes(workdir, tailcars, receivers):
+    receiver = receivers()
+    receiver.control("429", retry_after=formatdate(time.time() + 86_400, usegmt=True))
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, otlp_yaml(log, receiver), env=env()).started()
+    append(log, numbered(0, 10))
+    tailcar.wait_event("send_failed", timeout=20)
+    assert tailcar.events_named("send_failed")[0]["retry_in_ms"] == 300_000
     assert tailcar.stop() == 0
 
 

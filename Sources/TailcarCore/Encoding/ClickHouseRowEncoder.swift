@@ -21,6 +21,7 @@ struct ClickHouseRowEncoder {
     }
 
     /// Encodes every record of `slices`; read the result from `bytes`. Returns its size.
+    @discardableResult
     mutating func encode(_ slices: [RecordSlice]) -> Int {
         bytes.removeAll(keepingCapacity: true)
         var columnFields = [Int?](repeating: nil, count: columns.count)
@@ -30,9 +31,9 @@ struct ClickHouseRowEncoder {
             for index in slice.records {
                 let record = group.records[index]
                 append("{\"time\":")
-                append(String(record.seconds))
+                decimal(record.seconds)
                 append(",\"time_ns\":")
-                append(String(record.nanoseconds))
+                decimal(record.nanoseconds)
                 bytes.append(contentsOf: head)
                 for column in columnFields.indices { columnFields[column] = nil }
                 for fieldIndex in record.fields {
@@ -101,10 +102,29 @@ struct ClickHouseRowEncoder {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// A JSON string: `"` and `\` escaped, control bytes as \n, \t or \u00XX, everything else as it is.
+    /// `value` in decimal, without a String.
+    private mutating func decimal(_ value: UInt32) {
+        var rest = value
+        var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: room for any UInt32
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var at = buffer.count
+            repeat {
+                at -= 1
+                buffer[at] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[at...]))
+        }
+    }
+
+    /// A JSON string: `"` and `\` escaped, control bytes as \n, \t or \u00XX, everything else as it is
+    /// (copied in runs: most values need no escaping at all).
     private mutating func string(_ value: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value {
+        var runStart = 0
+        for (index, byte) in value.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            if index > runStart { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[runStart..<index])) }
+            runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
                 bytes.append(UInt8(ascii: "\\"))
@@ -115,13 +135,12 @@ struct ClickHouseRowEncoder {
             case 0x09:
                 bytes.append(UInt8(ascii: "\\"))
                 bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
+            default:
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
                                           Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 15)]])
-            default:
-                bytes.append(byte)
             }
         }
+        if value.count > runStart { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -12,7 +12,7 @@
 //   117 (unknown field): the table does not fit  → a person must fix it: retried no faster than every
 //                                          10 s, the CREATE statements sent again first
 //   400 (a row ClickHouse cannot parse), 413 → split in two until the bad row is alone, then dropped
-//   429, other 5xx, network errors        → retried with back-off
+//   429, other 5xx, network errors        → retried with back-off (at least Retry-After, RetryAfter.swift)
 //
 // A batch is retried as a whole: one whose answer was lost (a timeout, a reset after the insert) can be
 // inserted twice; a plain MergeTree does not deduplicate (README says so).
@@ -21,6 +21,7 @@ final class ClickHouseFormat: HTTPBatchFormat {
     private let settings: ClickHouseFlusherSettings
     private var encoder: ClickHouseRowEncoder
     private let gzip: GzipCompressor?
+    private let scratch = CompressionScratch()
     private let diagnostics: Diagnostics
     private let name: String
     private let authHeaders: [(name: String, value: String)]
@@ -72,22 +73,19 @@ final class ClickHouseFormat: HTTPBatchFormat {
         }
     }
 
-    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> (body: [UInt8], rawSize: Int) {
-        let rawSize = encoder.encode(slices)
-        guard let gzip else { return (encoder.bytes, rawSize) }
-        do {
-            return (try encoder.bytes.withUnsafeBytes { (raw) throws(GzipError) in try gzip.compress(raw) }, rawSize)
-        } catch {
-            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(error)"))
-            return (encoder.bytes, rawSize)
+    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody {
+        encoder.encode(slices)
+        let sealed = encoder.bytes.withUnsafeBytes { scratch.seal($0, gzip: gzip) }
+        if let failure = sealed.failure {
+            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(failure)"))
         }
+        return sealed.body
     }
 
-    func request(body: [UInt8]) -> (method: String, target: String, headers: [(name: String, value: String)]) {
+    func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)]) {
         var headers = authHeaders
         headers.append(("Content-Type", "application/x-ndjson"))
-        // A gzip member starts 1F 8B; a JSONEachRow body starts with `{`.
-        if body.count >= 2, body[0] == 0x1F, body[1] == 0x8B { headers.append(("Content-Encoding", "gzip")) }
+        if body.isGzip { headers.append(("Content-Encoding", "gzip")) }
         return ("POST", insertTarget, headers)
     }
 
@@ -100,7 +98,7 @@ final class ClickHouseFormat: HTTPBatchFormat {
         case 401, 403, 404, 516: return .needsOperator(reason)
         case 500 where code == 16 || code == 117: return .needsOperator(reason)
         case 400, 413: return .tooLarge(reason)
-        default: return .retry(reason, afterMilliseconds: OTLPResponse.retryAfterMilliseconds(response.header("Retry-After")))
+        default: return .retry(reason, afterMilliseconds: RetryAfter.milliseconds(response.header("Retry-After")))
         }
     }
 

@@ -25,23 +25,25 @@ extension HTTPBatchFlusher {
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
         while inFlight < limit, let batch = ready.popFront() {
-            readyBytes -= batch.body.count
+            readyBytes -= batch.body.block.capacity
             send(batch)
         }
     }
 
-    private func requestBytes(method: String, target: String, headers: [(name: String, value: String)],
-                              body: [UInt8]) -> [UInt8] {
+    /// The request line and headers (Host, User-Agent and Content-Length first), without the body.
+    private func requestHead(method: String, target: String, headers: [(name: String, value: String)],
+                             contentLength: Int) -> [UInt8] {
         var all: [(name: String, value: String)] = [("Host", endpoint.authority), ("User-Agent", "tailcar"),
-                                                     ("Content-Length", String(body.count))]
+                                                     ("Content-Length", String(contentLength))]
         all += headers
-        var writer = HTTPRequestWriter(initialCapacity: body.count + 512)
-        body.withUnsafeBytes { writer.write(method: method, target: target, headers: all, body: $0) }
+        var writer = HTTPRequestWriter(initialCapacity: 1024)
+        writer.write(method: method, target: target, headers: all, body: UnsafeRawBufferPointer(start: nil, count: 0))
         return writer.bytes
     }
 
     private func sendSetup(_ setup: HTTPSetupRequest) {
-        let bytes = requestBytes(method: setup.method, target: setup.target, headers: setup.headers, body: setup.body)
+        let bytes = requestHead(method: setup.method, target: setup.target, headers: setup.headers,
+                                contentLength: setup.body.count) + setup.body
         inFlight += 1
         client.send(bytes, to: endpoint, serverName: endpoint.host) { [weak self] result in
             guard let self else { return }
@@ -62,11 +64,18 @@ extension HTTPBatchFlusher {
     }
 
     private func send(_ batch: HTTPBatch) {
+        // A retry rewrites the head in place, unless an earlier write of the block is still queued on a
+        // socket (a server that answered before reading the whole body): then it goes out from a copy.
+        if !isKnownUniquelyReferenced(&batch.body.block) {
+            batch.body = HTTPBatchBody(copying: batch.body.bytes, rawSize: batch.body.rawSize, isGzip: batch.body.isGzip)
+        }
         let head = format.request(body: batch.body)
-        let bytes = requestBytes(method: head.method, target: head.target, headers: head.headers, body: batch.body)
+        let headBytes = requestHead(method: head.method, target: head.target, headers: head.headers,
+                                    contentLength: batch.body.count)
+        let outgoing = headBytes.withUnsafeBytes { batch.body.request(head: $0) }
         inFlight += 1
         let started = clock()
-        client.send(bytes, to: endpoint, serverName: endpoint.host) { [weak self] result in
+        client.send(outgoing, to: endpoint, serverName: endpoint.host) { [weak self] result in
             self?.completed(batch, result, started: started)
         }
     }
@@ -81,7 +90,7 @@ extension HTTPBatchFlusher {
             switch format.verdict(response) {
             case .delivered(let rejected, let reason):
                 if consecutiveFailures > 0 { recovered() }
-                diagnostics.countSent(logs: batch.logs - rejected, rawBytes: batch.rawSize, bodyBytes: batch.body.count,
+                diagnostics.countSent(logs: batch.logs - rejected, rawBytes: batch.body.rawSize, bodyBytes: batch.body.count,
                                       latencyMilliseconds: clock() &- started)
                 if rejected > 0 {
                     diagnostics.record(.sendRejected(flusher: name, reason: "partial success: " + reason,

@@ -41,9 +41,9 @@ struct HTTPSetupRequest {
 /// One kind of HTTP batch flusher: its wire format and what its sink's answers mean.
 protocol HTTPBatchFormat: AnyObject {
     /// Encodes and compresses `slices` (`observed[i]`: when `slices[i]`'s group was taken, ns since the epoch).
-    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> (body: [UInt8], rawSize: Int)
+    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody
     /// The request for a batch body; Host, Content-Length and User-Agent are added.
-    func request(body: [UInt8]) -> (method: String, target: String, headers: [(name: String, value: String)])
+    func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)])
     func verdict(_ response: HTTPResponse) -> HTTPBatchVerdict
     /// Requests sent, in order, before the first batch (and again after the sink said the table is missing).
     var setupRequests: [HTTPSetupRequest] { get }
@@ -61,15 +61,13 @@ final class HTTPBatch {
     let slices: [RecordSlice]
     let observed: [UInt64]
     let logs: Int
-    let rawSize: Int
-    let body: [UInt8]
+    var body: HTTPBatchBody
     var failures = 0
 
-    init(slices: [RecordSlice], observed: [UInt64], logs: Int, rawSize: Int, body: [UInt8]) {
+    init(slices: [RecordSlice], observed: [UInt64], logs: Int, body: HTTPBatchBody) {
         self.slices = slices
         self.observed = observed
         self.logs = logs
-        self.rawSize = rawSize
         self.body = body
     }
 }
@@ -88,6 +86,7 @@ final class HTTPBatchFlusher: Flusher {
 
     private var open: (slices: [RecordSlice], observed: [UInt64], logs: Int, bytes: Int, openedAt: UInt64)?
     var ready = FIFOQueue<HTTPBatch>()
+    /// Bytes of the blocks of sealed batches waiting to be sent (bodies and their headroom).
     var readyBytes = 0
     var inFlight = 0
     var slicesLeft = SliceLedger()
@@ -191,13 +190,12 @@ final class HTTPBatchFlusher: Flusher {
     }
 
     func makeBatch(_ slices: [RecordSlice], observed: [UInt64], logs: Int) -> HTTPBatch {
-        let encoded = format.encode(slices, observed: observed)
-        return HTTPBatch(slices: slices, observed: observed, logs: logs, rawSize: encoded.rawSize, body: encoded.body)
+        HTTPBatch(slices: slices, observed: observed, logs: logs, body: format.encode(slices, observed: observed))
     }
 
     func enqueue(_ batch: HTTPBatch, atFront: Bool) {
         if atFront { ready.pushFront(batch) } else { ready.pushBack(batch) }
-        readyBytes += batch.body.count
+        readyBytes += batch.body.block.capacity
     }
 
     // MARK: Acknowledging

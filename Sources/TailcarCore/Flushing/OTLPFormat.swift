@@ -6,7 +6,8 @@
 //
 //   2xx                                  → delivered; ExportLogsServiceResponse.partial_success's
 //                                          rejected_log_records are counted and logged, not retried
-//   429, 5xx, network errors, garbage    → retried with back-off, at least Retry-After (seconds) when given
+//   429, 5xx, network errors, garbage    → retried with back-off, at least Retry-After (seconds or an
+//                                          HTTP-date, at most 5 minutes) when given
 //   401, 403, 404                        → a person must fix it: retried no faster than every 10 s
 //   413                                  → split in two and both halves sent
 //   other 4xx                            → dropped, counted and logged (the spec: not retryable)
@@ -18,6 +19,7 @@ final class OTLPFormat: HTTPBatchFormat {
     private let settings: OTLPFlusherSettings
     private var encoder: OTLPLogsEncoder
     private let gzip: GzipCompressor?
+    private let scratch = CompressionScratch()
     private let headers: [(name: String, value: String)]
     private let diagnostics: Diagnostics
     private let name: String
@@ -34,23 +36,18 @@ final class OTLPFormat: HTTPBatchFormat {
         self.headers = headers
     }
 
-    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> (body: [UInt8], rawSize: Int) {
-        let rawSize = encoder.encode(slices, observed: observed)
-        guard let gzip else { return (encoder.encodedBytes, rawSize) }
-        do {
-            return (try encoder.withEncoded { (raw) throws(GzipError) in try gzip.compress(raw) }, rawSize)
-        } catch {
-            // zlib fails only without memory; the body still goes out, as `Content-Encoding` says it is not.
-            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(error)"))
-            return (encoder.encodedBytes, rawSize)
+    func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody {
+        encoder.encode(slices, observed: observed)
+        let sealed = encoder.withEncoded { scratch.seal($0, gzip: gzip) }
+        if let failure = sealed.failure {
+            // Never expected (the scratch is sized by the bound); the body goes out as it is, and says so.
+            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(failure)"))
         }
+        return sealed.body
     }
 
-    func request(body: [UInt8]) -> (method: String, target: String, headers: [(name: String, value: String)]) {
-        guard gzip != nil, body.count < 2 || body[0] != 0x1F || body[1] != 0x8B else {
-            return ("POST", settings.path, headers)
-        }
-        return ("POST", settings.path, headers.filter { $0.name != "Content-Encoding" })
+    func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)]) {
+        ("POST", settings.path, body.isGzip ? headers : headers.filter { $0.name != "Content-Encoding" })
     }
 
     func verdict(_ response: HTTPResponse) -> HTTPBatchVerdict {
@@ -62,7 +59,7 @@ final class OTLPFormat: HTTPBatchFormat {
         let reason = describe(response, message: OTLPResponse.statusMessage(response.body))
         switch status {
         case 429, 500...599:
-            return .retry(reason, afterMilliseconds: OTLPResponse.retryAfterMilliseconds(response.header("Retry-After")))
+            return .retry(reason, afterMilliseconds: RetryAfter.milliseconds(response.header("Retry-After")))
         case 401, 403, 404: return .needsOperator(reason)
         case 413: return .tooLarge(reason)
         default: return .rejected(reason)
@@ -70,7 +67,7 @@ final class OTLPFormat: HTTPBatchFormat {
     }
 }
 
-/// Reading an OTLP collector's answers: ExportLogsServiceResponse, google.rpc.Status, Retry-After.
+/// Reading an OTLP collector's answers: ExportLogsServiceResponse and google.rpc.Status.
 enum OTLPResponse {
     /// `partial_success` (field 1) of an ExportLogsServiceResponse: `rejected_log_records` (field 1) and
     /// `error_message` (field 2). A body that does not decode counts as full success: the status said so.
@@ -99,12 +96,6 @@ enum OTLPResponse {
             }
         }
         return nil
-    }
-
-    /// Retry-After as delay-seconds (an HTTP date is not used: OTLP servers send seconds).
-    static func retryAfterMilliseconds(_ value: String?) -> UInt64? {
-        guard let value, let seconds = UInt64(value.trimmingWhitespace), seconds < 86_400 else { return nil }
-        return seconds * 1000
     }
 }
 

@@ -22,11 +22,35 @@ struct HTTPFlusherEncodingTests {
             if size >= 4096 { #expect(packed.count < size / 2) }
         }
         #expect(throws: GzipError.self) { try GzipDecompressor.decompress([0x1F, 0x8B, 0x08, 0, 0]) }
+        var corrupt = try Array(repeating: UInt8(7), count: 1000).withUnsafeBytes { try gzip.compress($0) }
+        corrupt[12] ^= 0xFF
+        #expect(throws: GzipError.self) { try GzipDecompressor.decompress(corrupt) }
     }
 
-    @Test("a nested message longer than 127 bytes gets a two-byte length and its bytes shift once")
+    @Test("a sealed body is compressed once into its block; the head goes right before it, a retry rewrites it")
+    func sealedBody() throws {
+        let gzip = try GzipCompressor(level: 1)
+        let scratch = CompressionScratch()
+        let raw = sampleBody(bytes: 100_000, seed: 3)
+        let sealed = raw.withUnsafeBytes { scratch.seal($0, gzip: gzip) }
+        #expect(sealed.failure == nil && sealed.body.isGzip && sealed.body.rawSize == raw.count)
+        #expect(try GzipDecompressor.decompress(Array(sealed.body.bytes)) == raw)
+        let head = Array("POST /v1/logs HTTP/1.1\r\n\r\n".utf8)
+        let request = head.withUnsafeBytes { sealed.body.request(head: $0) }
+        #expect(Array(request.request) == head + Array(sealed.body.bytes))
+        let shorter = Array("POST / HTTP/1.1\r\n\r\n".utf8)
+        let again = shorter.withUnsafeBytes { sealed.body.request(head: $0) }
+        #expect(again === request && Array(again.request) == shorter + Array(sealed.body.bytes))
+        let huge = [UInt8](repeating: 0x41, count: HTTPBatchBody.headroom + 1)
+        let whole = huge.withUnsafeBytes { sealed.body.request(head: $0) }
+        withExtendedLifetime(whole) { #expect(Array(whole.request) == huge + Array(sealed.body.bytes)) }
+        let plain = raw.withUnsafeBytes { scratch.seal($0, gzip: nil) }
+        #expect(!plain.body.isGzip && Array(plain.body.bytes) == raw)
+    }
+
+    @Test("a nested message's length takes its shortest form, whatever width was reserved for it")
     func protobufLongLengths() {
-        var writer = ProtobufWriter()
+        let writer = ProtobufWriter()
         let outer = writer.begin(1)
         let text = String(repeating: "x", count: 300)
         writer.stringField(2, text)
@@ -37,6 +61,20 @@ struct HTTPFlusherEncodingTests {
         let fields = ProtobufReader.fields(writer.bytes)
         guard case .bytes(let inner) = fields.first?.value else { Issue.record("no message"); return }
         #expect(inner.count == 303)
+        // A reserved length of another width than the message took: patched to the shortest form either way.
+        for (expected, size) in [(300, 100), (1 << 14, 5), (0, 20_000), (200, 200)] {
+            let sized = ProtobufWriter(capacity: 16)
+            let mark = sized.begin(1, expectedLength: expected)
+            sized.stringField(2, String(repeating: "y", count: size))
+            sized.end(mark)
+            let inner = size + 1 + ProtobufWriter.varintSize(UInt64(size))
+            #expect(sized.count == 1 + ProtobufWriter.varintSize(UInt64(inner)) + inner, "\(expected) \(size)")
+            guard case .bytes(let message) = ProtobufReader.fields(sized.bytes).first?.value else {
+                Issue.record("no message for \(expected) \(size)")
+                continue
+            }
+            #expect(message.count == inner && message.suffix(size).allSatisfy { $0 == UInt8(ascii: "y") })
+        }
     }
 
     @Test("an OTLP request: one ResourceLogs per source with its attributes, body and attributes per record")
@@ -93,6 +131,24 @@ struct HTTPFlusherEncodingTests {
         }
         walk(encoder.encodedBytes, depth: 0)
         #expect(found == ["a=2", "b=3"])
+        // Table keys (a parser's), the same name as an arena key, and a body under an arena key.
+        let keys = KeyTable()
+        let level = keys.intern("level")
+        let mixed = EventGroup(keys: keys)
+        let raw = Array("levelW1W2contentbodyE".utf8)
+        raw.withUnsafeBytes { mixed.beginRecord(raw: $0, seconds: 1, nanoseconds: 0) }
+        let base = mixed.openRecord!.rawStart
+        mixed.addField(key: .table(level), value: ByteRange(start: base + 5, count: 2))
+        mixed.addField(key: .arena(ByteRange(start: base + 9, count: 7)), value: ByteRange(start: base + 16, count: 4))
+        mixed.addField(key: .table(level), value: ByteRange(start: base + 7, count: 2))
+        mixed.addField(key: .arena(ByteRange(start: base, count: 5)), value: ByteRange(start: base + 20, count: 1))
+        mixed.commitRecord()
+        found = []
+        var mixedEncoder = OTLPLogsEncoder(bodyKey: "content")
+        _ = mixedEncoder.encode([RecordSlice(group: mixed, records: 0..<1)], observed: [1])
+        walk(mixedEncoder.encodedBytes, depth: 0)
+        #expect(found == ["level=E"])
+        #expect(mixedEncoder.encodedBytes.firstRange(of: Array("body".utf8)) != nil)
     }
 
     @Test("OTLP bytes that are not UTF-8 go as bytes_value")
@@ -139,8 +195,30 @@ struct HTTPFlusherEncodingTests {
             _ = OTLPResponse.statusMessage(body)
             _ = ClickHouseFormat.exceptionCode(body)
         }
-        #expect(OTLPResponse.retryAfterMilliseconds("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
-        #expect(OTLPResponse.retryAfterMilliseconds(" 2 ") == 2000)
+        #expect(RetryAfter.milliseconds(" 2 ") == 2000)
+    }
+
+    @Test("Retry-After: seconds, the three HTTP-date forms against the clock, clamped to 5 minutes, junk ignored")
+    func retryAfter() {
+        // 2015-10-21 07:28:00 UTC
+        let date: UInt64 = 1_445_412_480
+        let now = (date - 90) * 1_000_000_000 + 250_000_000
+        #expect(RetryAfter.milliseconds("Wed, 21 Oct 2015 07:28:00 GMT", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wednesday, 21-Oct-15 07:28:00 GMT", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wed Oct 21 07:28:00 2015", nowNanoseconds: now) == 89_750)
+        #expect(RetryAfter.milliseconds("Wed Oct  1 07:28:00 2015", nowNanoseconds: (date - 25 * 86_400) * 1_000_000_000)
+                == 300_000)
+        #expect(RetryAfter.milliseconds("Wed, 21 Oct 2015 07:28:00 GMT", nowNanoseconds: (date + 5) * 1_000_000_000) == 0)
+        #expect(RetryAfter.milliseconds("Thu, 22 Oct 2015 07:28:00 GMT", nowNanoseconds: now) == 300_000)
+        #expect(RetryAfter.milliseconds("0") == 0)
+        #expect(RetryAfter.milliseconds("86400") == 300_000)
+        #expect(RetryAfter.milliseconds("99999999999999999999999") == 300_000)
+        for junk in [nil, "", "soon", "-1", "1.5", "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Foo 2015 07:28:00 GMT",
+                     "Wed, 21 Oct 2015 25:28:00 GMT", "Wed, 21 Oct 2015 07:28:00 PST", "Wed, 29 Feb 2015 07:28:00 GMT"] {
+            #expect(RetryAfter.milliseconds(junk, nowNanoseconds: now) == nil, "\(junk ?? "nil")")
+        }
+        #expect(RetryAfter.httpDateSeconds("Sun, 06 Nov 1994 08:49:37 GMT", nowSeconds: 0) == 784_111_777)
+        #expect(RetryAfter.httpDateSeconds("Sunday, 06-Nov-94 08:49:37 GMT", nowSeconds: Int64(date)) == 784_111_777)
     }
 
     @Test("ClickHouse rows: escaping, bytes as they are, named columns and the fields Nested column")
@@ -152,6 +230,12 @@ struct HTTPFlusherEncodingTests {
         let text = String(decoding: encoder.bytes, as: UTF8.self)
         #expect(text == #"{"time":1700000000,"time_ns":7,"path":"/p","topic":"","tags.key":["k"],"tags.value":["v"],"#
                 + #""content":"a\"b\\c\n\t\u0001é","fields.key":["level"],"fields.value":["W"]}"# + "\n")
+        let edges = makeGroup([(0, 999_999_999, [("content", "\"")]), (UInt32.max, 0, [("content", "plain \\ end")])])
+        _ = encoder.encode([RecordSlice(group: edges, records: 0..<2)])
+        let lines = String(decoding: encoder.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix(#"{"time":0,"time_ns":999999999,"#) && lines[0].contains(#""content":"\"""#))
+        #expect(lines[1].hasPrefix(#"{"time":4294967295,"time_ns":0,"#) && lines[1].contains(#""content":"plain \\ end""#))
     }
 
     @Test("ClickHouse answers, the insert's URL, the CREATE statements and Basic auth")
@@ -159,7 +243,8 @@ struct HTTPFlusherEncodingTests {
         var settings = ClickHouseFlusherSettings(endpoint: "http://127.0.0.1:8123", database: "logs", table: "app",
                                                  user: "u", password: "p", auth: .basic)
         let format = try ClickHouseFormat(settings: settings, name: "ch", diagnostics: Diagnostics(quiet: true))
-        let head = format.request(body: [0x1F, 0x8B, 0])
+        let gzipBody = [UInt8]([0x1F, 0x8B, 0]).withUnsafeBytes { HTTPBatchBody(copying: $0, rawSize: 9, isGzip: true) }
+        let head = format.request(body: gzipBody)
         #expect(head.target == "/?query=INSERT%20INTO%20%60logs%60.%60app%60%20FORMAT%20JSONEachRow")
         #expect(head.headers.contains { $0 == ("Authorization", "Basic dTpw") })
         #expect(head.headers.contains { $0 == ("Content-Encoding", "gzip") })
