@@ -24,10 +24,12 @@ extension HTTPBatchFlusher {
             return
         }
         let limit = consecutiveFailures > 0 ? 1 : policy.maxConcurrentRequests
+        let wasSaturated = isSaturated
         while inFlight < limit, let batch = ready.popFront() {
             readyBytes -= batch.body.block.capacity
             send(batch)
         }
+        if wasSaturated && !isSaturated { delegate?.flusherCanTakeMore(self) }
     }
 
     /// The request line and headers (Host, User-Agent and Content-Length first), without the body.

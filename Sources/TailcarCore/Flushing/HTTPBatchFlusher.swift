@@ -100,6 +100,10 @@ final class HTTPBatchFlusher: Flusher {
     var pendingGroups: Int { slicesLeft.pendingGroups }
     var heldBytes: Int { readyBytes }
 
+    /// Twice the request slots queued keeps the sink busy; past that a slow or failing sink would only fill
+    /// memory with batches the files still hold, so reading waits (as for flusher_sls).
+    var isSaturated: Bool { ready.count >= 2 * policy.maxConcurrentRequests }
+
     init(name: String, format: any HTTPBatchFormat, endpoint: HTTPEndpoint, policy: SLSDeliveryPolicy,
          client: HTTPClient, loop: EventLoop, diagnostics: Diagnostics,
          clock: @escaping () -> UInt64) throws(LoopError) {
