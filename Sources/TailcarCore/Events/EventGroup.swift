@@ -164,6 +164,11 @@ public final class EventGroup {
         fields.removeAll()
     }
 
+    /// Groups smaller than this keep their storage until acknowledged: a live tail's reads are a few lines
+    /// each, waiting a second at most for their batch, and tracking every one of them costs more CPU than
+    /// their memory is worth.
+    static let storageWorthReleasing = 64 << 10
+
     /// Whether the group's storage was moved out (`moveStorage`): only its progress is left to commit.
     var hasStorage: Bool { arena.capacity > 0 || records.capacity > 0 }
 

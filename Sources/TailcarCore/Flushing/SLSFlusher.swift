@@ -99,8 +99,10 @@ public final class SLSFlusher: Flusher {
             delegate?.flusher(self, acknowledged: group)
             return
         }
-        // Held while the group is cut, so a batch sealed inline meanwhile cannot finish it early.
-        slicesUnsealed.begin(group, slices: 1)
+        // Held while the group is cut, so a batch sealed inline meanwhile cannot finish it early. A small
+        // group is not tracked: the pipeline keeps it whole until acknowledged.
+        let tracksReading = group.footprint >= EventGroup.storageWorthReleasing
+        if tracksReading { slicesUnsealed.begin(group, slices: 1) }
         var slices = 0
         if let topicKey {
             // Runs of records with the same TopicKey value share a topic, and so a LogGroup.
@@ -119,7 +121,7 @@ public final class SLSFlusher: Flusher {
             slices += add(group, records: 0..<group.records.count, topic: nil)
         }
         slicesLeft.begin(group, slices: slices)
-        if slicesUnsealed.finish(group) { delegate?.flusher(self, finishedReading: group) }
+        if tracksReading, slicesUnsealed.finish(group) { delegate?.flusher(self, finishedReading: group) }
         sendReady()
     }
 

@@ -276,8 +276,10 @@ final class PipelineRunner: FlushDelegate {
             return
         }
         remainingAcks[ObjectIdentifier(group)] = flushers.count
-        remainingReaders[ObjectIdentifier(group)] = flushers.count
         group.chargedBytes = group.footprint
+        if group.chargedBytes >= EventGroup.storageWorthReleasing {
+            remainingReaders[ObjectIdentifier(group)] = flushers.count
+        }
         inFlightBytes += group.chargedBytes
         inFlightHighWater = max(inFlightHighWater, bytesHeldForDelivery)
         for flusher in flushers { flusher.submit(group) }

@@ -71,6 +71,8 @@ struct SLSFlusherTests {
     func lines(_ count: Int, from start: Int, path: String) -> EventGroup {
         let group = makeGroup((start..<(start + count)).map { (1_795_744_200, 0, [("content", "line \($0)")]) })
         group.source = EventSource(path: path)
+        // As large as a backlog's reads, so the flusher reports when it has read it.
+        group.arena.reserveCapacity(EventGroup.storageWorthReleasing)
         return group
     }
 
@@ -218,6 +220,7 @@ struct SealingOrderTests {
             let padding = round % 2 == 0 ? String(repeating: "x", count: 2_000) : ""
             let group = makeGroup((next..<(next + count)).map { (1_795_744_200, 0, [("content", "line \($0) \(padding)")]) })
             group.source = EventSource(path: "/a.log")
+            group.arena.reserveCapacity(EventGroup.storageWorthReleasing)
             next += count
             groups.append(group)
             fixture.flusher.submit(group)

@@ -126,22 +126,24 @@ struct AcknowledgementTests {
 
     @Test("a group no flusher reads any more gives its memory back before it is acknowledged")
     func storageReleasedAfterReading() throws {
-        let file = TemporaryFile("one\ntwo\nthree\n")
+        // A backlog's read (64 KiB or more: smaller groups stay whole until acknowledged).
+        let file = TemporaryFile(String(repeating: "0123456789\n", count: 6000))
         let (tailer, fd) = try makeTailer(file)
         defer { close(fd) }
         let reading = ReadingFlusher(), holding = HoldingFlusher()
         let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
         let pipeline = PipelineRunner(settings: settings, flushers: [reading, holding],
-                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 1 << 20)
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 4 << 20)
         pipeline.register(tailer)
-        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        let buffer = ReadBuffer(readChunk: 128 << 10, maxCarry: 1024)
+        _ = try pipeline.pump(tailer, buffer: buffer, now: 1)
         let group = reading.held[0]
         let charged = pipeline.inFlightBytes
-        #expect(charged >= 4096 && group.records.count == 3)
+        #expect(charged >= EventGroup.storageWorthReleasing && group.records.count == 6000)
 
         // One flusher finished reading; the other still reads (until it acknowledges).
         reading.finishReading(at: 0)
-        #expect(pipeline.inFlightBytes == charged && group.records.count == 3)
+        #expect(pipeline.inFlightBytes == charged && group.records.count == 6000)
         holding.acknowledge(at: 0)
         #expect(group.records.isEmpty && group.arena.capacity == 0)
         #expect(pipeline.inFlightBytes < 100)
@@ -149,35 +151,54 @@ struct AcknowledgementTests {
 
         // The acknowledgement still commits the offset, once.
         reading.acknowledge(at: 0)
-        #expect(tailer.ackedOffset == 14 && pipeline.inFlightBytes == 0 && pipeline.pendingGroups == 0)
+        #expect(tailer.ackedOffset == 66000 && pipeline.inFlightBytes == 0 && pipeline.pendingGroups == 0)
 
-        // The storage came back as a spare: the next read reuses it without allocating.
+        // The storage came back as a spare, emptied: the next read reuses it without allocating.
         let appender = open(file.path, O_WRONLY | O_APPEND)
         #expect(write(appender, "four\n", 5) == 5)
         close(appender)
-        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 2)
-        #expect(reading.held.count == 1 && reading.held[0] !== group && reading.held[0].arena.capacity >= 4096)
+        _ = try pipeline.pump(tailer, buffer: buffer, now: 2)
+        #expect(reading.held.count == 1 && reading.held[0] !== group)
+        #expect(reading.held[0].arena.capacity >= EventGroup.storageWorthReleasing)
         #expect(reading.held[0].records.count == 1 && reading.held[0].arena == Array("four\n".utf8))
+    }
+
+    @Test("a small group (a live tail's read) stays whole until acknowledged")
+    func smallGroupsKeepStorage() throws {
+        let file = TemporaryFile("one\ntwo\nthree\n")
+        let (tailer, fd) = try makeTailer(file)
+        defer { close(fd) }
+        let reading = ReadingFlusher()
+        let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
+        let pipeline = PipelineRunner(settings: settings, flushers: [reading],
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 1 << 20)
+        pipeline.register(tailer)
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        let group = reading.held[0]
+        reading.finishReading(at: 0)
+        #expect(group.records.count == 3 && pipeline.inFlightBytes > 0)
+        reading.acknowledge(at: 0)
+        #expect(tailer.ackedOffset == 14 && pipeline.inFlightBytes == 0)
     }
 
     @Test("a paused pipeline resumes when its groups were read, before they are acknowledged")
     func resumesAfterReading() throws {
-        let file = TemporaryFile(String(repeating: "0123456789\n", count: 100))
+        let file = TemporaryFile(String(repeating: "0123456789\n", count: 6000))
         let (tailer, fd) = try makeTailer(file)
         defer { close(fd) }
         let flusher = ReadingFlusher()
         let settings = PipelineSettings(name: "p", origin: "test", inputs: [], flushers: [])
         let pipeline = PipelineRunner(settings: settings, flushers: [flusher],
-                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 500)
+                                      diagnostics: Diagnostics(quiet: true), tags: [], maxInFlightBytes: 64 << 10)
         var resumed = false
         pipeline.onResume = { resumed = true }
         pipeline.register(tailer)
-        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 4096, maxCarry: 1024), now: 1)
+        _ = try pipeline.pump(tailer, buffer: ReadBuffer(readChunk: 128 << 10, maxCarry: 1024), now: 1)
         #expect(pipeline.isPaused)
         flusher.finishReading(at: 0)
         #expect(!pipeline.isPaused && resumed && tailer.ackedOffset == 0)
         flusher.acknowledge(at: 0)
-        #expect(tailer.ackedOffset == 1100)
+        #expect(tailer.ackedOffset == 66000)
     }
 
     @Test("a saturated flusher pauses reading far below the cap, without sealing partial batches, until it takes more")
