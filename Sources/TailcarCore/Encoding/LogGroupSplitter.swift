@@ -3,8 +3,8 @@
 // Cuts an encoded SLS `LogGroup` in two at a log boundary, for a batch SLS refused as too large
 // (PostBodyTooLarge): by then the flusher has given the records' memory back to the pipeline, so the
 // halves are made from the body it sent. Each half keeps every non-log field (topic, source, tags) in
-// place and its share of the `Logs` (field 1) in order. Owns reading the top level of the wire format;
-// does not own encoding logs (LogGroupEncoder) or compression.
+// place and its share of the `Logs` (field 1) in order. Owns the cut; reading the wire format is
+// ProtobufReader's, encoding logs LogGroupEncoder's.
 
 /// Why a LogGroup could not be split (never expected: the body is one Tailcar encoded itself).
 public enum LogGroupSplitError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -29,7 +29,12 @@ public enum LogGroupSplitter {
     /// `totalLogs` is the batch's count, checked against the body.
     public static func split(_ logGroup: UnsafeRawBufferPointer, firstLogs: Int,
                              totalLogs: Int) throws(LogGroupSplitError) -> (first: [UInt8], second: [UInt8]) {
-        let fields = try topLevelFields(logGroup)
+        let (fields, malformed) = ProtobufReader.scan(logGroup)
+        switch malformed {
+        case .truncated(let offset)?: throw .truncated(offset: offset)
+        case .unsupportedWireType(let type, let offset)?: throw .unsupportedWireType(type, offset: offset)
+        case nil: break
+        }
         let logs = fields.reduce(0) { $0 + ($1.isLog ? 1 : 0) }
         guard logs == totalLogs else { throw .logCount(expected: totalLogs, found: logs) }
         var first: [UInt8] = []
@@ -47,44 +52,9 @@ public enum LogGroupSplitter {
         }
         return (first, second)
     }
+}
 
-    /// Each top-level field: whether it is a log (field 1, length-delimited) and its bytes, tag included.
-    private static func topLevelFields(_ bytes: UnsafeRawBufferPointer) throws(LogGroupSplitError)
-        -> [(isLog: Bool, range: Range<Int>)] {
-        var fields: [(isLog: Bool, range: Range<Int>)] = []
-        var offset = 0
-        while offset < bytes.count {
-            let start = offset
-            let key = try varint(bytes, at: &offset)
-            let wireType = Int(key & 7)
-            switch wireType {
-            case 0: _ = try varint(bytes, at: &offset)
-            case 1: offset += 8
-            case 2:
-                let length = try varint(bytes, at: &offset)
-                guard length <= UInt64(bytes.count - offset) else { throw .truncated(offset: start) }
-                offset += Int(length)
-            case 5: offset += 4
-            default: throw .unsupportedWireType(wireType, offset: start)
-            }
-            guard offset <= bytes.count else { throw .truncated(offset: start) }
-            fields.append((isLog: key == 0x0A, range: start..<offset))
-        }
-        return fields
-    }
-
-    private static func varint(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(LogGroupSplitError)
-        -> UInt64 {
-        let start = offset
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 70 {
-            let byte = bytes[offset]
-            offset += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        throw .truncated(offset: start)
-    }
+private extension ProtobufReader.Field {
+    /// A `Logs` entry (field 1, length-delimited).
+    var isLog: Bool { number == 1 && wireType == 2 }
 }

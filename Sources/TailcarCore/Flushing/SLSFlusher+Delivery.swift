@@ -148,17 +148,18 @@ extension SLSFlusher {
     /// The batch's LogGroup, decoded from the body that was sent, cut after `firstLogs` logs.
     private func splitBody(of batch: SealedBatch, firstLogs: Int) -> Result<(first: [UInt8], second: [UInt8]), SplitProblem> {
         guard let body = batch.body else { return .failure(.noBody) }
+        let logGroup: [UInt8]
         do {
-            let logGroup = try decompressor.decompress(body.bytes, algorithm: body.compression, rawSize: body.rawSize)
-            return try logGroup.withUnsafeBytes { bytes throws(LogGroupSplitError) in
-                .success(try LogGroupSplitter.split(bytes, firstLogs: firstLogs, totalLogs: batch.logs))
-            }
-        } catch let error as CompressionError {
-            return .failure(.decode(error))
-        } catch let error as LogGroupSplitError {
-            return .failure(.split(error))
+            logGroup = try decompressor.decompress(body.bytes, algorithm: body.compression, rawSize: body.rawSize)
         } catch {
-            return .failure(.noBody)
+            return .failure(.decode(error))
+        }
+        return logGroup.withUnsafeBytes { bytes in
+            do throws(LogGroupSplitError) {
+                return .success(try LogGroupSplitter.split(bytes, firstLogs: firstLogs, totalLogs: batch.logs))
+            } catch {
+                return .failure(.split(error))
+            }
         }
     }
 }
