@@ -70,8 +70,11 @@ class Receiver:
         out = []
         with open(self.records) as handle:
             for line in handle:
-                if line.endswith("\n"):
-                    out.append(json.loads(line))
+                # A line without its newline is the one the receiver is writing: stop there, since reading on
+                # would start in the middle of it once the rest arrives.
+                if not line.endswith("\n"):
+                    break
+                out.append(json.loads(line))
         return out
 
 
