@@ -1,10 +1,12 @@
 """bench/sinks.py: the issue 16 sinks. `otlp`: each mode into flusher_otlp with gzip to the OTLP test receiver
 (Tests/harness/otlp_receiver.py --summary, which gunzips and decodes every request with opentelemetry-proto
 and counts the records, which must equal the input's after every run). `clickhouse`: each mode into
-flusher_clickhouse (gzip JSONEachRow) against a real clickhouse-server started on a free port with its data
-in a temporary directory (Tests/integration/clickhouse_support.py); `SELECT count()` must equal the records
-after every run. CPU is tailcar's alone (the receiver and the server share the machine). Both are shown
-against the `gzip -1` tool over the same bytes, measured once per mode."""
+flusher_clickhouse (JSONEachRow; lz4 in ClickHouse's compressed blocks, the default, for both modes, and gzip for
+simple mode) against a real clickhouse-server started on a free port with its data in a temporary directory
+(Tests/integration/clickhouse_support.py); `SELECT count()` must equal the records after every run. CPU is
+tailcar's alone (the receiver and the server share the machine). Each row is shown against the command-line
+tool of its algorithm (`gzip -1` and `libdeflate-gzip -1`, or `lz4 -1`) over the same input, measured once
+per mode."""
 
 import json
 import shutil
@@ -22,9 +24,9 @@ _gzip = {}
 
 
 def gzip_floor(mode, data, tool="gzip"):
-    """MB/CPU-s of `TOOL -1 -c > /dev/null` over the mode's data (`gzip`, or `libdeflate-gzip` from Debian's
-    libdeflate-tools, the library flusher_otlp and flusher_clickhouse compress with), once per invocation;
-    None when the tool is missing."""
+    """MB/CPU-s of `TOOL -1 -c > /dev/null` over the mode's data (`gzip`, `libdeflate-gzip` from Debian's
+    libdeflate-tools, the library flusher_otlp and flusher_clickhouse gzip with, or `lz4`), once per
+    invocation; None when the tool is missing."""
     if (tool, mode) not in _gzip:
         if shutil.which(tool) is None:
             return None
@@ -33,15 +35,21 @@ def gzip_floor(mode, data, tool="gzip"):
     return _gzip[(tool, mode)]
 
 
-def sink_row(label, mode, data, records, cpu, wall, rss):
+def sink_row(label, mode, data, records, cpu, wall, rss, algorithm="gzip"):
     size = data.stat().st_size
     rates = [size / c / 1e6 for c in cpu]
-    floor = gzip_floor(mode, data)
     median = sorted(rates)[len(rates) // 2]
-    versus = f"{median / floor:.1f}× gzip -1 ({floor:.0f} MB/CPU-s on the same bytes)"
-    deflate = gzip_floor(mode, data, "libdeflate-gzip")
-    if deflate is not None:
-        versus += f"; {median / deflate:.2f}× libdeflate-gzip -1 ({deflate:.0f} MB/CPU-s)"
+    if algorithm == "lz4":
+        floor = gzip_floor(mode, data, "lz4")
+        gzip = gzip_floor(mode, data)
+        versus = (f"{median / floor:.2f}× lz4 -1 ({floor:.0f} MB/CPU-s on the same bytes); "
+                  f"{median / gzip:.1f}× gzip -1 ({gzip:.0f} MB/CPU-s)")
+    else:
+        floor = gzip_floor(mode, data)
+        versus = f"{median / floor:.1f}× gzip -1 ({floor:.0f} MB/CPU-s on the same bytes)"
+        deflate = gzip_floor(mode, data, "libdeflate-gzip")
+        if deflate is not None:
+            versus += f"; {median / deflate:.2f}× libdeflate-gzip -1 ({deflate:.0f} MB/CPU-s)"
     return (THROUGHPUT, (label, summary(rates, "{:.0f}") + " MB/CPU-s", summary([records / c / 1e6 for c in cpu]) + " M/CPU-s",
                          summary(wall) + " s", summary([r / 2**20 for r in rss], "{:.1f}") + " MiB", versus))
 
@@ -84,14 +92,15 @@ def case_clickhouse(binary, runs, rows):
     if not available():
         rows.append((THROUGHPUT, ("flusher_clickhouse: skipped, no clickhouse-server (bash scripts/setup.sh)", "", "", "", "")))
         return
-    for mode in SINK_MODES:
+    for mode, compression in [(mode, "lz4") for mode in SINK_MODES] + [("simple", "gzip")]:
         data, records = mode_data(mode)
         work = Path(tempfile.mkdtemp(prefix="tailcar-bench-", dir=data_dir()))
         server = ClickHouse(work)
         try:
             config = work / f"{mode}-clickhouse.yaml"
             config.write_text(mode_pipeline(mode, [data], flusher=(
-                f"  - Type: flusher_clickhouse\n    Endpoint: {server.endpoint}\n    Database: bench\n    Table: {mode}\n")))
+                f"  - Type: flusher_clickhouse\n    Endpoint: {server.endpoint}\n    Database: bench\n    Table: {mode}\n"
+                f"    Compression: {compression}\n")))
 
             def check(run):
                 count = int(server.query(f"SELECT count() FROM bench.{mode}"))
@@ -100,9 +109,11 @@ def case_clickhouse(binary, runs, rows):
             cpu, wall, rss = run_tailcar(binary, config, work, runs, after_each=check)
             stored = server.query(f"SELECT sum(data_compressed_bytes) FROM system.parts WHERE database = 'bench' "
                                   f"AND table = '{mode}' AND active").strip()
-            rows.append(sink_row(f"{mode}, {data.stat().st_size / 1e6:.0f} MB -> flusher_clickhouse gzip JSONEachRow "
-                                 f"to clickhouse-server 18.16 (every row counted; {int(stored) / runs / 1e6:.0f} MB a run "
-                                 "on disk)", mode, data, records, cpu, wall, rss))
+            framing = "in ClickHouse's compressed blocks" if compression == "lz4" else ""
+            rows.append(sink_row(f"{mode}, {data.stat().st_size / 1e6:.0f} MB -> flusher_clickhouse {compression} "
+                                 f"{framing} JSONEachRow to clickhouse-server 18.16 (every row counted; "
+                                 f"{int(stored) / runs / 1e6:.0f} MB a run on disk)".replace("  ", " "),
+                                 mode, data, records, cpu, wall, rss, compression))
         finally:
             server.stop()
             shutil.rmtree(work, ignore_errors=True)

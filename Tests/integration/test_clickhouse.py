@@ -4,6 +4,7 @@ on free ports with its data in a temporary directory): lines written through rot
 when missing, parsed fields land in their columns or the `fields` Nested column, bytes arrive unaltered,
 and a wrong password is retried slowly and never logged."""
 
+import hashlib
 import json
 import subprocess
 
@@ -66,7 +67,7 @@ def wait_rows(server, count, timeout=60):
         raise AssertionError(f"lines missing in ClickHouse: {sequence_counts(server)}") from None
 
 
-@pytest.mark.parametrize("compression,auth", [("gzip", "headers"), ("none", "basic")])
+@pytest.mark.parametrize("compression,auth", [("lz4", "headers"), ("zstd", "basic"), ("gzip", "headers"), ("none", "basic")])
 def test_lines_through_rotation_arrive_exactly_once(workdir, tailcars, clickhouse, compression, auth):
     log = workdir / "logs" / "app.log"
     config = ch_yaml(workdir / "logs" / "app.log*", clickhouse, f"    Compression: {compression}\n    Auth: {auth}\n")
@@ -156,6 +157,24 @@ def test_fields_columns_and_bytes_arrive_unaltered(workdir, tailcars, clickhouse
     assert tailcar.stop() == 0
 
 
+@pytest.mark.parametrize("compression", ["lz4", "zstd"])
+def test_a_record_longer_than_one_compressed_block_arrives_whole(workdir, tailcars, clickhouse, compression):
+    """ClickHouse's compressed blocks hold at most 1 MiB of the body: a 400 KB line of control bytes is
+    2.4 MB of JSON (each byte as \\u0001), three blocks, each checksummed."""
+    log = workdir / "logs" / "app.log"
+    tailcar = tailcars(workdir, ch_yaml(log, clickhouse, f"    Compression: {compression}\n")).started()
+    big = b"".join(b"\x01" * 999 + b"%d" % (n % 10) for n in range(400))
+    with open(log, "ab") as handle:
+        handle.write(b"before\n" + big + b"\nafter\n")
+    wait_until(lambda: clickhouse.query("EXISTS TABLE logs.app").strip() == "1"
+               and clickhouse.query("SELECT count() FROM logs.app").strip() == "3", timeout=30, what="three rows")
+    rows = clickhouse.query("SELECT length(content), lower(hex(MD5(content))) FROM logs.app ORDER BY length(content) "
+                            "FORMAT TabSeparated").splitlines()
+    assert [row.split("\t")[0] for row in rows] == ["5", "6", str(len(big))]
+    assert rows[2].split("\t")[1] == hashlib.md5(big).hexdigest()
+    assert tailcar.stop() == 0
+
+
 def test_wrong_password_is_retried_slowly_and_never_logged(workdir, tailcars, clickhouse):
     log = workdir / "logs" / "app.log"
     tailcar = tailcars(workdir, ch_yaml(log, clickhouse, password="not-the-password")).started()
@@ -188,7 +207,7 @@ def test_check_config_names_bad_fields(workdir):
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert ("flusher_clickhouse http://127.0.0.1:8123 table logs.app (created when missing), columns content, "
-            "user default by headers, gzip") in output
+            "user default by headers, lz4") in output
     assert "hunter2" not in output
 
 

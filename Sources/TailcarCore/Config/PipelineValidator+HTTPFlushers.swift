@@ -62,12 +62,12 @@ extension PipelineValidator {
             diagnosis.errors.append(ConfigError(reader.value.position, field: path + ".Auth",
                                                 "expected headers or basic, found \"\(auth)\""))
         }
-        let compression = reader.string("Compression", default: "gzip", &diagnosis) ?? "gzip"
+        let compression = reader.string("Compression", default: "lz4", &diagnosis) ?? "lz4"
         if let parsed = ClickHouseFlusherSettings.Compression(rawValue: compression) {
             settings.compression = parsed
         } else {
             diagnosis.errors.append(ConfigError(reader.value.position, field: path + ".Compression",
-                                                "expected gzip or none, found \"\(compression)\""))
+                                                "expected lz4, zstd, gzip or none, found \"\(compression)\""))
         }
         settings.createTable = reader.bool("CreateTable", default: true, &diagnosis)
         guard diagnosis.errors.count == errorsBefore, endpoint != nil, database != nil, table != nil else { return nil }

@@ -211,7 +211,10 @@ public struct HTTPHeaderSetting: Sendable, Equatable {
 
 /// `flusher_otlp`: OTLP/HTTP logs.
 public struct OTLPFlusherSettings: Sendable, Equatable {
-    public enum Compression: String, Sendable { case gzip, none }
+    public enum Compression: String, Sendable, CustomStringConvertible {
+        case lz4, zstd, gzip, none
+        public var description: String { rawValue }
+    }
 
     /// The base URL, `scheme://host[:port]`; `path` is appended.
     public var endpoint: String
@@ -233,7 +236,10 @@ public struct OTLPFlusherSettings: Sendable, Equatable {
 
 /// `flusher_clickhouse`: rows inserted over ClickHouse's HTTP interface.
 public struct ClickHouseFlusherSettings: Sendable, Equatable {
-    public enum Compression: String, Sendable { case gzip, none }
+    public enum Compression: String, Sendable, CustomStringConvertible {
+        case lz4, zstd, gzip, none
+        public var description: String { rawValue }
+    }
     /// `headers`: X-ClickHouse-User / X-ClickHouse-Key; `basic`: an Authorization header.
     public enum Auth: String, Sendable { case headers, basic }
 
@@ -251,7 +257,7 @@ public struct ClickHouseFlusherSettings: Sendable, Equatable {
     public var createTable: Bool
 
     public init(endpoint: String, database: String, table: String, user: String = "default", password: String = "",
-                auth: Auth = .headers, compression: Compression = .gzip, columns: [String] = ["content"],
+                auth: Auth = .headers, compression: Compression = .lz4, columns: [String] = ["content"],
                 createTable: Bool = true) {
         self.endpoint = endpoint
         self.database = database

@@ -1,16 +1,18 @@
 // ClickHouseFormat.swift
 //
-// flusher_clickhouse: `INSERT INTO db.table FORMAT JSONEachRow` over ClickHouse's HTTP interface, the
-// body gzip-compressed (`Content-Encoding: gzip`, which ClickHouse decodes on any request body, 18.16
-// included), delivered by HTTPBatchFlusher; before the first batch `CREATE DATABASE IF NOT EXISTS` and
-// `CREATE TABLE IF NOT EXISTS` with the default schema (README, "flusher_clickhouse"). Credentials go as
-// X-ClickHouse-User / X-ClickHouse-Key (or Basic auth), never in the URL, never in a message.
-// What answers mean:
+// flusher_clickhouse: `INSERT INTO db.table FORMAT JSONEachRow` over ClickHouse's HTTP interface,
+// delivered by HTTPBatchFlusher; before the first batch `CREATE DATABASE IF NOT EXISTS` and
+// `CREATE TABLE IF NOT EXISTS` with the default schema (README, "flusher_clickhouse"). The body is lz4 or
+// zstd in ClickHouse's own compressed blocks (`decompress=1`, ClickHouseBlockCompressor), or gzip
+// (`Content-Encoding: gzip`), or plain; every ClickHouse version decodes all four, 18.16 included.
+// Credentials go as X-ClickHouse-User / X-ClickHouse-Key (or Basic auth), never in the URL, never in a
+// message. What answers mean:
 //
 //   2xx                                   → delivered
-//   401, 403, 516; 404 (Code 60/81: no such table or database); 500 with Code 16 (no such column) or
-//   117 (unknown field): the table does not fit  → a person must fix it: retried no faster than every
-//                                          10 s, the CREATE statements sent again first
+//   401, 403, 516; 404 (Code 60/81: no such table or database); 500 with Code 16 (no such column), 117
+//   (unknown field) or 89 (a compression method this server lacks): the settings or the table do not
+//   fit                                   → a person must fix it: retried no faster than every 10 s, the
+//                                          CREATE statements sent again first
 //   400 (a row ClickHouse cannot parse), 413 → split in two until the bad row is alone, then dropped
 //   429, other 5xx, network errors        → retried with back-off (at least Retry-After, RetryAfter.swift)
 //
@@ -19,20 +21,32 @@
 
 final class ClickHouseFormat: HTTPBatchFormat {
     private let settings: ClickHouseFlusherSettings
-    private var encoder: ClickHouseRowEncoder
-    private let gzip: GzipCompressor?
+    private let encoder: ClickHouseRowEncoder
+    private let codec: Codec
     private let scratch = CompressionScratch()
     private let diagnostics: Diagnostics
     private let name: String
     private let authHeaders: [(name: String, value: String)]
     private let insertTarget: String
 
+    /// What the body goes through.
+    private enum Codec {
+        case gzip(GzipCompressor)
+        case blocks(ClickHouseBlockCompressor)
+        case none
+    }
+
     init(settings: ClickHouseFlusherSettings, name: String, diagnostics: Diagnostics) throws(GzipError) {
         self.settings = settings
         self.name = name
         self.diagnostics = diagnostics
         encoder = ClickHouseRowEncoder(columns: settings.columns)
-        gzip = settings.compression == .gzip ? try GzipCompressor(level: 1) : nil
+        switch settings.compression {
+        case .lz4: codec = .blocks(ClickHouseBlockCompressor(.lz4))
+        case .zstd: codec = .blocks(ClickHouseBlockCompressor(.zstd))
+        case .gzip: codec = .gzip(try GzipCompressor(level: 1))
+        case .none: codec = .none
+        }
         authHeaders = Self.authHeaders(settings)
         insertTarget = "/?query=" + percentEncoded("INSERT INTO \(Self.qualifiedTable(settings)) FORMAT JSONEachRow")
     }
@@ -75,9 +89,20 @@ final class ClickHouseFormat: HTTPBatchFormat {
 
     func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody {
         encoder.encode(slices)
-        let sealed = encoder.bytes.withUnsafeBytes { scratch.seal($0, gzip: gzip) }
+        return encoder.withBytes { raw in
+            switch codec {
+            case .gzip(let gzip): return sealed(scratch.seal(raw, with: gzip))
+            case .blocks(let blocks): return sealed(scratch.seal(raw, with: blocks))
+            case .none: return scratch.seal(raw, with: GzipCompressor?.none).body
+            }
+        }
+    }
+
+    /// The body; a compression failure (never expected) is said, and the raw bytes go instead.
+    private func sealed<Failure: Error>(_ sealed: (body: HTTPBatchBody, failure: Failure?)) -> HTTPBatchBody {
         if let failure = sealed.failure {
-            diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(failure)"))
+            diagnostics.record(.flushFailed(flusher: name, reason: "\(settings.compression) compression failed, "
+                                                + "sending uncompressed: \(failure)"))
         }
         return sealed.body
     }
@@ -85,7 +110,12 @@ final class ClickHouseFormat: HTTPBatchFormat {
     func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)]) {
         var headers = authHeaders
         headers.append(("Content-Type", "application/x-ndjson"))
-        if body.isGzip { headers.append(("Content-Encoding", "gzip")) }
+        guard body.isCompressed else { return ("POST", insertTarget, headers) }
+        switch codec {
+        case .gzip: headers.append(("Content-Encoding", "gzip"))
+        case .blocks: return ("POST", insertTarget + "&decompress=1", headers)
+        case .none: break
+        }
         return ("POST", insertTarget, headers)
     }
 
@@ -96,7 +126,7 @@ final class ClickHouseFormat: HTTPBatchFormat {
         let reason = describe(response)
         switch status {
         case 401, 403, 404, 516: return .needsOperator(reason)
-        case 500 where code == 16 || code == 117: return .needsOperator(reason)
+        case 500 where code == 16 || code == 117 || code == 89: return .needsOperator(reason)
         case 400, 413: return .tooLarge(reason)
         default: return .retry(reason, afterMilliseconds: RetryAfter.milliseconds(response.header("Retry-After")))
         }

@@ -1,6 +1,6 @@
 // HTTPBatchBody.swift
 //
-// A sealed body of flusher_otlp or flusher_clickhouse: the encoded (and maybe gzip-compressed) bytes,
+// A sealed body of flusher_otlp or flusher_clickhouse: the encoded (and maybe compressed) bytes,
 // copied once from the compressor's scratch into the block that is later written to the socket, behind
 // headroom for the request line and headers, so sending (and each retry) writes only the head. Owns the
 // block and the scratch a format compresses into; does not own the wire format (the formats) or delivery.
@@ -14,8 +14,9 @@ struct HTTPBatchBody {
     var block: OutgoingBytes
     /// Encoded size before compression.
     let rawSize: Int
-    /// Whether the body is a gzip member (`Content-Encoding: gzip`).
-    let isGzip: Bool
+    /// Whether the body went through the format's compressor (gzip, or ClickHouse's blocks); false when
+    /// the format sends raw bytes, or compressing failed.
+    let isCompressed: Bool
 
     var count: Int { block.capacity - Self.headroom }
 
@@ -23,11 +24,11 @@ struct HTTPBatchBody {
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: block.base + Self.headroom, count: count) }
 
     /// A body holding a copy of `bytes`.
-    init(copying bytes: UnsafeRawBufferPointer, rawSize: Int, isGzip: Bool) {
+    init(copying bytes: UnsafeRawBufferPointer, rawSize: Int, isCompressed: Bool) {
         block = OutgoingBytes(capacity: Self.headroom + bytes.count)
         if let source = bytes.baseAddress { (block.base + Self.headroom).copyMemory(from: source, byteCount: bytes.count) }
         self.rawSize = rawSize
-        self.isGzip = isGzip
+        self.isCompressed = isCompressed
     }
 
     /// Writes `head` right before the body and returns the block ready to send; a head larger than the
@@ -64,17 +65,29 @@ final class CompressionScratch {
         return UnsafeMutableRawBufferPointer(start: base, count: bytes)
     }
 
-    /// The body for `raw`: gzip-compressed through `gzip` when given, else copied as it is. A compression
+    /// The body for `raw`: compressed through `compressor` when given, else copied as it is. A compression
     /// failure (never expected: the scratch is sized by the bound) sends the raw bytes and returns why.
-    func seal(_ raw: UnsafeRawBufferPointer, gzip: GzipCompressor?) -> (body: HTTPBatchBody, failure: GzipError?) {
-        guard let gzip else { return (HTTPBatchBody(copying: raw, rawSize: raw.count, isGzip: false), nil) }
-        let out = reserve(gzip.bound(forInput: raw.count))
-        do {
-            let count = try gzip.compress(raw, into: out)
+    func seal<Codec: HTTPBodyCompressor>(_ raw: UnsafeRawBufferPointer,
+                                         with compressor: Codec?) -> (body: HTTPBatchBody, failure: Codec.Failure?) {
+        guard let compressor else { return (HTTPBatchBody(copying: raw, rawSize: raw.count, isCompressed: false), nil) }
+        let out = reserve(compressor.bound(forInput: raw.count))
+        do throws(Codec.Failure) {
+            let count = try compressor.compress(raw, into: out)
             return (HTTPBatchBody(copying: UnsafeRawBufferPointer(rebasing: out[0..<count]), rawSize: raw.count,
-                                  isGzip: true), nil)
+                                  isCompressed: true), nil)
         } catch {
-            return (HTTPBatchBody(copying: raw, rawSize: raw.count, isGzip: false), error)
+            return (HTTPBatchBody(copying: raw, rawSize: raw.count, isCompressed: false), error)
         }
     }
 }
+
+/// A whole-body compressor an HTTP batch format seals with: gzip, or ClickHouse's compressed blocks.
+protocol HTTPBodyCompressor: AnyObject {
+    associatedtype Failure: Error
+    /// The most bytes `compress` may write for `inputBytes` of input.
+    func bound(forInput inputBytes: Int) -> Int
+    /// Compresses `input` into `destination` (at least `bound(forInput:)` bytes); returns the size written.
+    func compress(_ input: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(Failure) -> Int
+}
+
+extension GzipCompressor: HTTPBodyCompressor {}

@@ -69,7 +69,7 @@ extension HTTPBatchFlusher {
         // A retry rewrites the head in place, unless an earlier write of the block is still queued on a
         // socket (a server that answered before reading the whole body): then it goes out from a copy.
         if !isKnownUniquelyReferenced(&batch.body.block) {
-            batch.body = HTTPBatchBody(copying: batch.body.bytes, rawSize: batch.body.rawSize, isGzip: batch.body.isGzip)
+            batch.body = HTTPBatchBody(copying: batch.body.bytes, rawSize: batch.body.rawSize, isCompressed: batch.body.isCompressed)
         }
         let head = format.request(body: batch.body)
         let headBytes = requestHead(method: head.method, target: head.target, headers: head.headers,

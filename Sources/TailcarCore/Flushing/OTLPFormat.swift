@@ -38,7 +38,7 @@ final class OTLPFormat: HTTPBatchFormat {
 
     func encode(_ slices: [RecordSlice], observed: [UInt64]) -> HTTPBatchBody {
         encoder.encode(slices, observed: observed)
-        let sealed = encoder.withEncoded { scratch.seal($0, gzip: gzip) }
+        let sealed = encoder.withEncoded { scratch.seal($0, with: gzip) }
         if let failure = sealed.failure {
             // Never expected (the scratch is sized by the bound); the body goes out as it is, and says so.
             diagnostics.record(.flushFailed(flusher: name, reason: "gzip failed, sending uncompressed: \(failure)"))
@@ -47,7 +47,7 @@ final class OTLPFormat: HTTPBatchFormat {
     }
 
     func request(body: HTTPBatchBody) -> (method: String, target: String, headers: [(name: String, value: String)]) {
-        ("POST", settings.path, body.isGzip ? headers : headers.filter { $0.name != "Content-Encoding" })
+        ("POST", settings.path, body.isCompressed ? headers : headers.filter { $0.name != "Content-Encoding" })
     }
 
     func verdict(_ response: HTTPResponse) -> HTTPBatchVerdict {

@@ -32,8 +32,8 @@ struct HTTPFlusherEncodingTests {
         let gzip = try GzipCompressor(level: 1)
         let scratch = CompressionScratch()
         let raw = sampleBody(bytes: 100_000, seed: 3)
-        let sealed = raw.withUnsafeBytes { scratch.seal($0, gzip: gzip) }
-        #expect(sealed.failure == nil && sealed.body.isGzip && sealed.body.rawSize == raw.count)
+        let sealed = raw.withUnsafeBytes { scratch.seal($0, with: gzip) }
+        #expect(sealed.failure == nil && sealed.body.isCompressed && sealed.body.rawSize == raw.count)
         #expect(try GzipDecompressor.decompress(Array(sealed.body.bytes)) == raw)
         let head = Array("POST /v1/logs HTTP/1.1\r\n\r\n".utf8)
         let request = head.withUnsafeBytes { sealed.body.request(head: $0) }
@@ -44,8 +44,8 @@ struct HTTPFlusherEncodingTests {
         let huge = [UInt8](repeating: 0x41, count: HTTPBatchBody.headroom + 1)
         let whole = huge.withUnsafeBytes { sealed.body.request(head: $0) }
         withExtendedLifetime(whole) { #expect(Array(whole.request) == huge + Array(sealed.body.bytes)) }
-        let plain = raw.withUnsafeBytes { scratch.seal($0, gzip: nil) }
-        #expect(!plain.body.isGzip && Array(plain.body.bytes) == raw)
+        let plain = raw.withUnsafeBytes { scratch.seal($0, with: GzipCompressor?.none) }
+        #expect(!plain.body.isCompressed && Array(plain.body.bytes) == raw)
     }
 
     @Test("a nested message's length takes its shortest form, whatever width was reserved for it")
@@ -225,7 +225,7 @@ struct HTTPFlusherEncodingTests {
     func clickhouseRows() {
         let group = makeGroup([(1_700_000_000, 7, [("content", "a\"b\\c\n\t\u{01}é"), ("level", "W")])])
         group.source = EventSource(path: "/p", topic: "", tags: [("k", "v")])
-        var encoder = ClickHouseRowEncoder(columns: ["content"])
+        let encoder = ClickHouseRowEncoder(columns: ["content"])
         _ = encoder.encode([RecordSlice(group: group, records: 0..<1)])
         let text = String(decoding: encoder.bytes, as: UTF8.self)
         #expect(text == #"{"time":1700000000,"time_ns":7,"path":"/p","topic":"","tags.key":["k"],"tags.value":["v"],"#
@@ -238,12 +238,48 @@ struct HTTPFlusherEncodingTests {
         #expect(lines[1].hasPrefix(#"{"time":4294967295,"time_ns":0,"#) && lines[1].contains(#""content":"plain \\ end""#))
     }
 
+    @Test("ClickHouse strings escape the same byte at every position of the eight-byte scan as byte by byte")
+    func clickhouseEscapingEveryPosition() {
+        func reference(_ text: String) -> String {
+            var out = "\""
+            for byte in text.utf8 {
+                switch byte {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x09: out += "\\t"
+                case 0..<0x20: out += "\\u00" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                default: out += String(UnicodeScalar(byte))  // ASCII only: the cases below write no other
+                }
+            }
+            return out + "\""
+        }
+        let encoder = ClickHouseRowEncoder(columns: ["content"])
+        for special in ["\u{0}", "\u{1}", "\t", "\n", "\u{1F}", "\"", "\\", " ", "\u{7F}", "!", "]"] {
+            for length in 0...19 {
+                for position in 0...length {
+                    var scalars = Array(repeating: "a", count: length)
+                    scalars.insert(special, at: position)
+                    let text = scalars.joined()
+                    let group = makeGroup([(1, 2, [("content", text)])])
+                    encoder.encode([RecordSlice(group: group, records: 0..<1)])
+                    let row = String(decoding: encoder.bytes, as: UTF8.self)
+                    #expect(row.contains(",\"content\":" + reference(text) + ",\"fields.key\""), "\(text.debugDescription)")
+                }
+            }
+        }
+        let wide = makeGroup([(1, 2, [("content", "é\"é" + String(repeating: "é", count: 9) + "\u{1}")])])
+        encoder.encode([RecordSlice(group: wide, records: 0..<1)])
+        #expect(String(decoding: encoder.bytes, as: UTF8.self)
+                    .contains(#""content":"é\"é"# + String(repeating: "é", count: 9) + #"\u0001""#))
+    }
+
     @Test("ClickHouse answers, the insert's URL, the CREATE statements and Basic auth")
     func clickhouseFormat() throws {
         var settings = ClickHouseFlusherSettings(endpoint: "http://127.0.0.1:8123", database: "logs", table: "app",
-                                                 user: "u", password: "p", auth: .basic)
+                                                 user: "u", password: "p", auth: .basic, compression: .gzip)
         let format = try ClickHouseFormat(settings: settings, name: "ch", diagnostics: Diagnostics(quiet: true))
-        let gzipBody = [UInt8]([0x1F, 0x8B, 0]).withUnsafeBytes { HTTPBatchBody(copying: $0, rawSize: 9, isGzip: true) }
+        let gzipBody = [UInt8]([0x1F, 0x8B, 0]).withUnsafeBytes { HTTPBatchBody(copying: $0, rawSize: 9, isCompressed: true) }
         let head = format.request(body: gzipBody)
         #expect(head.target == "/?query=INSERT%20INTO%20%60logs%60.%60app%60%20FORMAT%20JSONEachRow")
         #expect(head.headers.contains { $0 == ("Authorization", "Basic dTpw") })
@@ -251,6 +287,7 @@ struct HTTPFlusherEncodingTests {
         #expect(format.verdict(response(404, Array("Code: 60, e.displayText() = no table".utf8)))
                 == .needsOperator("HTTP 404 R: Code: 60, e.displayText() = no table"))
         #expect(format.verdict(response(500, Array("Code: 117, x".utf8))) == .needsOperator("HTTP 500 R: Code: 117, x"))
+        #expect(format.verdict(response(500, Array("Code: 89, x".utf8))) == .needsOperator("HTTP 500 R: Code: 89, x"))
         #expect(format.verdict(response(500, Array("Code: 241, x".utf8))) == .retry("HTTP 500 R: Code: 241, x", afterMilliseconds: nil))
         #expect(format.verdict(response(400)) == .tooLarge("HTTP 400 R"))
         #expect(format.setupRequests.map(\.what) == ["CREATE DATABASE IF NOT EXISTS `logs`", "CREATE TABLE IF NOT EXISTS `logs`.`app`"])
