@@ -109,10 +109,10 @@ def case_clickhouse(binary, runs, rows):
             cpu, wall, rss = run_tailcar(binary, config, work, runs, after_each=check)
             stored = server.query(f"SELECT sum(data_compressed_bytes) FROM system.parts WHERE database = 'bench' "
                                   f"AND table = '{mode}' AND active").strip()
-            framing = "in ClickHouse's compressed blocks" if compression == "lz4" else ""
-            rows.append(sink_row(f"{mode}, {data.stat().st_size / 1e6:.0f} MB -> flusher_clickhouse {compression} "
+            framing = " (ClickHouse's compressed blocks)" if compression == "lz4" else ""
+            rows.append(sink_row(f"{mode}, {data.stat().st_size / 1e6:.0f} MB -> flusher_clickhouse {compression}"
                                  f"{framing} JSONEachRow to clickhouse-server 18.16 (every row counted; "
-                                 f"{int(stored) / runs / 1e6:.0f} MB a run on disk)".replace("  ", " "),
+                                 f"{int(stored) / runs / 1e6:.0f} MB a run on disk)",
                                  mode, data, records, cpu, wall, rss, compression))
         finally:
             server.stop()

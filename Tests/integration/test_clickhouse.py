@@ -194,11 +194,14 @@ def test_check_config_names_bad_fields(workdir):
     config = workdir / "bad.yaml"
     config.write_text("inputs:\n  - Type: input_file\n    FilePaths: [/tmp/x.log]\n"
                       "flushers:\n  - Type: flusher_clickhouse\n    Endpoint: http://127.0.0.1:8123\n"
-                      "    Database: 'logs; DROP'\n    Table: app\n    Columns: [time, 9x]\n    Auth: kerberos\n")
+                      "    Database: 'logs; DROP'\n    Table: app\n    Columns: [time, 9x]\n    Auth: kerberos\n"
+                      "    Compression: brotli\n")
     result = subprocess.run([str(BINARY), "check-config", str(config)], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
-    for field in ["flushers[0].Database", "flushers[0].Columns[0]", "flushers[0].Columns[1]", "flushers[0].Auth"]:
+    for field in ["flushers[0].Database", "flushers[0].Columns[0]", "flushers[0].Columns[1]", "flushers[0].Auth",
+                  "flushers[0].Compression"]:
         assert field in result.stderr, (field, result.stderr)
+    assert 'expected lz4, zstd, gzip or none, found "brotli"' in result.stderr
     good = workdir / "good.yaml"
     good.write_text("inputs:\n  - Type: input_file\n    FilePaths: [/tmp/x.log]\n"
                     "flushers:\n  - Type: flusher_clickhouse\n    Endpoint: http://127.0.0.1:8123\n"

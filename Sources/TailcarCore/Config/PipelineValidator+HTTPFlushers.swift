@@ -3,7 +3,7 @@
 // The fields of flusher_otlp: Endpoint (`scheme://host[:port]`, checked here so check-config names a bad
 // one), Path, Compression (gzip or none), Headers (a mapping; names and values checked for what HTTP
 // allows), BodyKey; and of flusher_clickhouse: Endpoint, Database, Table, Columns (names ClickHouse takes
-// unquoted), User, Password, Auth (headers or basic), Compression, CreateTable.
+// unquoted), User, Password, Auth (headers or basic), Compression (lz4, zstd, gzip or none), CreateTable.
 
 extension PipelineValidator {
     static func otlp(_ reader: inout FieldReader, path: String, _ diagnosis: inout Diagnosis) -> FlusherSettings? {
