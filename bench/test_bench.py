@@ -78,4 +78,4 @@ def test_the_sink_cases_count_every_record_at_the_otlp_receiver_and_in_clickhous
     assert len(rows) == 5, rows
     assert all("skipped" not in row and ("× gzip -1" in row or "× lz4 -1" in row) for row in rows), rows
     assert sum("every record counted" in row for row in rows) == 2
-    assert sum("every row counted" in row for row in rows) == 2
+    assert sum("every row counted" in row for row in rows) == 3
