@@ -20,19 +20,19 @@ from modes import mode_data, mode_pipeline
 
 THROUGHPUT = "throughput"
 SINK_MODES = ("simple", "regex")
-_gzip = {}
+_tool_rates = {}
 
 
-def gzip_floor(mode, data, tool="gzip"):
+def tool_floor(mode, data, tool="gzip"):
     """MB/CPU-s of `TOOL -1 -c > /dev/null` over the mode's data (`gzip`, `libdeflate-gzip` from Debian's
     libdeflate-tools, the library flusher_otlp and flusher_clickhouse gzip with, or `lz4`), once per
     invocation; None when the tool is missing."""
-    if (tool, mode) not in _gzip:
+    if (tool, mode) not in _tool_rates:
         if shutil.which(tool) is None:
             return None
         cpu, _, _, _ = measure([tool, "-1", "-c", str(data)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _gzip[(tool, mode)] = data.stat().st_size / cpu / 1e6
-    return _gzip[(tool, mode)]
+        _tool_rates[(tool, mode)] = data.stat().st_size / cpu / 1e6
+    return _tool_rates[(tool, mode)]
 
 
 def sink_row(label, mode, data, records, cpu, wall, rss, algorithm="gzip"):
@@ -40,14 +40,14 @@ def sink_row(label, mode, data, records, cpu, wall, rss, algorithm="gzip"):
     rates = [size / c / 1e6 for c in cpu]
     median = sorted(rates)[len(rates) // 2]
     if algorithm == "lz4":
-        floor = gzip_floor(mode, data, "lz4")
-        gzip = gzip_floor(mode, data)
+        floor = tool_floor(mode, data, "lz4")
+        gzip = tool_floor(mode, data)
         versus = (f"{median / floor:.2f}× lz4 -1 ({floor:.0f} MB/CPU-s on the same bytes); "
                   f"{median / gzip:.1f}× gzip -1 ({gzip:.0f} MB/CPU-s)")
     else:
-        floor = gzip_floor(mode, data)
+        floor = tool_floor(mode, data)
         versus = f"{median / floor:.1f}× gzip -1 ({floor:.0f} MB/CPU-s on the same bytes)"
-        deflate = gzip_floor(mode, data, "libdeflate-gzip")
+        deflate = tool_floor(mode, data, "libdeflate-gzip")
         if deflate is not None:
             versus += f"; {median / deflate:.2f}× libdeflate-gzip -1 ({deflate:.0f} MB/CPU-s)"
     return (THROUGHPUT, (label, summary(rates, "{:.0f}") + " MB/CPU-s", summary([records / c / 1e6 for c in cpu]) + " M/CPU-s",

@@ -169,6 +169,10 @@ public final class EventGroup {
     /// their memory is worth.
     static let storageWorthReleasing = 64 << 10
 
+    /// Whether the group's storage is given back once every flusher has read it, before the acknowledgement
+    /// (the pipeline counts its readers, flusher_sls reports when it has read it): one rule for both.
+    var releasesStorageEarly: Bool { footprint >= Self.storageWorthReleasing }
+
     /// Whether the group's storage was moved out (`moveStorage`): only its progress is left to commit.
     var hasStorage: Bool { arena.capacity > 0 || records.capacity > 0 }
 

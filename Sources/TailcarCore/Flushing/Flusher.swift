@@ -39,8 +39,8 @@ public protocol Flusher: AnyObject {
     var pendingGroups: Int { get }
     /// Bytes held besides the groups themselves (encoded bodies waiting to be sent), for the in-flight cap.
     var heldBytes: Int { get }
-    /// Whether the flusher tells its delegate `finishedReading` (for every group of at least
-    /// `EventGroup.storageWorthReleasing` bytes); for the others the acknowledgement says it.
+    /// Whether the flusher tells its delegate `finishedReading` (for every group that
+    /// `releasesStorageEarly`); for the others the acknowledgement says it.
     var reportsFinishedReading: Bool { get }
     /// Enough is queued to keep the destination busy: reading more now would only hold memory (the files
     /// are the buffer). The delegate hears `flusherCanTakeMore` when this turns false.

@@ -101,7 +101,7 @@ public final class SLSFlusher: Flusher {
         }
         // Held while the group is cut, so a batch sealed inline meanwhile cannot finish it early. A small
         // group is not tracked: the pipeline keeps it whole until acknowledged.
-        let tracksReading = group.footprint >= EventGroup.storageWorthReleasing
+        let tracksReading = group.releasesStorageEarly
         if tracksReading { slicesUnsealed.begin(group, slices: 1) }
         var slices = 0
         if let topicKey {

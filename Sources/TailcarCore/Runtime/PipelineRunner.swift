@@ -277,7 +277,7 @@ final class PipelineRunner: FlushDelegate {
         }
         remainingAcks[ObjectIdentifier(group)] = flushers.count
         group.chargedBytes = group.footprint
-        if group.chargedBytes >= EventGroup.storageWorthReleasing {
+        if group.releasesStorageEarly {
             remainingReaders[ObjectIdentifier(group)] = flushers.count
         }
         inFlightBytes += group.chargedBytes
